@@ -1,0 +1,179 @@
+"""Typed configuration: suites, load profiles, SLOs, price tables.
+
+Loaded once at the edge (``load_suite``) and passed down as objects. Every model forbids
+unknown keys, so a misspelt key is an error naming the file and field, never a silent default.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gameday.errors import ConfigError
+
+__all__ = [
+    "REGIONS",
+    "AvailabilitySlo",
+    "LatencySlo",
+    "LoadProfile",
+    "Measurement",
+    "RtoSlo",
+    "Scenario",
+    "Slo",
+    "Suite",
+    "load_suite",
+    "validation_message",
+]
+
+REGIONS = ("region-a", "region-b")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoadProfile(_Strict):
+    """Open-model load (arrival rate) against one stack endpoint through the global edge."""
+
+    model: Literal["open"] = "open"
+    stack: str = "tabular"
+    endpoint: str = "predict"
+    arrival: Literal["constant", "poisson"] = "poisson"
+    rate_per_s: float = Field(50.0, gt=0, le=20000)
+    duration_s: float = Field(40.0, gt=0, le=24 * 3600)
+    warmup_s: float = Field(3.0, ge=0, le=600)
+    seed: int = 7
+    timeout_s: float = Field(2.0, gt=0, le=120)
+    concurrency: int = Field(300, ge=1, le=10000)
+    lag_bound_s: float = Field(0.010, gt=0, description="a send later than this is 'dropped'")
+
+
+class Scenario(_Strict):
+    """One Chaos Toolkit experiment, started ``offset_s`` after the load's warm-up ended."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    experiment: Path
+    offset_s: float = Field(10.0, ge=0)
+    target_region: Literal["region-a", "region-b"] = "region-a"
+    configuration: dict[str, Any] = Field(default_factory=dict)
+
+
+Scope = Literal["all", "outside_faults", "during_faults"]
+
+
+class AvailabilitySlo(_Strict):
+    kind: Literal["availability"]
+    name: str = ""
+    objective: float = Field(gt=0, le=1)
+    scope: Scope = "outside_faults"
+
+
+class LatencySlo(_Strict):
+    kind: Literal["latency"]
+    name: str = ""
+    percentile: float = Field(99, gt=0, lt=100)
+    threshold_s: float = Field(gt=0)
+    scope: Scope = "outside_faults"
+
+
+class RtoSlo(_Strict):
+    kind: Literal["rto"]
+    name: str = ""
+    threshold_s: float = Field(gt=0)
+
+
+Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo, Field(discriminator="kind")]
+
+
+class Measurement(_Strict):
+    bucket_s: float = Field(1.0, gt=0)
+    stability_window_s: float = Field(5.0, gt=0)
+    latency_slo_s: float = Field(0.25, gt=0, description="a request slower than this is bad for RTO")
+
+
+class EdgeOptions(_Strict):
+    health_check: Literal["shallow", "deep"] = "deep"
+
+
+class Suite(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    platform: Literal["local", "kind"] = "local"
+    stacks: list[Literal["tabular"]] = Field(default_factory=lambda: ["tabular"], min_length=1)
+    replicas: int = Field(2, ge=1, le=16)
+    edge: EdgeOptions = EdgeOptions()
+    load: LoadProfile = LoadProfile()
+    scenarios: list[Scenario] = Field(default_factory=list)
+    slos: list[Slo] = Field(default_factory=list)
+    measurement: Measurement = Measurement()
+    source: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Suite:
+        if self.load.stack not in self.stacks:
+            raise ValueError(f"load.stack {self.load.stack!r} is not one of stacks {self.stacks}")
+        names = [s.name for s in self.scenarios]
+        if len(set(names)) != len(names):
+            raise ValueError(f"scenario names must be unique, got {names}")
+        return self
+
+
+def validation_message(error: ValidationError) -> tuple[str, str]:
+    """(field path, what was wrong) of the first error pydantic found."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling)"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    elif first.get("input") is not None and first["type"] != "value_error":
+        message = f"{message}, got {first['input']!r}"
+    return field, message
+
+
+def read_document(path: Path) -> Any:
+    """Parse a YAML or JSON file, raising ConfigError that names the file."""
+    if not path.is_file():
+        raise ConfigError("file not found", source=str(path))
+    try:
+        text = path.read_text()
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}",
+                          source=str(path)) from None
+
+
+def load_suite(path: Path) -> Suite:
+    """Load and validate a suite file; experiment paths are resolved against the suite's repo."""
+    raw = read_document(path)
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping at the top level", source=str(path))
+    try:
+        suite = Suite.model_validate({**raw, "source": path})
+    except ValidationError as exc:
+        field, message = validation_message(exc)
+        raise ConfigError(message, source=str(path), field=field) from None
+    base = _repo_root_for(path)
+    for index, scenario in enumerate(suite.scenarios):
+        experiment = scenario.experiment if scenario.experiment.is_absolute() \
+            else base / scenario.experiment
+        if not experiment.is_file():
+            raise ConfigError(f"experiment file not found: {experiment}", source=str(path),
+                              field=f"scenarios.{index}.experiment")
+    return suite
+
+
+def _repo_root_for(path: Path) -> Path:
+    """Suites live in ``suites/``; relative paths in them are relative to the repo root."""
+    parent = path.resolve().parent
+    return parent.parent if parent.name == "suites" else parent
+
+
+def resolve_experiment(suite: Suite, scenario: Scenario) -> Path:
+    if scenario.experiment.is_absolute() or suite.source is None:
+        return scenario.experiment
+    return _repo_root_for(suite.source) / scenario.experiment

@@ -1,0 +1,1 @@
+"""Platforms: where the stacks run (local processes, kind clusters), behind one interface."""

@@ -1,0 +1,1 @@
+"""The local platform: real processes on per-region loopback address blocks."""
