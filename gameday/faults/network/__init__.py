@@ -1,0 +1,1 @@
+"""Network faults: kernel-level isolation (nftables) and link toxics (fault proxy)."""

@@ -1,0 +1,1 @@
+"""Region outages: every process of a region killed (SIGKILL) or frozen (SIGSTOP)."""

@@ -1,0 +1,28 @@
+"""How a provider finds its platform, and the capability checks every fault starts with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gameday.errors import FaultError
+from gameday.platforms import open_platform
+from gameday.platforms.base import Platform
+
+__all__ = ["capability", "platform_for"]
+
+Configuration = dict[str, Any] | None
+_C = TypeVar("_C")
+
+
+def platform_for(configuration: Configuration) -> Platform:
+    configuration = configuration or {}
+    home = configuration.get("gameday_home")
+    return open_platform(configuration.get("gameday_platform"), Path(home) if home else None)
+
+
+def capability(configuration: Configuration, kind: type[_C]) -> _C:
+    platform = platform_for(configuration)
+    if not isinstance(platform, kind):
+        raise FaultError(f"the {platform.name} platform cannot do {kind.__name__}")
+    return platform

@@ -1,0 +1,111 @@
+"""What each stack endpoint is sent and how its answer is judged, in one explicit table.
+
+Shared by the open-model pacer and the plain-Locust user classes in ``loadtests/``. Bodies are
+encoded before the run (``make_bodies``) so the hot path does no JSON encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gameday.errors import LoadError
+
+__all__ = [
+    "ENDPOINTS",
+    "REGION_HEADER",
+    "Endpoint",
+    "check_tabular_predict",
+    "endpoint_for",
+    "make_bodies",
+    "status_error_kind",
+]
+
+REGION_HEADER = "X-Served-By-Region"
+_BODY_POOL_MAX = 4096
+_FRAUD_SHARE = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One endpoint: how to call it and how to judge the answer (ok, error_kind)."""
+
+    method: str
+    path: str
+    make_body: Callable[[np.random.Generator], bytes]
+    check: Callable[[int, bytes], tuple[bool, str]]
+    content_type: str = "application/json"
+
+
+def status_error_kind(status: int) -> str:
+    """Error kind of a non-success HTTP status (any answer that is not the expected one)."""
+    if 400 <= status < 500:
+        return "http_4xx"
+    if status >= 500:
+        return "http_5xx"
+    return "payload"
+
+
+def _tabular_transaction(rng: np.random.Generator) -> dict[str, object]:
+    """A card transaction; about one in ten looks like fraud (big, at night, far, new card)."""
+    if rng.random() < _FRAUD_SHARE:
+        return {
+            "amount": round(float(rng.uniform(400.0, 5000.0)), 2),
+            "hour": int(rng.integers(0, 6)),
+            "merchant_risk": round(float(rng.uniform(0.6, 1.0)), 3),
+            "distance_km": round(float(rng.uniform(150.0, 5000.0)), 1),
+            "card_age_days": int(rng.integers(0, 30)),
+            "foreign": bool(rng.random() < 0.6),
+            "tx_last_24h": int(rng.integers(8, 30)),
+        }
+    return {
+        "amount": round(float(rng.lognormal(3.5, 0.9)), 2),
+        "hour": int(rng.integers(7, 23)),
+        "merchant_risk": round(float(rng.beta(2.0, 8.0)), 3),
+        "distance_km": round(float(rng.exponential(8.0)), 1),
+        "card_age_days": int(rng.integers(30, 3650)),
+        "foreign": bool(rng.random() < 0.05),
+        "tx_last_24h": int(rng.poisson(2.0)),
+    }
+
+
+def _tabular_body(rng: np.random.Generator) -> bytes:
+    return json.dumps(_tabular_transaction(rng), separators=(",", ":")).encode()
+
+
+def check_tabular_predict(status: int, body: bytes) -> tuple[bool, str]:
+    """ok = 200 and a JSON object whose ``fraud_score`` is a number in [0, 1]."""
+    if status != 200:
+        return False, status_error_kind(status)
+    try:
+        answer = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False, "payload"
+    score = answer.get("fraud_score") if isinstance(answer, dict) else None
+    valid = isinstance(score, int | float) and not isinstance(score, bool) \
+        and math.isfinite(score) and 0.0 <= score <= 1.0
+    return (True, "") if valid else (False, "payload")
+
+
+ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("tabular", "predict"): Endpoint(method="POST", path="/predict", make_body=_tabular_body,
+                                     check=check_tabular_predict),
+}
+
+
+def endpoint_for(stack: str, endpoint: str) -> Endpoint:
+    try:
+        return ENDPOINTS[(stack, endpoint)]
+    except KeyError:
+        known = ", ".join(f"{s}/{e}" for s, e in sorted(ENDPOINTS))
+        raise LoadError(f"no load payload for {stack}/{endpoint}; known: {known}") from None
+
+
+def make_bodies(endpoint: Endpoint, count: int, seed: int) -> list[bytes]:
+    """A seeded pool of encoded bodies (at most 4096; callers cycle through it)."""
+    rng = np.random.default_rng(seed)
+    return [endpoint.make_body(rng) for _ in range(max(1, min(count, _BODY_POOL_MAX)))]

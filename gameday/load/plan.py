@@ -1,0 +1,186 @@
+"""What one load generator is told to do (``LoadPlan``) and when it sends (``schedule``).
+
+Plain data and numpy only: the parent process builds and serialises plans without importing
+Locust (which monkey-patches the interpreter with gevent).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+import numpy.typing as npt
+
+from gameday.config import LoadProfile
+from gameday.errors import LoadError
+
+__all__ = ["MAX_SENDS", "LoadPlan", "join_url", "require_loopback", "schedule"]
+
+MAX_SENDS = 5_000_000
+
+Arrival = Literal["constant", "poisson"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadPlan:
+    """One open-model load generator: arrival process, target, bounds.
+
+    ``start_at_s`` (UNIX epoch) is when the first send is due; ``None`` means "as soon as
+    the generator is ready".
+    """
+
+    base_url: str
+    stack: str = "tabular"
+    endpoint: str = "predict"
+    arrival: Arrival = "poisson"
+    rate_per_s: float = 50.0
+    duration_s: float = 40.0
+    warmup_s: float = 3.0
+    seed: int = 7
+    timeout_s: float = 2.0
+    concurrency: int = 300
+    lag_bound_s: float = 0.010
+    start_at_s: float | None = None
+
+    def __post_init__(self) -> None:
+        require_loopback(self.base_url)
+        if self.arrival not in ("constant", "poisson"):
+            raise LoadError(f"plan.arrival: expected 'constant' or 'poisson', got {self.arrival!r}")
+        for name in ("rate_per_s", "duration_s", "timeout_s", "lag_bound_s"):
+            _require(name, getattr(self, name), lambda v: v > 0, "> 0")
+        _require("warmup_s", self.warmup_s, lambda v: v >= 0, ">= 0")
+        _require("concurrency", self.concurrency, lambda v: v >= 1, ">= 1")
+        if self.expected_sends > MAX_SENDS:
+            raise LoadError(f"plan asks for ~{self.expected_sends:,.0f} sends "
+                            f"(rate_per_s x (warmup_s + duration_s)); the bound is {MAX_SENDS:,}")
+
+    @property
+    def total_s(self) -> float:
+        return self.warmup_s + self.duration_s
+
+    @property
+    def expected_sends(self) -> float:
+        return self.rate_per_s * self.total_s
+
+    @classmethod
+    def from_profile(cls, profile: LoadProfile, base_url: str,
+                     start_at_s: float | None = None) -> LoadPlan:
+        """The plan for a suite's load profile, aimed at ``base_url`` (the edge)."""
+        if profile.model != "open":
+            raise LoadError(f"load.model {profile.model!r}: only the open model has a plan")
+        return cls(base_url=base_url, stack=profile.stack, endpoint=profile.endpoint,
+                   arrival=profile.arrival, rate_per_s=profile.rate_per_s,
+                   duration_s=profile.duration_s, warmup_s=profile.warmup_s, seed=profile.seed,
+                   timeout_s=profile.timeout_s, concurrency=profile.concurrency,
+                   lag_bound_s=profile.lag_bound_s, start_at_s=start_at_s)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, raw: object, *, source: str = "plan") -> LoadPlan:
+        """Build a plan from decoded JSON; unknown or missing keys are errors, not defaults."""
+        if not isinstance(raw, dict):
+            raise LoadError(f"{source}: expected a JSON object")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise LoadError(f"{source}: unknown key(s) {unknown} (check the spelling)")
+        missing = sorted(name for name in known if name not in raw)
+        if missing:
+            raise LoadError(f"{source}: missing key(s) {missing}")
+        values = {name: _coerce(source, name, raw[name]) for name in known}
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "plan") -> LoadPlan:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"{source}: not valid JSON: {exc}") from None
+        return cls.from_dict(raw, source=source)
+
+
+_INT_FIELDS = frozenset({"seed", "concurrency"})
+_FLOAT_FIELDS = frozenset({"rate_per_s", "duration_s", "warmup_s", "timeout_s", "lag_bound_s"})
+_STR_FIELDS = frozenset({"base_url", "stack", "endpoint", "arrival"})
+
+
+def _coerce(source: str, name: str, value: object) -> Any:
+    if name == "start_at_s" and value is None:
+        return None
+    if name in _STR_FIELDS and isinstance(value, str):
+        return value
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if name in _INT_FIELDS and is_number and float(value) == int(value):  # type: ignore[arg-type]
+        return int(value)  # type: ignore[arg-type]
+    if (name in _FLOAT_FIELDS or name == "start_at_s") and is_number \
+            and math.isfinite(float(value)):  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]
+    kind = "a string" if name in _STR_FIELDS else "an integer" if name in _INT_FIELDS \
+        else "a finite number"
+    raise LoadError(f"{source}: field {name!r}: expected {kind}, got {value!r}")
+
+
+def _require(name: str, value: float, ok: Any, expected: str) -> None:
+    if not ok(value):
+        raise LoadError(f"plan.{name}: expected {expected}, got {value!r}")
+
+
+def require_loopback(base_url: str) -> None:
+    """Refuse any target that is not on this host: every socket the harness opens is loopback."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LoadError(f"base_url {base_url!r}: expected http(s)://<loopback host>[:port][/prefix]")
+    host = parts.hostname
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise LoadError(f"base_url {base_url!r}: host {host!r} is not loopback "
+                        "(127.0.0.0/8, ::1 or localhost); the load generator only targets this host")
+
+
+def join_url(base_url: str, path: str) -> str:
+    """``base_url`` may carry a prefix the edge routes by: ``.../tabular`` + ``/predict``."""
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def schedule(plan: LoadPlan, t0_s: float = 0.0) -> npt.NDArray[np.float64]:
+    """Scheduled send times: ``t0_s`` + offsets in [0, warmup_s + duration_s), seeded.
+
+    Constant arrival: exact spacing ``1 / rate_per_s`` from 0. Poisson: exponential gaps with
+    mean ``1 / rate_per_s`` (the first send at 0, so t0 is a send).
+    """
+    total_s = plan.total_s
+    if plan.arrival == "constant":
+        count = math.ceil(total_s * plan.rate_per_s - 1e-9)
+        offsets = np.arange(count, dtype=np.float64) / plan.rate_per_s
+    else:
+        offsets = _poisson_offsets(plan.rate_per_s, total_s, plan.seed)
+    if offsets.size > MAX_SENDS:
+        raise LoadError(f"schedule has {offsets.size:,} sends; the bound is {MAX_SENDS:,}")
+    return offsets + t0_s
+
+
+def _poisson_offsets(rate_per_s: float, total_s: float, seed: int) -> npt.NDArray[np.float64]:
+    rng = np.random.default_rng(seed)
+    expected = rate_per_s * total_s
+    chunk = int(expected + 6 * math.sqrt(expected) + 16)
+    gaps = rng.exponential(1.0 / rate_per_s, size=chunk)
+    offsets = np.concatenate(([0.0], np.cumsum(gaps)))
+    while offsets[-1] < total_s:  # rare: draw more from the same stream, still reproducible
+        more = offsets[-1] + np.cumsum(rng.exponential(1.0 / rate_per_s, size=chunk))
+        offsets = np.concatenate((offsets, more))
+    return offsets[offsets < total_s]

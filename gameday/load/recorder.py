@@ -1,0 +1,100 @@
+"""Turns Locust's ``events.request`` into ``RequestRecord`` rows written as they happen.
+
+One listener serves both the open-model pacer and the plain-Locust user classes: a request
+is recorded when its ``context`` names a ``stack`` and ``endpoint`` from ``payloads.ENDPOINTS``;
+the pacer adds ``scheduled_s`` (a closed-model request is scheduled when it starts).
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import Any
+
+from gameday.load.payloads import REGION_HEADER, endpoint_for
+from gameday.records import RecordWriter, RequestRecord
+
+__all__ = ["RequestRecorder", "classify_failure"]
+
+_TIMEOUT_ERRNOS = frozenset({errno.ETIMEDOUT})
+
+
+def _is_timeout(error: BaseException) -> bool:
+    # gevent.Timeout is a BaseException named "Timeout"; matching by name keeps gevent
+    # out of this module's imports.
+    if isinstance(error, TimeoutError) or type(error).__name__ == "Timeout":
+        return True
+    if isinstance(error, OSError) and error.errno in _TIMEOUT_ERRNOS:
+        return True
+    return "timed out" in str(error).lower()
+
+
+def _causes(error: BaseException | None) -> list[BaseException]:
+    """The error and what it wraps (geventhttpclient's ``RetriesExceeded.original``)."""
+    chain: list[BaseException] = []
+    while error is not None and error not in chain and len(chain) < 8:
+        chain.append(error)
+        wrapped = getattr(error, "original", None)
+        error = wrapped if isinstance(wrapped, BaseException) else error.__cause__
+    return chain
+
+
+def _is_timeout_chain(error: BaseException | None) -> bool:
+    return any(_is_timeout(e) for e in _causes(error))
+
+
+def classify_failure(error: BaseException | None) -> str:
+    """Error kind of a request that got no HTTP answer: ``timeout`` or ``connection``."""
+    return "timeout" if _is_timeout_chain(error) else "connection"
+
+
+def _body(response: Any) -> bytes:
+    try:
+        content = response.content
+    except Exception:  # a body that could not be read is judged as an empty one
+        return b""
+    return content if isinstance(content, bytes) else b""
+
+
+def _region(response: Any) -> str:
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return ""
+    value = headers.get(REGION_HEADER)
+    return value if isinstance(value, str) else ""
+
+
+class RequestRecorder:
+    """An ``events.request`` listener that writes one ``RequestRecord`` per request."""
+
+    def __init__(self, writer: RecordWriter) -> None:
+        self.writer = writer
+        self.recorded = 0
+        self.ok = 0
+
+    def on_request(self, *, start_time: float, response_time: float, response: Any,
+                   exception: BaseException | None, context: dict[str, Any],
+                   **_: Any) -> None:
+        stack, endpoint = context.get("stack"), context.get("endpoint")
+        if not isinstance(stack, str) or not isinstance(endpoint, str):
+            return  # not one of ours
+        status = int(getattr(response, "status_code", 0) or 0)
+        if status == 0:
+            ok, error_kind = False, classify_failure(exception)
+        elif exception is not None and _is_timeout_chain(exception):
+            ok, error_kind = False, "timeout"  # the head came back, the body timed out
+        else:
+            ok, error_kind = endpoint_for(stack, endpoint).check(status, _body(response))
+        start_s = float(start_time)
+        self.write(RequestRecord(
+            scheduled_s=float(context.get("scheduled_s", start_s)), start_s=start_s,
+            end_s=start_s + response_time / 1000.0, stack=stack, endpoint=endpoint,
+            region=_region(response), status=status, ok=ok, error_kind=error_kind))
+
+    def write(self, record: RequestRecord) -> None:
+        """Record directly (e.g. a send given up before it reached the wire)."""
+        self.writer.write(record)
+        self.recorded += 1
+        self.ok += record.ok
+
+    def close(self) -> None:
+        self.writer.close()

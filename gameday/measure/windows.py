@@ -1,0 +1,98 @@
+"""Time windows of a run taken from the harness's event log: faults, warm-up, load start."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from gameday.measure.arrays import BoolArray, FloatArray
+from gameday.records import Event, EventKind
+
+__all__ = [
+    "FaultWindow",
+    "Scope",
+    "fault_windows",
+    "in_scope",
+    "load_start_s",
+    "warmup_end_s",
+]
+
+Scope = Literal["all", "outside_faults", "during_faults"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultWindow:
+    """When a scenario's fault held: from its action's return to its rollback's return.
+
+    ``end_s`` is None when no rollback returned (failed or interrupted): the window stays
+    open up to the end of the data.
+    """
+
+    scenario: str
+    target_region: str
+    start_s: float
+    end_s: float | None
+
+    def contains(self, times_s: FloatArray) -> BoolArray:
+        """Which of the (scheduled) times fall in the window, start included, end excluded."""
+        inside = times_s >= self.start_s
+        if self.end_s is not None:
+            inside &= times_s < self.end_s
+        return inside
+
+
+def fault_windows(events: Sequence[Event]) -> list[FaultWindow]:
+    """Every fault window in the log, in the order the faults started.
+
+    A ``fault_end`` closes the oldest open window of the same scenario.
+    """
+    windows: list[FaultWindow] = []
+    for event in events:
+        if event.kind == EventKind.FAULT_START:
+            region = str(event.detail.get("target_region", ""))
+            windows.append(FaultWindow(event.scenario, region, event.t_s, None))
+        elif event.kind == EventKind.FAULT_END:
+            for index, window in enumerate(windows):
+                if window.scenario == event.scenario and window.end_s is None:
+                    windows[index] = FaultWindow(window.scenario, window.target_region,
+                                                 window.start_s, event.t_s)
+                    break
+    return windows
+
+
+def in_scope(scheduled_s: FloatArray, windows: Sequence[FaultWindow], scope: Scope) -> BoolArray:
+    """Mask of the requests (by scheduled time) that belong to a scope."""
+    during = np.zeros(scheduled_s.shape, dtype=np.bool_)
+    for window in windows:
+        during |= window.contains(scheduled_s)
+    if scope == "during_faults":
+        return during
+    if scope == "outside_faults":
+        return ~during
+    return np.ones(scheduled_s.shape, dtype=np.bool_)
+
+
+def _first_event_s(events: Sequence[Event], kind: str) -> float | None:
+    return next((event.t_s for event in events if event.kind == kind), None)
+
+
+def load_start_s(events: Sequence[Event], first_scheduled_s: float | None) -> float | None:
+    """Origin of the report's time axis: the ``load_start`` event, else the first send."""
+    logged = _first_event_s(events, EventKind.LOAD_START)
+    return first_scheduled_s if logged is None else logged
+
+
+def warmup_end_s(events: Sequence[Event], first_scheduled_s: float | None,
+                 warmup_s: float) -> float | None:
+    """End of the warm-up: the ``warmup_end`` event, else load start + the suite's warm-up.
+
+    Requests scheduled before it count for nothing but the greyed part of the charts.
+    """
+    logged = _first_event_s(events, EventKind.WARMUP_END)
+    if logged is not None:
+        return logged
+    start_s = load_start_s(events, first_scheduled_s)
+    return None if start_s is None else start_s + warmup_s

@@ -1,0 +1,314 @@
+"""The global edge: HAProxy config rendering (regional failover, limits) and its runtime API.
+
+The renderer only sees (name, address, port) servers; whether they are replicas or fault-proxy
+listeners in front of them is the platform's business.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import KW_ONLY, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+
+from gameday.errors import PlatformError
+
+__all__ = [
+    "AdminState",
+    "EdgeBackend",
+    "EdgeConfig",
+    "EdgeServer",
+    "HaproxyAdmin",
+    "Observe",
+    "ServerState",
+    "check_haproxy_config",
+    "haproxy_argv",
+    "render_haproxy_config",
+]
+
+AdminState = Literal["ready", "drain", "maint"]
+Observe = Literal["layer4", "layer7"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_PATH_UNSAFE = re.compile(r"[\s\"'#\\]")
+_SUN_PATH_MAX_BYTES = 107  # sockaddr_un.sun_path is 108 bytes including the NUL
+
+
+def _require_name(kind: str, value: str) -> None:
+    if not _NAME.match(value):
+        raise ValueError(f"{kind} {value!r}: expected letters, digits, '_', '.', '-'")
+
+
+@dataclass(frozen=True)
+class EdgeServer:
+    """One server line: a replica, or the fault-proxy listener in front of one."""
+
+    name: str
+    address: str
+    port: int
+
+    def __post_init__(self) -> None:
+        _require_name("server name", self.name)
+        try:
+            ipaddress.IPv4Address(self.address)
+        except ValueError:
+            if not _HOSTNAME.match(self.address):
+                raise ValueError(
+                    f"server {self.name}: address {self.address!r} is not IPv4 or a host name"
+                ) from None
+        if not 0 < self.port < 65536:
+            raise ValueError(f"server {self.name}: port {self.port} out of range")
+
+
+@dataclass(frozen=True)
+class EdgeBackend:
+    """A stack's backend: the primary region's servers active, the other region's as backup.
+
+    replay_safe: the stack's requests may be replayed on another server after they were sent
+    (pure inference). Otherwise only GET/HEAD/OPTIONS are retried past a connection failure.
+    """
+
+    stack: str
+    primary: tuple[EdgeServer, ...]
+    backup: tuple[EdgeServer, ...] = ()
+    health_path: str = "/ready"
+    replay_safe: bool = False
+
+    def __post_init__(self) -> None:
+        _require_name("stack", self.stack)
+        if self.stack == "no_such_stack":
+            raise ValueError("stack name 'no_such_stack' is reserved by the edge")
+        if not self.primary:
+            raise ValueError(f"stack {self.stack}: needs at least one primary server")
+        names = [s.name for s in (*self.primary, *self.backup)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stack {self.stack}: server names repeat: {names}")
+        if not self.health_path.startswith("/") or _PATH_UNSAFE.search(self.health_path):
+            raise ValueError(f"stack {self.stack}: bad health path {self.health_path!r}")
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    """Everything the edge's haproxy.cfg depends on. Durations in ms as HAProxy takes them."""
+
+    backends: tuple[EdgeBackend, ...]
+    admin_socket: Path
+    _: KW_ONLY
+    bind_address: str = "127.0.0.1"
+    port: int = 8080
+    stats_port: int = 8404
+    check_inter_ms: int = 500
+    fall: int = 2
+    rise: int = 2
+    # layer7: a reset or empty reply through a TCP proxy counts; layer4 sees only refusals.
+    observe: Observe = "layer7"
+    error_limit: int = 1
+    retries: int = 2
+    max_body_bytes: int = 65536
+    rate_limit_per_s_per_source: int = 5000
+    timeout_connect_ms: int = 500
+    timeout_server_ms: int = 5000
+    timeout_client_ms: int = 30000
+    timeout_http_request_ms: int = 10000
+    max_connections: int = 4096
+    log_requests: bool = False
+
+    def __post_init__(self) -> None:
+        stacks = [b.stack for b in self.backends]
+        if len(set(stacks)) != len(stacks):
+            raise ValueError(f"edge: stack names repeat: {stacks}")
+        socket_path = str(self.admin_socket)
+        if _PATH_UNSAFE.search(socket_path):
+            raise ValueError(f"edge: admin socket path {socket_path!r} has unsafe characters")
+        if len(socket_path.encode()) > _SUN_PATH_MAX_BYTES:
+            raise ValueError(f"edge: admin socket path longer than 107 bytes: {socket_path}")
+        if self.port == self.stats_port:
+            raise ValueError(f"edge: port and stats_port are both {self.port}")
+
+
+def _server_options(
+    check_inter_ms: int, fall: int, rise: int, observe: Observe, error_limit: int
+) -> str:
+    # Spelt out on every server, not via default-server: runtime-added servers ignore it.
+    return (
+        f"check inter {check_inter_ms}ms fall {fall} rise {rise}"
+        f" observe {observe} error-limit {error_limit} on-error mark-down"
+    )
+
+
+def render_haproxy_config(config: EdgeConfig) -> str:
+    """The haproxy.cfg text for `config`, from targets/edge/haproxy.cfg.tmpl."""
+    text = resources.files("targets.edge").joinpath("haproxy.cfg.tmpl").read_text()
+    template = jinja2.Template(
+        text,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    options = _server_options(
+        config.check_inter_ms, config.fall, config.rise, config.observe, config.error_limit
+    )
+    log_level = "info" if config.log_requests else "notice"
+    return template.render(c=config, server_options=options, log_level=log_level)
+
+
+def _haproxy_binary() -> str:
+    found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise PlatformError("haproxy not found on PATH nor in /usr/sbin (apt install haproxy)")
+    return found
+
+
+def haproxy_argv(config_path: Path) -> list[str]:
+    """Command line that runs HAProxy in the foreground on `config_path` (for a supervisor)."""
+    return [_haproxy_binary(), "-db", "-f", str(config_path)]
+
+
+def check_haproxy_config(config_text: str) -> None:
+    """Raise PlatformError with HAProxy's own words unless `haproxy -c` accepts the text."""
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", prefix="gameday-edge-") as handle:
+        handle.write(config_text)
+        handle.flush()
+        done = subprocess.run(
+            [_haproxy_binary(), "-c", "-f", handle.name],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise PlatformError(f"haproxy -c rejected the edge config:\n{done.stdout}{done.stderr}")
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """One server as the running HAProxy sees it."""
+
+    name: str
+    address: str
+    port: int
+    operational: bool  # running and taking traffic if not in maint (health checks passing)
+    admin_state: AdminState
+    check_status: str  # HAProxy's last check result: "L7OK", "L4CON", "L7STS", ...
+
+
+# srv_admin_state bits (HAProxy's SRV_ADMF_*): any *MAINT bit means maint, *DRAIN means drain.
+_ADMIN_MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40
+_ADMIN_DRAIN_BITS = 0x08 | 0x10
+_OP_STATE_RUNNING = 2
+
+
+class HaproxyAdmin:
+    """Client for HAProxy's runtime API on its AF_UNIX stats socket (no socat needed)."""
+
+    def __init__(self, socket_path: Path, timeout_s: float = 2.0) -> None:
+        self.socket_path = socket_path
+        self.timeout_s = timeout_s
+
+    def command(self, text: str) -> str:
+        """Send one runtime API command and return HAProxy's full reply."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(self.timeout_s)
+                sock.connect(str(self.socket_path))
+                sock.sendall(text.encode() + b"\n")
+                chunks = []
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+        except OSError as exc:
+            raise PlatformError(f"haproxy admin socket {self.socket_path}: {exc}") from exc
+        return b"".join(chunks).decode()
+
+    def _expect(self, text: str, *accepted: str) -> str:
+        reply = self.command(text).strip()
+        if reply not in accepted:
+            raise PlatformError(f"haproxy refused {text!r}: {reply or '(no reply)'}")
+        return reply
+
+    def server_states(self, backend: str) -> list[ServerState]:
+        """Every server of `backend` with its health and admin state."""
+        check_status = self._check_statuses(backend)
+        reply = self.command(f"show servers state {backend}")
+        rows = [line.split() for line in reply.splitlines()[1:] if line and line[0] != "#"]
+        if not rows and "#" not in reply:
+            raise PlatformError(f"haproxy: no backend {backend!r}: {reply.strip()}")
+        states = []
+        for row in rows:
+            # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ... srv_port
+            admin_bits = int(row[6])
+            admin: AdminState = "ready"
+            if admin_bits & _ADMIN_MAINT_BITS:
+                admin = "maint"
+            elif admin_bits & _ADMIN_DRAIN_BITS:
+                admin = "drain"
+            states.append(
+                ServerState(
+                    name=row[3],
+                    address=row[4],
+                    port=int(row[18]),
+                    operational=int(row[5]) == _OP_STATE_RUNNING,
+                    admin_state=admin,
+                    check_status=check_status.get(row[3], ""),
+                )
+            )
+        return states
+
+    def _check_statuses(self, backend: str) -> dict[str, str]:
+        lines = self.command(f"show stat {backend} 4 -1").splitlines()
+        if not lines or not lines[0].startswith("# "):
+            return {}
+        header = lines[0][2:].split(",")
+        name_col, check_col = header.index("svname"), header.index("check_status")
+        # A check in progress is shown as "* L7OK"; the status is the last result.
+        return {
+            cells[name_col]: cells[check_col].lstrip("* ")
+            for cells in (line.split(",") for line in lines[1:] if line)
+        }
+
+    def set_server_state(self, backend: str, server: str, state: AdminState) -> None:
+        """Put a server in ready, drain (no new sessions) or maint (no traffic at all)."""
+        self._expect(f"set server {backend}/{server} state {state}", "")
+
+    def add_server(
+        self,
+        backend: str,
+        server: EdgeServer,
+        *,
+        backup: bool = False,
+        check_inter_ms: int = 500,
+        fall: int = 2,
+        rise: int = 2,
+        observe: Observe = "layer7",
+        error_limit: int = 1,
+    ) -> None:
+        """Register a server at runtime, start its health checks, then let traffic in."""
+        options = _server_options(check_inter_ms, fall, rise, observe, error_limit)
+        line = f"add server {backend}/{server.name} {server.address}:{server.port} {options}"
+        self._expect(line + (" backup" if backup else ""), "New server registered.")
+        # A runtime-added server starts in maintenance with its checks off.
+        self._expect(f"enable health {backend}/{server.name}", "")
+        self._expect(f"enable server {backend}/{server.name}", "")
+
+    def del_server(self, backend: str, server: str, drain_timeout_s: float = 5.0) -> None:
+        """Drain, put in maint, then delete once its in-flight sessions are gone."""
+        self.set_server_state(backend, server, "drain")
+        self.set_server_state(backend, server, "maint")
+        deadline_s = time.monotonic() + drain_timeout_s
+        while True:
+            reply = self.command(f"del server {backend}/{server}").strip()
+            if reply == "Server deleted.":
+                return
+            if "still has connections" not in reply or time.monotonic() > deadline_s:
+                raise PlatformError(f"haproxy refused to delete {backend}/{server}: {reply}")
+            time.sleep(0.05)

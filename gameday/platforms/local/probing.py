@@ -1,0 +1,42 @@
+"""Health checks the supervisor runs: a TCP connect or an HTTP GET that must answer 200."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gameday.platforms.local.specs import ProcessSpec
+
+__all__ = ["check_health", "http_get_status"]
+
+
+async def http_get_status(address: str, port: int, path: str, timeout_s: float) -> int | None:
+    """Status code of ``GET path`` (HTTP/1.0, no keep-alive), None when nothing answered."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_connection(address, port)
+            try:
+                writer.write(f"GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
+                await writer.drain()
+                status_line = await reader.readline()
+            finally:
+                writer.close()
+    except (OSError, TimeoutError):
+        return None
+    parts = status_line.split()
+    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+
+
+async def check_health(spec: ProcessSpec) -> bool:
+    check = spec.health
+    if check is None:
+        return True
+    port = check.port or spec.port
+    if check.kind == "tcp":
+        try:
+            async with asyncio.timeout(check.timeout_s):
+                _, writer = await asyncio.open_connection(spec.address, port)
+                writer.close()
+            return True
+        except (OSError, TimeoutError):
+            return False
+    return await http_get_status(spec.address, port, check.path, check.timeout_s) == 200

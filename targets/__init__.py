@@ -1,0 +1,1 @@
+"""The reference AI stacks gameday stands up and breaks: tabular, triton, rag and the edge."""
