@@ -92,7 +92,7 @@ Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo, Field(discriminator="kind
 class Measurement(_Strict):
     bucket_s: float = Field(1.0, gt=0)
     stability_window_s: float = Field(5.0, gt=0)
-    latency_slo_s: float = Field(0.25, gt=0, description="a request slower than this is bad for RTO")
+    latency_slo_s: float = Field(0.25, gt=0, description="slower than this is bad for RTO")
 
 
 class EdgeOptions(_Strict):

@@ -25,13 +25,14 @@ class StackDef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    octet: int = Field(ge=1, le=250, description="third octet of member addresses in a region block")
+    octet: int = Field(ge=1, le=250, description="third octet of member addresses in a region")
     port: int = Field(ge=1024, le=65535)
     command: tuple[str, ...]
     env: dict[str, str] = Field(default_factory=dict)
     shallow_health_path: str = "/health"
     deep_health_path: str = "/ready"
     endpoints: dict[str, str]
+    replay_safe: bool = Field(False, description="the edge may retry a request on another server")
     start_timeout_s: float = 60.0
     restart: Literal["always", "on-failure", "never"] = "always"
 

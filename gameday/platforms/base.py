@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "EDGE",
     "REGIONS",
     "REGION_BLOCKS",
     "Direction",
+    "FaultLedger",
     "LinkControl",
     "Member",
     "NetworkControl",
@@ -88,6 +89,16 @@ class RegionControl(Platform, Protocol):
     def restore_region(self, region: str) -> list[Member]: ...
 
     def kill_member(self, name: str) -> Member: ...
+
+
+@runtime_checkable
+class FaultLedger(Platform, Protocol):
+    """Faults in force, each owned by the process that injected it; the platform rolls back
+    the faults of an owner that died without doing so."""
+
+    def record_fault(self, kind: str, **detail: Any) -> str: ...
+
+    def clear_fault(self, kind: str, **match: Any) -> None: ...
 
 
 @runtime_checkable

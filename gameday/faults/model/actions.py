@@ -14,7 +14,7 @@ import httpx
 
 from gameday.errors import FaultError
 from gameday.faults.checks import http_status
-from gameday.faults.target import Configuration, platform_for
+from gameday.faults.target import Configuration, forget_fault, platform_for, remember_fault
 from gameday.platforms.base import Member
 
 __all__ = ["break_model", "restore_model"]
@@ -54,6 +54,9 @@ def break_model(region: str, stack: str = "tabular", model_path: str | None = No
     if not path.is_dir():
         raise FaultError(f"no incompatible model at {path}; run `make setup`")
     members = _replicas(region, stack, configuration)
+    remember_fault(configuration, "model", region=region, stack=stack,
+                   members=[[m.address, m.port] for m in members],
+                   restore_uri="models:/fraud@champion")
     for member in members:
         _load(member, str(path))
     observed = {m.name: {"health": http_status(f"{m.url}/health"), "predict": _predict_status(m)}
@@ -67,6 +70,7 @@ def restore_model(region: str, stack: str = "tabular", uri: str = "models:/fraud
                   configuration: Configuration = None) -> dict[str, Any]:
     members = _replicas(region, stack, configuration)
     loaded = {m.name: _load(m, uri) for m in members}
+    forget_fault(configuration, "model", region=region, stack=stack)
     failing = [m.name for m in members if _predict_status(m) != 200]
     if failing:
         raise FaultError(f"restore_model {region}: inference still fails on {failing}")

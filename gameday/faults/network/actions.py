@@ -12,7 +12,13 @@ from typing import Any
 from gameday.errors import FaultError
 from gameday.faults.checks import eventually
 from gameday.faults.network.links import add_toxic, link_round_trip_s, region_links, remove_toxic
-from gameday.faults.target import Configuration, capability, platform_for
+from gameday.faults.target import (
+    Configuration,
+    capability,
+    forget_fault,
+    platform_for,
+    remember_fault,
+)
 from gameday.platforms.base import REGIONS, LinkControl, NetworkControl
 
 __all__ = ["add_link_latency", "heal_region", "isolate_region", "remove_link_latency"]
@@ -48,6 +54,7 @@ def isolate_region(region: str, direction: str = "both",
 
 def _isolate_with_toxic(region: str, configuration: Configuration, reason: str) -> dict[str, Any]:
     links = region_links(capability(configuration, LinkControl), region)
+    remember_fault(configuration, "toxics", name=_ISOLATION_TOXIC, region=region)
     for stream in ("upstream", "downstream"):
         add_toxic(links, name=f"{_ISOLATION_TOXIC}_{stream}", toxic_type="timeout",
                   stream=stream, attributes={"timeout": 0})
@@ -68,6 +75,7 @@ def heal_region(region: str, configuration: Configuration = None) -> dict[str, A
         links = region_links(platform, region)
         healed["toxics_removed"] = sum(remove_toxic(links, f"{_ISOLATION_TOXIC}_{s}")
                                        for s in ("upstream", "downstream"))
+        forget_fault(configuration, "toxics", name=_ISOLATION_TOXIC, region=region)
         if not eventually(lambda: link_round_trip_s(links[0], timeout_s=1.0) is not None, 10):
             raise FaultError(f"heal_region {region}: links into the region still do not answer")
     return healed
@@ -76,9 +84,10 @@ def heal_region(region: str, configuration: Configuration = None) -> dict[str, A
 def add_link_latency(region: str, latency_ms: int = 100, jitter_ms: int = 0,
                      stream: str = "downstream", stack: str | None = None,
                      configuration: Configuration = None) -> dict[str, Any]:
-    """Latency (+ jitter) on every fault-proxy link into ``region``; verified by timing a request."""
+    """Latency (+ jitter) on every fault-proxy link into ``region``, verified by timing."""
     links = region_links(capability(configuration, LinkControl), region, stack)
     before_s = link_round_trip_s(links[0])
+    remember_fault(configuration, "toxics", name=_LATENCY_TOXIC, region=region)
     add_toxic(links, name=_LATENCY_TOXIC, toxic_type="latency", stream=stream,
               attributes={"latency": latency_ms, "jitter": jitter_ms})
     after_s = link_round_trip_s(links[0], timeout_s=2 + latency_ms / 1000)
@@ -94,4 +103,6 @@ def add_link_latency(region: str, latency_ms: int = 100, jitter_ms: int = 0,
 def remove_link_latency(region: str, stack: str | None = None,
                         configuration: Configuration = None) -> dict[str, Any]:
     links = region_links(capability(configuration, LinkControl), region, stack)
-    return {"region": region, "toxics_removed": remove_toxic(links, _LATENCY_TOXIC)}
+    removed = remove_toxic(links, _LATENCY_TOXIC)
+    forget_fault(configuration, "toxics", name=_LATENCY_TOXIC, region=region)
+    return {"region": region, "toxics_removed": removed}

@@ -7,6 +7,7 @@ sweeps by the state file anyway (recorded pids, nft tables), so it works after a
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,13 +19,22 @@ from typing import Any
 import httpx
 
 from gameday.errors import FaultError, PlatformError
-from gameday.platforms.base import EDGE, REGION_BLOCKS, REGIONS, Direction, Member, Progress, StackRequest
+from gameday.platforms.base import (
+    EDGE,
+    REGION_BLOCKS,
+    REGIONS,
+    Direction,
+    Member,
+    Progress,
+    StackRequest,
+)
 from gameday.platforms.local import control, nft
 from gameday.platforms.local.edge import render_haproxy_config
 from gameday.platforms.local.state import (
     LocalHome,
     is_same_process,
     kill_recorded,
+    process_start_time,
     read_json,
     write_json_atomic,
 )
@@ -186,7 +196,7 @@ class LocalPlatform:
     # -- RegionControl -------------------------------------------------------------------------
     def stop_region(self, region: str, *, freeze: bool) -> list[Member]:
         _check_region(region)
-        control.call(self.home, "stop_region", region=region, freeze=freeze)
+        control.call(self.home, "stop_region", region=region, freeze=freeze, owner=_owner())
         return self.members(region=region)
 
     def restore_region(self, region: str) -> list[Member]:
@@ -216,10 +226,9 @@ class LocalPlatform:
             raise FaultError(f"nftables is not usable here: {reason}")
         table = nft.apply(nft.isolate(REGION_BLOCKS[region], direction,
                                       table=f"gameday_iso_{region.replace('-', '_')}"))
-        fault = {"id": uuid.uuid4().hex, "kind": "nft_table", "name": table, "region": region}
-        control.call(self.home, "record_fault", fault=fault)
+        fault_id = self.record_fault("nft_table", name=table, region=region)
         return {"table": table, "direction": direction, "block": REGION_BLOCKS[region],
-                "fault_id": fault["id"]}
+                "fault_id": fault_id}
 
     def isolation_available(self) -> tuple[bool, str]:
         return nft.nft_usable()
@@ -241,10 +250,20 @@ class LocalPlatform:
         _check_region(region)
         table = f"gameday_iso_{region.replace('-', '_')}"
         nft.remove(table)
-        for fault in self.faults():
-            if fault.get("kind") == "nft_table" and fault.get("name") == table:
-                control.call(self.home, "clear_fault", id=fault["id"])
+        self.clear_fault("nft_table", name=table)
         return {"table": table, "removed": True}
+
+    # -- FaultLedger -----------------------------------------------------------------------------
+    def record_fault(self, kind: str, **detail: Any) -> str:
+        """Record a fault in force, owned by this process (rolled back if this process dies)."""
+        fault = {"id": uuid.uuid4().hex, "kind": kind, **detail, **_owner()}
+        control.call(self.home, "record_fault", fault=fault)
+        return str(fault["id"])
+
+    def clear_fault(self, kind: str, **match: Any) -> None:
+        for fault in self.faults():
+            if fault.get("kind") == kind and all(fault.get(k) == v for k, v in match.items()):
+                control.call(self.home, "clear_fault", id=fault["id"])
 
     def faults(self) -> list[dict[str, Any]]:
         try:
@@ -270,6 +289,10 @@ class LocalPlatform:
         except httpx.HTTPError as exc:
             raise PlatformError(f"could not reset the fault proxy: {exc}") from None
         return sorted(set(undone))
+
+
+def _owner() -> dict[str, Any]:
+    return {"owner_pid": os.getpid(), "owner_create_time": process_start_time(os.getpid())}
 
 
 def _check_region(region: str) -> None:

@@ -6,16 +6,24 @@ import asyncio
 
 from gameday.platforms.local.specs import ProcessSpec
 
-__all__ = ["check_health", "http_get_status"]
+__all__ = ["check_health", "http_get_status", "http_status"]
 
 
 async def http_get_status(address: str, port: int, path: str, timeout_s: float) -> int | None:
     """Status code of ``GET path`` (HTTP/1.0, no keep-alive), None when nothing answered."""
+    return await http_status(address, port, "GET", path, timeout_s=timeout_s)
+
+
+async def http_status(address: str, port: int, method: str, path: str, *,
+                      body: bytes = b"", timeout_s: float = 1.0) -> int | None:
+    """Status code of one HTTP/1.0 request with an optional JSON body; None when none came."""
+    head = (f"{method} {path} HTTP/1.0\r\nHost: {address}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     try:
         async with asyncio.timeout(timeout_s):
             reader, writer = await asyncio.open_connection(address, port)
             try:
-                writer.write(f"GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
+                writer.write(head.encode() + body)
                 await writer.drain()
                 status_line = await reader.readline()
             finally:

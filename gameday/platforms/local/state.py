@@ -10,6 +10,7 @@ recycled pid that now belongs to someone else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -105,10 +106,8 @@ def kill_recorded(pid: int | None, create_time: float | None, *, grace_s: float 
                 break
     _, alive = psutil.wait_procs(family, timeout=grace_s)
     for member in alive:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             member.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(alive, timeout=grace_s)
     return True
 

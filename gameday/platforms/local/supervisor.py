@@ -6,6 +6,10 @@ before the next), writes ``state.json`` on every change and answers JSON-line re
 control socket (``control.py`` is the client). A region that a fault took down is *held* down:
 the restart policy does not bring it back until ``restore_region``. Children get
 PR_SET_PDEATHSIG, so a crash of the supervisor takes them with it.
+
+Every fault in force is recorded with its owner (the process that injected it). If the owner
+dies without rolling back — the harness crashed or was SIGKILLed — the supervisor rolls the
+fault back itself: a dead man's switch, so no fault outlives the run that made it.
 """
 
 from __future__ import annotations
@@ -23,9 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gameday.platforms.local.probing import check_health
+from gameday.platforms.local.probing import check_health, http_status
 from gameday.platforms.local.specs import ProcessSpec
-from gameday.platforms.local.state import LocalHome, process_start_time, read_json, write_json_atomic
+from gameday.platforms.local.state import (
+    LocalHome,
+    is_same_process,
+    process_start_time,
+    read_json,
+    write_json_atomic,
+)
 
 __all__ = ["main"]
 
@@ -154,6 +164,38 @@ class Supervisor:
                     member.state = state
             if changed:
                 self.write_state()
+            await self.roll_back_orphans()
+
+    async def roll_back_orphans(self) -> None:
+        for fault in list(self.faults):
+            owner = fault.get("owner_pid")
+            if owner is None or is_same_process(owner, fault.get("owner_create_time")):
+                continue
+            try:
+                await self.undo(fault)
+                print(f"owner {owner} of fault {fault} died: rolled it back", flush=True)
+            except Exception as exc:  # keep supervising; the fault stays recorded for `down`
+                print(f"could not roll back orphaned fault {fault}: {exc}", flush=True)
+                continue
+            self.faults = [f for f in self.faults if f is not fault]
+            self.write_state()
+
+    async def undo(self, fault: dict[str, Any]) -> None:
+        kind = fault.get("kind")
+        if kind == "region_hold":
+            await self.op_restore_region(fault["region"])
+        elif kind == "nft_table":
+            proc = await asyncio.create_subprocess_exec(
+                "nft", "delete", "table", "inet", fault["name"],
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            await proc.wait()
+        elif kind == "toxics":
+            proxy = next(m.spec for m in self.members.values() if m.spec.role == "fault-proxy")
+            await http_status(proxy.address, proxy.port, "POST", "/reset")
+        elif kind == "model":
+            body = json.dumps({"uri": fault["restore_uri"]}).encode()
+            for address, port in fault["members"]:
+                await http_status(address, port, "POST", "/admin/model", body=body, timeout_s=60)
 
     async def signal_member(self, member: _Supervised, sig: signal.Signals) -> None:
         if member.proc and member.proc.returncode is None:
@@ -166,8 +208,11 @@ class Supervisor:
             raise KeyError(f"no member in region {region!r}")
         return found
 
-    async def op_stop_region(self, region: str, freeze: bool) -> list[dict[str, Any]]:
+    async def op_stop_region(self, region: str, freeze: bool,
+                             owner: dict[str, Any]) -> list[dict[str, Any]]:
         targets = self.in_region(region)
+        self.faults.append({"id": f"hold-{region}", "kind": "region_hold", "region": region,
+                            "freeze": freeze, **owner})
         for member in targets:
             member.held = True
             await self.signal_member(member, signal.SIGSTOP if freeze else signal.SIGKILL)
@@ -179,6 +224,7 @@ class Supervisor:
 
     async def op_restore_region(self, region: str) -> list[dict[str, Any]]:
         targets = self.in_region(region)
+        self.faults = [f for f in self.faults if f.get("id") != f"hold-{region}"]
         for member in targets:
             member.held = False
             if member.state == "frozen":
@@ -205,7 +251,8 @@ class Supervisor:
                     "members": [m.describe() for m in self.members.values()],
                     "faults": self.faults}
         if op == "stop_region":
-            return await self.op_stop_region(request["region"], bool(request.get("freeze")))
+            return await self.op_stop_region(request["region"], bool(request.get("freeze")),
+                                             request.get("owner", {}))
         if op == "restore_region":
             return await self.op_restore_region(request["region"])
         if op == "kill":

@@ -107,7 +107,8 @@ def _edge_config(stacks: list[StackDef], links: list[Link], request: StackReques
             else stack.shallow_health_path
         secondary = next(r for r in REGIONS if r != primary)
         backends.append(EdgeBackend(stack=stack.name, primary=servers(primary),
-                                    backup=servers(secondary), health_path=path))
+                                    backup=servers(secondary), health_path=path,
+                                    replay_safe=stack.replay_safe))
     return EdgeConfig(backends=tuple(backends), port=ports.edge, stats_port=ports.edge_stats,
                       admin_socket=home / "haproxy.sock")
 

@@ -1,0 +1,38 @@
+# Thin on purpose: each target is what a person would type.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+
+.PHONY: setup chaos-run test test-e2e lint bench clean
+
+setup: $(VENV)/.installed
+	bash scripts/install-system-packages.sh
+	$(BIN)/python -m targets.tabular.train
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' && touch $@
+
+chaos-run:
+	$(BIN)/gameday run suites/smoke.yaml
+
+test:
+	$(BIN)/pytest -q
+
+test-e2e:
+	$(BIN)/pytest -q -m e2e
+
+lint:
+	$(BIN)/ruff check gameday reports targets loadtests tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench:
+	$(BIN)/python bench/run_all.py
+
+clean:
+	-$(BIN)/gameday down
+	rm -rf runs .gameday build *.egg-info

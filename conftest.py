@@ -1,0 +1,66 @@
+"""Shared fixtures: the repo, trained model artifacts, a free loopback port, the local platform.
+
+The local platform fixture stands the real stack up once per test session (real HAProxy, real
+uvicorn replicas, the fault proxy) in its own home directory and always tears it down.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+def pick_free_port(address: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def free_port() -> int:
+    return pick_free_port()
+
+
+@pytest.fixture(scope="session")
+def trained_artifacts() -> Path:
+    """The model registry `make setup` trains; trained here if a test run comes first."""
+    artifacts = REPO / "artifacts"
+    subprocess.run([sys.executable, "-m", "targets.tabular.train"], cwd=REPO, check=True,
+                   capture_output=True)
+    return artifacts
+
+
+@pytest.fixture(scope="session")
+def local_platform(trained_artifacts: Path,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The tabular stack up on the local platform for the whole session, torn down after."""
+    if not Path("/usr/sbin/haproxy").exists():
+        pytest.skip("haproxy is not installed (make setup installs it)")
+    from gameday.platforms.base import StackRequest
+    from gameday.platforms.local.platform import LocalPlatform
+    from gameday.platforms.local.state import LocalHome
+
+    home = LocalHome(tmp_path_factory.mktemp("gameday-home"))
+    platform = LocalPlatform(home)
+    platform.down()
+    platform.up(StackRequest(stacks=("tabular",), replicas=2, edge_health_check="deep"))
+    try:
+        yield platform
+    finally:
+        platform.down()

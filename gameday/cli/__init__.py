@@ -1,0 +1,52 @@
+"""The ``gameday`` command line: thin, one module per command; errors become exit codes.
+
+Exit codes: 0 every SLO held, 1 an SLO was breached, 2 the harness failed or the input was bad
+(the message names the file and field), 130 interrupted before a run folder existed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from gameday.cli import down, report, run, status, up, validate
+from gameday.cli.console import err
+from gameday.errors import ConfigError, GamedayError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Chaos and resilience runs for multi-region AI serving.")
+for module in (up, down, status, run, report, validate):
+    app.command(name=module.NAME, help=module.__doc__)(module.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="gameday", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        err.print("[red]aborted[/red]")
+        return 130
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+    except GamedayError as exc:
+        err.print(f"[red]harness error:[/red] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

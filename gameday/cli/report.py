@@ -1,0 +1,22 @@
+"""Rebuild summary.json, report.html and junit.xml of a run from its folder alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gameday.cli.console import out
+from gameday.errors import ConfigError
+from reports import build_reports
+
+NAME = "report"
+
+
+def command(run_dir: Path = typer.Argument(..., help="a run folder, e.g. runs/<id>")) -> int:
+    if not (run_dir / "events.jsonl").is_file():
+        raise ConfigError("not a run folder (no events.jsonl)", source=str(run_dir))
+    summary = build_reports(run_dir)
+    out.print(f"{summary.verdict}: {summary.reason or 'every SLO held'}", highlight=False)
+    out.print(f"report: {run_dir / 'report.html'}", highlight=False)
+    return summary.exit_code

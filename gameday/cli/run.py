@@ -1,0 +1,40 @@
+"""Run a suite: stand up, load, inject each scenario's fault, measure, report, verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gameday.cli.console import err, out, progress
+from gameday.cli.options import load_suite_with_overrides
+from gameday.errors import GamedayError
+from gameday.run import RunInterrupted, new_run_dir, run_suite
+from reports import build_reports
+
+NAME = "run"
+
+
+def command(
+    suite: Path = typer.Argument(..., help="suite file, e.g. suites/smoke.yaml"),
+    runs_dir: Path = typer.Option(Path("runs"), help="where run folders are written"),
+    set_: list[str] = typer.Option([], "--set", help="override a suite value: key.path=value"),
+) -> int:
+    loaded = load_suite_with_overrides(suite, set_)
+    run_dir = new_run_dir(runs_dir, loaded.name)
+    progress(f"run folder {run_dir}")
+    failure: GamedayError | None = None
+    try:
+        run_suite(loaded, run_dir, progress=progress)
+    except RunInterrupted as exc:
+        failure = exc
+        err.print("[red]interrupted[/red]: every fault rolled back; writing a partial report")
+    except GamedayError as exc:
+        failure = exc
+        err.print(f"[red]harness error:[/red] {exc}", highlight=False)
+    summary = build_reports(run_dir)
+    colour = {"pass": "green", "fail": "red"}.get(summary.verdict, "yellow")
+    out.print(f"[{colour}]{summary.verdict.upper()}[/{colour}] {summary.reason or ''}",
+              highlight=False)
+    out.print(f"report: {run_dir / 'report.html'}", highlight=False)
+    return 2 if failure is not None and summary.exit_code == 0 else summary.exit_code

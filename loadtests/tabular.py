@@ -1,0 +1,68 @@
+"""Closed-model load on the tabular stack, for capacity tests with the plain Locust CLI::
+
+    locust -f loadtests/tabular.py --headless -u 10 -r 10 -t 10s -H http://127.0.0.1:8080/tabular
+
+Each user posts the same seeded transactions the open-model pacer sends and judges the answer
+with the same check. With ``GAMEDAY_RUN_DIR`` set, every request is also recorded there as a
+``RequestRecord`` (``requests-locust-<pid>.csv``; scheduled = start in a closed model).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+from locust import FastHttpUser, constant, events, task
+from locust.env import Environment
+from locust.runners import MasterRunner
+
+from gameday.load.payloads import endpoint_for, make_bodies
+from gameday.load.plan import join_url
+from gameday.load.recorder import RequestRecorder
+from gameday.records import RecordWriter
+
+__all__ = ["TabularUser"]
+
+RUN_DIR_ENV = "GAMEDAY_RUN_DIR"
+_STACK, _ENDPOINT = "tabular", "predict"
+_PREDICT = endpoint_for(_STACK, _ENDPOINT)
+_BODIES = make_bodies(_PREDICT, 4096, seed=7)
+
+
+class TabularUser(FastHttpUser):
+    """Posts a fraud-check transaction as soon as the previous answer came back."""
+
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self._bodies = itertools.cycle(_BODIES[id(self) % len(_BODIES):] + _BODIES)
+        self._url = join_url(self.host or "", _PREDICT.path)  # keeps a /tabular prefix
+        self._headers = {"Content-Type": _PREDICT.content_type}
+        self._context = {"stack": _STACK, "endpoint": _ENDPOINT}
+
+    @task
+    def predict(self) -> None:
+        with self.client.request(_PREDICT.method, self._url, name=_PREDICT.path,
+                                 data=next(self._bodies), headers=self._headers,
+                                 context=self._context, catch_response=True) as response:
+            if response.status_code == 0:
+                response.failure(f"no answer: {response.error!r}")
+                return
+            ok, error_kind = _PREDICT.check(response.status_code, response.content or b"")
+            if ok:
+                response.success()
+            else:
+                response.failure(f"{error_kind} (status {response.status_code})")
+
+
+@events.init.add_listener
+def _record_when_asked(environment: Environment, **_: Any) -> None:
+    run_dir = os.environ.get(RUN_DIR_ENV)
+    if not run_dir or isinstance(environment.runner, MasterRunner):
+        return  # a master sends nothing; each worker writes its own file
+    writer = RecordWriter(Path(run_dir) / f"requests-locust-{os.getpid()}.csv")
+    recorder = RequestRecorder(writer)
+    environment.events.request.add_listener(recorder.on_request)
+    environment.events.quitting.add_listener(lambda **_: recorder.close())

@@ -1,0 +1,38 @@
+"""Rebuild a run's summary.json, report.html and junit.xml from its folder alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reports.html import render_html
+from reports.junit import junit_xml
+from reports.run_folder import read_run_folder
+from reports.summary import Summary, summarize
+
+__all__ = ["HTML_FILE", "JUNIT_FILE", "SUMMARY_FILE", "build_reports"]
+
+SUMMARY_FILE = "summary.json"
+HTML_FILE = "report.html"
+JUNIT_FILE = "junit.xml"
+
+
+def build_reports(run_dir: Path) -> Summary:
+    """Recompute every figure from ``run_dir`` and write the three reports into it.
+
+    Raises MeasurementError when the folder has no readable ``suite.json``; anything else
+    wrong with the run (harness error, interruption, no records) is a verdict, not an error.
+    """
+    summary = summarize(read_run_folder(run_dir))
+    _write_atomically(run_dir / SUMMARY_FILE,
+                      json.dumps(summary.to_json(), indent=2, allow_nan=False) + "\n")
+    _write_atomically(run_dir / HTML_FILE, render_html(summary))
+    _write_atomically(run_dir / JUNIT_FILE, junit_xml(summary))
+    return summary
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A reader (CI, a browser) never sees half a file."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)

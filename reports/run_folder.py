@@ -1,0 +1,77 @@
+"""Read everything a report needs from a run folder, and nothing from anywhere else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from gameday.config import Suite, validation_message
+from gameday.errors import MeasurementError
+from gameday.measure import RequestArrays
+from gameday.records import Event, read_events, read_requests
+
+__all__ = ["SUITE_FILE", "Journal", "RunFolder", "read_run_folder"]
+
+SUITE_FILE = "suite.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """What a Chaos Toolkit journal says about its experiment."""
+
+    status: str  # completed | failed | aborted | interrupted | missing | unreadable
+    deviated: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFolder:
+    path: Path
+    suite: Suite
+    requests: RequestArrays
+    events: tuple[Event, ...]
+    journals: Mapping[str, Journal]  # by scenario name, for every scenario of the suite
+
+
+def read_run_folder(run_dir: Path) -> RunFolder:
+    """Load a run folder; a missing or invalid ``suite.json`` is a MeasurementError."""
+    if not run_dir.is_dir():
+        raise MeasurementError(f"{run_dir}: not a run folder (no such directory)")
+    suite = _read_suite(run_dir / SUITE_FILE)
+    return RunFolder(
+        path=run_dir,
+        suite=suite,
+        requests=RequestArrays.of(read_requests(run_dir)),
+        events=tuple(read_events(run_dir)),
+        journals={scenario.name: _read_journal(run_dir / f"journal-{scenario.name}.json")
+                  for scenario in suite.scenarios},
+    )
+
+
+def _read_suite(path: Path) -> Suite:
+    if not path.is_file():
+        raise MeasurementError(f"{path}: missing; the run folder cannot be judged without it")
+    try:
+        return Suite.model_validate(json.loads(path.read_text()))
+    except json.JSONDecodeError as exc:
+        raise MeasurementError(f"{path}: not valid JSON: {exc}") from None
+    except ValidationError as exc:
+        field, message = validation_message(exc)
+        raise MeasurementError(f"{path}: {field}: {message}") from None
+
+
+def _read_journal(path: Path) -> Journal:
+    if not path.is_file():
+        return Journal("missing", None)
+    try:
+        raw = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return Journal("unreadable", None)
+    if not isinstance(raw, dict):
+        return Journal("unreadable", None)
+    deviated = raw.get("deviated")
+    return Journal(str(raw.get("status", "unknown")),
+                   deviated if isinstance(deviated, bool) else None)

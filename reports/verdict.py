@@ -1,0 +1,44 @@
+"""The run's verdict and exit code: error (2), inconclusive (2), fail (1) or pass (0)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from gameday.measure import GeneratorHealth, SloResult
+
+__all__ = ["EXIT_CODES", "Decision", "VerdictName", "decide"]
+
+VerdictName = Literal["pass", "fail", "error", "inconclusive"]
+EXIT_CODES: dict[VerdictName, int] = {"pass": 0, "fail": 1, "error": 2, "inconclusive": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: VerdictName
+    exit_code: int
+    reason: str
+
+
+def decide(*, harness_errors: Sequence[str], interrupted: bool, requests: int,
+           health: GeneratorHealth, slos: Sequence[SloResult]) -> Decision:
+    """Harness trouble first: a breach measured by a broken harness or a generator that fell
+    behind would blame the system for the harness's fault."""
+    if harness_errors or interrupted:
+        reasons = [*harness_errors, *(["interrupted"] if interrupted else [])]
+        return _decision("error", "; ".join(reasons))
+    if requests == 0:
+        return _decision("error", "no request records in the run folder: the load never ran")
+    if health.saturated:
+        return _decision("inconclusive",
+                         f"the load generator could not keep its schedule ({health.why}), so "
+                         "latency and RTO figures measure the generator, not the system")
+    failed = [slo.name for slo in slos if not slo.passed]
+    if failed:
+        return _decision("fail", f"{len(failed)} of {len(slos)} SLOs failed: {', '.join(failed)}")
+    return _decision("pass", f"all {len(slos)} SLOs met" if slos else "the suite sets no SLOs")
+
+
+def _decision(verdict: VerdictName, reason: str) -> Decision:
+    return Decision(verdict, EXIT_CODES[verdict], reason)

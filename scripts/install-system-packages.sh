@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local platform runs (HAProxy, Prometheus, nftables) when missing.
+# Never fails the set-up: where it cannot install, it says what is missing and what that disables.
+set -u
+want=()
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || want+=(haproxy)
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || want+=(prometheus)
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || want+=(nftables)
+if [ ${#want[@]} -eq 0 ]; then
+  echo "system packages: haproxy, prometheus, nftables present"
+  exit 0
+fi
+echo "system packages: installing ${want[*]}"
+if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+  echo "system packages: cannot install ${want[*]} (not root, no sudo)." >&2
+  echo "  install them yourself: apt-get install ${want[*]}" >&2
+  echo "  without haproxy the local platform cannot start; without nftables isolation falls back to the fault proxy" >&2
+  exit 0
+fi
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null; }; then
+  echo "system packages: apt-get could not install ${want[*]}; install them by hand" >&2
+fi
+# Debian starts the services it installs where systemd runs; the harness runs its own copies.
+for svc in haproxy prometheus; do
+  command -v systemctl >/dev/null 2>&1 && $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+done
+exit 0

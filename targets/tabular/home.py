@@ -1,0 +1,46 @@
+"""Where the fraud model registry lives under a model home directory, shared by training and serving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ALIAS_VERSIONS",
+    "CHAMPION_URI",
+    "MODEL_NAME",
+    "PROFILE_FILE",
+    "ModelHome",
+]
+
+MODEL_NAME = "fraud"
+CHAMPION_URI = f"models:/{MODEL_NAME}@champion"
+#: The aliases training sets, and the registry version each points at.
+ALIAS_VERSIONS: dict[str, int] = {"champion": 1, "challenger": 2}
+#: File in each model directory holding its TrainingProfile (the drift gauge's reference).
+PROFILE_FILE = "training_profile.json"
+
+
+@dataclass(frozen=True)
+class ModelHome:
+    """A model home (`artifacts/` by default): MLflow's SQLite registry, its artifacts, loose models."""
+
+    root: Path
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "mlflow" / "mlflow.db"
+
+    @property
+    def tracking_uri(self) -> str:
+        """Tracking and registry URI; sqlite:/// plus an absolute path gives four slashes."""
+        return f"sqlite:///{self.db_path.resolve()}"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.root / "mlflow" / "artifacts"
+
+    @property
+    def incompatible_model_dir(self) -> Path:
+        """A model whose input signature does not match: what the model-broken fault hot-loads."""
+        return self.root / "models" / "fraud-incompatible"

@@ -1,0 +1,247 @@
+"""Trains the fraud models and registers them in MLflow: `python -m targets.tabular.train --home DIR`.
+
+Version 1 (logistic regression) and version 2 (gradient boosting) of registered model `fraud`,
+aliases champion -> 1 and challenger -> 2, plus an unregistered model with the wrong input
+signature for the model-broken fault. Re-running is a ~1 s no-op once all of that exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from targets.tabular.home import ALIAS_VERSIONS, MODEL_NAME, PROFILE_FILE, ModelHome
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from targets.tabular.candidates import Candidate
+
+__all__ = ["main", "registry_up_to_date", "train_and_register"]
+
+_N_ROWS = 60_000
+_TEST_SHARE = 0.25
+_EXPERIMENT = "fraud"
+# Set before mlflow is imported: no progress bars in logs, nothing sent anywhere.
+_MLFLOW_ENV = {
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(argv)
+    home = ModelHome(args.home)
+    if not args.force and registry_up_to_date(home):
+        print("model registry up to date")
+        return 0
+    for line in train_and_register(home, seed=args.seed):
+        print(line)
+    return 0
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m targets.tabular.train", description=__doc__)
+    parser.add_argument("--home", type=Path, default=Path("artifacts"), help="model home directory")
+    parser.add_argument("--seed", type=int, default=7, help="seed of data and models")
+    parser.add_argument("--force", action="store_true", help="retrain even if up to date")
+    return parser.parse_args(argv)
+
+
+def registry_up_to_date(home: ModelHome) -> bool:
+    """True when versions 1 and 2, their aliases and the incompatible model all exist.
+
+    Reads the SQLite file directly: importing mlflow alone takes longer than the whole check.
+    """
+    if not home.db_path.is_file() or not (home.incompatible_model_dir / "MLmodel").is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{home.db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            locations = dict(
+                db.execute(
+                    "SELECT version, storage_location FROM model_versions"
+                    " WHERE name = ? AND status = 'READY'",
+                    (MODEL_NAME,),
+                )
+            )
+            aliases = dict(
+                db.execute(
+                    "SELECT alias, version FROM registered_model_aliases WHERE name = ?",
+                    (MODEL_NAME,),
+                )
+            )
+    except sqlite3.Error:
+        return False
+    return all(
+        aliases.get(alias) == version and _is_model_dir(locations.get(version))
+        for alias, version in ALIAS_VERSIONS.items()
+    )
+
+
+def _is_model_dir(location: str | None) -> bool:
+    if not location or urlparse(location).scheme not in ("file", ""):
+        return False
+    return (Path(unquote(urlparse(location).path)) / "MLmodel").is_file()
+
+
+def train_and_register(home: ModelHome, seed: int) -> list[str]:
+    """Train every candidate, register versions 1 and 2 afresh, save the incompatible model."""
+    os.environ.update(_MLFLOW_ENV)
+    import mlflow
+    from sklearn.model_selection import train_test_split
+
+    from targets.tabular.candidates import incompatible_candidate, registry_candidates
+    from targets.tabular.data import make_transactions
+    from targets.tabular.drift import TrainingProfile
+
+    data = make_transactions(_N_ROWS, seed)
+    x_train, x_test, y_train, y_test = train_test_split(
+        data.features, data.fraud, test_size=_TEST_SHARE, random_state=seed, stratify=data.fraud
+    )
+    home.artifacts_dir.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(home.tracking_uri)
+    mlflow.set_registry_uri(home.tracking_uri)
+    client = mlflow.MlflowClient()
+    _forget_registered_model(client)
+    mlflow.set_experiment(experiment_id=_experiment_id(client, home))
+    summary = [f"data: {len(data.fraud)} transactions, fraud rate {data.fraud_rate:.2%}, seed {seed}"]
+    with tempfile.TemporaryDirectory() as scratch:
+        profile_path = Path(scratch) / PROFILE_FILE
+        profile_path.write_text(_json(TrainingProfile.from_matrix(x_train).to_dict()))
+        for expected_version, candidate in enumerate(registry_candidates(seed), start=1):
+            candidate.pipeline.fit(x_train, y_train)
+            metrics = _evaluate(candidate, x_test, y_test)
+            version = _log_version(candidate, metrics, x_train, profile_path, data.fraud_rate)
+            if version != expected_version:
+                raise RuntimeError(f"registered {MODEL_NAME} v{version}, expected v{expected_version}")
+            summary.append(f"{MODEL_NAME} v{version} {candidate.kind}: " + _format(metrics))
+        for alias, version in ALIAS_VERSIONS.items():
+            client.set_registered_model_alias(MODEL_NAME, alias, str(version))
+        _save_incompatible(home, incompatible_candidate(), x_train, y_train, profile_path)
+    summary.append(f"aliases: {ALIAS_VERSIONS}; incompatible model: {home.incompatible_model_dir}")
+    return summary
+
+
+def _forget_registered_model(client: Any) -> None:
+    # A half-finished earlier run left some versions; start numbering again at 1.
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.delete_registered_model(MODEL_NAME)
+    except MlflowException:
+        pass
+
+
+def _experiment_id(client: Any, home: ModelHome) -> str:
+    experiment = client.get_experiment_by_name(_EXPERIMENT)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    return str(client.create_experiment(_EXPERIMENT, home.artifacts_dir.resolve().as_uri()))
+
+
+def _evaluate(candidate: Candidate, x_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score
+
+    from targets.tabular.features import FRAUD_THRESHOLD
+
+    score = candidate.pipeline.predict_proba(x_test)[:, 1]
+    flagged = score >= FRAUD_THRESHOLD
+    return {
+        "roc_auc": float(roc_auc_score(y_test, score)),
+        "pr_auc": float(average_precision_score(y_test, score)),
+        "recall_at_0_5": float(recall_score(y_test, flagged)),
+        "precision_at_0_5": float(precision_score(y_test, flagged, zero_division=0)),
+    }
+
+
+def _log_version(
+    candidate: Candidate,
+    metrics: dict[str, float],
+    x_train: np.ndarray,
+    profile_path: Path,
+    fraud_rate: float,
+) -> int:
+    import mlflow
+    import mlflow.sklearn
+
+    from targets.tabular.features import FEATURE_NAMES, FRAUD_THRESHOLD
+
+    with mlflow.start_run(run_name=f"{MODEL_NAME}-{candidate.kind}"):
+        mlflow.log_params(
+            {**candidate.params, "model_kind": candidate.kind, "n_train": len(x_train),
+             "fraud_rate": round(fraud_rate, 4), "fraud_threshold": FRAUD_THRESHOLD}
+        )
+        mlflow.log_metrics(metrics)
+        info = mlflow.sklearn.log_model(
+            candidate.pipeline,
+            name="model",
+            registered_model_name=MODEL_NAME,
+            **_model_files(candidate, x_train, FEATURE_NAMES, profile_path),
+        )
+    return int(info.registered_model_version)
+
+
+def _save_incompatible(
+    home: ModelHome, candidate: Candidate, x_train: np.ndarray, y_train: np.ndarray, profile: Path
+) -> None:
+    import mlflow.sklearn
+
+    from targets.tabular.candidates import INCOMPATIBLE_FEATURES
+    from targets.tabular.features import FEATURE_NAMES
+
+    columns = [FEATURE_NAMES.index(name) for name in INCOMPATIBLE_FEATURES]
+    candidate.pipeline.fit(x_train[:, columns], y_train)
+    target = home.incompatible_model_dir
+    staging = target.with_name(f".{target.name}.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    mlflow.sklearn.save_model(
+        candidate.pipeline,
+        staging,
+        **_model_files(candidate, x_train[:, columns], INCOMPATIBLE_FEATURES, profile),
+    )
+    # Swap in whole so the up-to-date check never sees a half-written model.
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+
+
+def _model_files(
+    candidate: Candidate, x_train: np.ndarray, feature_names: Sequence[str], profile: Path
+) -> dict[str, Any]:
+    """Keyword arguments shared by log_model and save_model."""
+    import numpy as np
+    import sklearn
+    from mlflow.models import infer_signature
+
+    sample = x_train[:5]
+    return {
+        "signature": infer_signature(sample, candidate.pipeline.predict_proba(sample)),
+        # Naming the requirements skips MLflow's inference, which re-imports the model.
+        "pip_requirements": [f"scikit-learn=={sklearn.__version__}", f"numpy=={np.__version__}"],
+        "metadata": {"feature_names": list(feature_names), "description": candidate.description},
+        "extra_files": [str(profile)],
+        "skops_trusted_types": list(candidate.trusted_types) or None,
+    }
+
+
+def _json(data: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(data, indent=1)
+
+
+def _format(metrics: dict[str, float]) -> str:
+    return " ".join(f"{name}={value:.3f}" for name, value in metrics.items())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
