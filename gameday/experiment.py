@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class FaultWindowRecorder(RunEventHandler):  # type: ignore[misc]
         self.phase = "hypothesis"
         self.fault_started = False
         self.fault_failed: str | None = None
+        self.action_started_s: float | None = None
         self._lock = threading.Lock()
 
     def start_method(self, experiment: Experiment) -> None:
@@ -62,6 +64,11 @@ class FaultWindowRecorder(RunEventHandler):  # type: ignore[misc]
 
     def start_rollbacks(self, experiment: Experiment) -> None:
         self.phase = "rollbacks"
+
+    def start_activity(self, activity: Activity) -> None:
+        if self.phase == "method" and activity.get("type") == "action" \
+                and self.action_started_s is None:
+            self.action_started_s = time.time()
 
     def activity_completed(self, activity: Activity, run: Run) -> None:
         if self.phase != "method" or activity.get("type") != "action":
@@ -75,6 +82,7 @@ class FaultWindowRecorder(RunEventHandler):  # type: ignore[misc]
             self.fault_started = True
         self.events.emit(EventKind.FAULT_START, self.scenario,
                          target_region=self.target_region, action=activity.get("name"),
+                         action_started_s=self.action_started_s,
                          output=_short(run.get("output")))
 
     def rollbacks_completed(self, experiment: Experiment, journal: Journal) -> None:

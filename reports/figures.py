@@ -6,7 +6,6 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from gameday.measure import BucketSli
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["COLOURS", "timeline_figure"]
@@ -17,8 +16,8 @@ COLOURS = {
     "p50": "#1f77b4",
     "p95": "#ff7f0e",
     "p99": "#9467bd",
-    "fault": "rgba(214, 39, 40, 0.13)",
-    "warmup": "rgba(120, 120, 120, 0.18)",
+    "fault": "rgba(214, 39, 40, 0.10)",
+    "warmup": "rgba(255, 255, 255, 0.55)",
     "detect": "#ff7f0e",
     "failover": "#1f77b4",
     "recovered": "#2e9e44",
@@ -26,23 +25,27 @@ COLOURS = {
 }
 _REGION_COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d")
 _ROWS = 3
+_LABEL_HEADROOM = 1.75  # the top ~43 % of the throughput plot is left to labels
+_LOG_TICKS_MS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
+                 20000, 50000, 100000]
 
 
 def timeline_figure(summary: Summary) -> go.Figure:
     figure = make_subplots(rows=_ROWS, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                            subplot_titles=("Throughput (requests/s by scheduled time)",
                                            "Latency from the scheduled send (ms, log scale)",
-                                           "Share of requests served, by region"))
+                                           "Share of requests served, by region"),
+                           row_heights=[0.34, 0.4, 0.26])
     origin_s = summary.load_start_s
     if origin_s is None or not summary.buckets:
         figure.add_annotation(text="no request records in this run", showarrow=False,
                               xref="paper", yref="paper", x=0.5, y=0.5)
         return _layout(figure)
-    centres = [b.start_s - origin_s + summary.suite.measurement.bucket_s / 2
+    centres = [b.start_s - origin_s + summary.chart_bucket_s / 2
                for b in summary.buckets]
     _throughput(figure, summary, centres)
     _latency(figure, summary, centres)
-    _served_share(figure, summary.buckets, centres)
+    _served_share(figure, summary, centres)
     _warmup(figure, summary, origin_s)
     for outcome in summary.scenarios:
         _fault(figure, summary, outcome, origin_s)
@@ -50,7 +53,7 @@ def timeline_figure(summary: Summary) -> go.Figure:
 
 
 def _throughput(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
-    bucket_s = summary.suite.measurement.bucket_s
+    bucket_s = summary.chart_bucket_s
     width = bucket_s * 0.9
     for name, counts, colour in (
         ("ok", [b.ok / bucket_s for b in summary.buckets], COLOURS["ok"]),
@@ -60,7 +63,10 @@ def _throughput(figure: go.Figure, summary: Summary, centres: list[float]) -> No
                                 width=width, legendgroup="throughput",
                                 hovertemplate=f"%{{y:.1f}} {name}/s<extra></extra>"), row=1, col=1)
     figure.update_layout(barmode="stack")
-    figure.update_yaxes(title_text="req/s", rangemode="tozero", row=1, col=1)
+    peak_per_s = max((b.requests / bucket_s for b in summary.buckets), default=0.0)
+    # headroom above the bars for the fault and RTO labels
+    figure.update_yaxes(title_text="req/s", range=[0, max(peak_per_s, 1.0) * _LABEL_HEADROOM],
+                        row=1, col=1)
 
 
 def _latency(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
@@ -71,37 +77,40 @@ def _latency(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
                                     legendgroup="latency", connectgaps=False,
                                     hovertemplate=f"{label} %{{y:.1f}} ms<extra></extra>"),
                          row=2, col=1)
+    # a trace, not a shape: shapes on log axes disturb plotly's autorange
     bound_ms = summary.suite.measurement.latency_slo_s * 1000
-    figure.add_hline(y=bound_ms, row=2, col=1, line={"color": "#555", "dash": "dot", "width": 1},
-                     annotation_text=f"latency bound {bound_ms:g} ms",
-                     annotation_position="top right", annotation_font_size=10)
-    figure.update_yaxes(title_text="ms", type="log", row=2, col=1)
+    figure.add_trace(go.Scatter(x=[0, centres[-1] + summary.chart_bucket_s / 2],
+                                y=[bound_ms, bound_ms], mode="lines",
+                                name=f"latency bound {bound_ms:g} ms", legendgroup="latency",
+                                line={"color": "#555", "dash": "dot", "width": 1},
+                                hoverinfo="skip"), row=2, col=1)
+    figure.update_yaxes(title_text="ms", type="log", tickvals=_LOG_TICKS_MS,
+                        ticktext=[f"{tick:g}" for tick in _LOG_TICKS_MS], row=2, col=1)
 
 
-def _served_share(figure: go.Figure, buckets: tuple[BucketSli, ...],
-                  centres: list[float]) -> None:
+def _served_share(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
+    buckets = summary.buckets
     regions = sorted({region for bucket in buckets for region in bucket.served_share})
-    for index, region in enumerate(regions):
-        share = [100 * b.served_share.get(region, 0.0) if b.requests else None for b in buckets]
-        figure.add_trace(go.Scatter(x=centres, y=share, name=region, mode="lines",
-                                    stackgroup="share", legendgroup="share",
-                                    line={"width": 0.5,
-                                          "color": _REGION_COLOURS[index % len(_REGION_COLOURS)]},
-                                    hovertemplate=f"{region} %{{y:.0f}}%<extra></extra>"),
-                         row=3, col=1)
-    unserved = [100 * (1 - sum(b.served_share.values())) if b.requests else None for b in buckets]
-    figure.add_trace(go.Scatter(x=centres, y=unserved, name="no region (failed)", mode="lines",
-                                stackgroup="share", legendgroup="share",
-                                line={"width": 0.5, "color": COLOURS["unserved"]},
-                                hovertemplate="unserved %{y:.0f}%<extra></extra>"), row=3, col=1)
+    colours = [_REGION_COLOURS[index % len(_REGION_COLOURS)] for index in range(len(regions))]
+    series = [(region, colour, [100 * b.served_share.get(region, 0.0) if b.requests else None
+                                for b in buckets]) for region, colour in zip(regions, colours,
+                                                                             strict=True)]
+    series.append(("no region (failed)", COLOURS["unserved"],
+                   [100 * (1 - sum(b.served_share.values())) if b.requests else None
+                    for b in buckets]))
+    for name, colour, share in series:
+        figure.add_trace(go.Bar(x=centres, y=share, name=name, marker_color=colour,
+                                width=summary.chart_bucket_s, legendgroup="share",
+                                hovertemplate=f"{name} %{{y:.0f}}%<extra></extra>"), row=3, col=1)
     figure.update_yaxes(title_text="%", range=[0, 100], row=3, col=1)
 
 
 def _warmup(figure: go.Figure, summary: Summary, origin_s: float) -> None:
     if summary.warmup_end_s is None or summary.warmup_end_s <= origin_s:
         return
+    # drawn over the data: warm-up counts for nothing, so it is greyed out
     figure.add_vrect(x0=0, x1=summary.warmup_end_s - origin_s, fillcolor=COLOURS["warmup"],
-                     line_width=0, layer="below", row="all", col=1)
+                     line_width=0, layer="above", row="all", col=1)
     _label(figure, (summary.warmup_end_s - origin_s) / 2, "warm-up", "#666", 1.0)
 
 
@@ -112,7 +121,7 @@ def _fault(figure: go.Figure, summary: Summary, outcome: ScenarioOutcome,
         return
     end_s = window.end_s if window.end_s is not None else summary.data_end_s or window.start_s
     x0, x1 = window.start_s - origin_s, end_s - origin_s
-    figure.add_vrect(x0=x0, x1=x1, fillcolor=COLOURS["fault"], line_width=0, layer="below",
+    figure.add_vrect(x0=x0, x1=x1, fillcolor=COLOURS["fault"], line_width=0, layer="above",
                      row="all", col=1)
     open_note = " (never rolled back)" if window.end_s is None else ""
     _label(figure, x0, f"{outcome.name}{open_note}", COLOURS["error"], 1.0, anchor="left")
@@ -120,7 +129,7 @@ def _fault(figure: go.Figure, summary: Summary, outcome: ScenarioOutcome,
         return
     markers = (("detect", outcome.rto.detect_s), ("failover", outcome.rto.failover_s),
                ("recovered", outcome.rto.rto_s))
-    for height, (name, offset_s) in zip((0.86, 0.72, 0.58), markers, strict=True):
+    for height, (name, offset_s) in zip((0.89, 0.78, 0.67), markers, strict=True):
         if offset_s is None:
             continue
         x = x0 + offset_s

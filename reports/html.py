@@ -75,7 +75,7 @@ def _banners(summary: Summary) -> list[str]:
     health = summary.health
     if health.saturated:
         return [f'<div class="banner"><b>Generator saturated.</b> The load generator could not '
-                f"keep its schedule ({escape(health.why)}). Latency and RTO figures below "
+                f"keep its schedule: {escape(health.why)}. Latency and RTO figures below "
                 "measure the generator, not the system under test; the run is inconclusive."
                 "</div>"]
     if health.flagged_live:
@@ -145,19 +145,20 @@ def _load_table(summary: Summary) -> str:
         ("late sends", late),
         ("saturated", "YES: " + h.why if h.saturated else "no"),
     )]
-    return _table(["", ""], rows)
+    return _table([], rows)
 
 
 def _table(headers: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]], *,
            empty: str = "nothing to show", status_column: int | None = None) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if headers else ""
     body = []
     for css, cells in rows:
         tds = "".join(_cell(cell, index == status_column) for index, cell in enumerate(cells))
         body.append(f'<tr class="{css}">{tds}</tr>')
     if not body:
-        body.append(f'<tr><td colspan="{len(headers)}">{escape(empty)}</td></tr>')
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        body.append(f'<tr><td colspan="{max(len(headers), 1)}">{escape(empty)}</td></tr>')
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _cell(text: str, is_status: bool) -> str:

@@ -14,6 +14,7 @@ from gameday.measure import (
     BucketSli,
     FaultWindow,
     GeneratorHealth,
+    RequestArrays,
     Rto,
     RunSlis,
     SloResult,
@@ -30,9 +31,10 @@ from gameday.records import Event, EventKind
 from reports.run_folder import Journal, RunFolder
 from reports.verdict import Decision, decide
 
-__all__ = ["SCHEMA", "ScenarioOutcome", "Summary", "summarize"]
+__all__ = ["MAX_CHART_BUCKETS", "SCHEMA", "ScenarioOutcome", "Summary", "summarize"]
 
 SCHEMA = "gameday.summary/1"
+MAX_CHART_BUCKETS = 1500
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class Summary:
     health: GeneratorHealth
     scenarios: tuple[ScenarioOutcome, ...]
     slis: RunSlis
+    chart_bucket_s: float  # the suite's bucket, widened on long runs to keep the page small
     buckets: tuple[BucketSli, ...]
     slos: tuple[SloResult, ...]
 
@@ -116,6 +119,7 @@ def summarize(folder: RunFolder) -> Summary:
     windows = fault_windows(events)
     warmup_s = warmup_end_s(events, first_s, suite.load.warmup_s)
     health = generator_health(requests, suite.load, events)
+    chart_bucket_s = _chart_bucket_s(requests, suite.measurement.bucket_s)
     slos = tuple(evaluate_slos(suite, requests, events))
     decision = decide(
         harness_errors=[str(e.detail.get("message", "harness error (no message)"))
@@ -135,27 +139,37 @@ def summarize(folder: RunFolder) -> Summary:
         scenarios=_outcomes(suite, windows, scenario_rtos(requests, windows, suite),
                             folder.journals),
         slis=aggregate_slis(requests, windows, warmup_end_s=warmup_s),
-        buckets=tuple(bucket_slis(requests, bucket_s=suite.measurement.bucket_s)),
+        chart_bucket_s=chart_bucket_s,
+        buckets=tuple(bucket_slis(requests, bucket_s=chart_bucket_s)),
         slos=slos,
     )
 
 
 def _outcomes(suite: Suite, windows: list[FaultWindow], rtos: Mapping[str, Rto],
               journals: Mapping[str, Journal]) -> tuple[ScenarioOutcome, ...]:
-    first_window = {}
-    for window in reversed(windows):
-        first_window[window.scenario] = window
-    return tuple(
-        ScenarioOutcome(
+    first_window: dict[str, FaultWindow] = {}
+    for each in windows:
+        first_window.setdefault(each.scenario, each)
+    outcomes = []
+    for scenario in suite.scenarios:
+        window = first_window.get(scenario.name)
+        outcomes.append(ScenarioOutcome(
             name=scenario.name,
-            target_region=(first_window[scenario.name].target_region
-                           if scenario.name in first_window else "") or scenario.target_region,
-            window=first_window.get(scenario.name),
+            target_region=(window.target_region if window else "") or scenario.target_region,
+            window=window,
             journal=journals.get(scenario.name, Journal("missing", None)),
             rto=rtos.get(scenario.name),
-        )
-        for scenario in suite.scenarios
-    )
+        ))
+    return tuple(outcomes)
+
+
+def _chart_bucket_s(requests: RequestArrays, bucket_s: float) -> float:
+    """A whole multiple of the suite's bucket, so that no chart has more than
+    MAX_CHART_BUCKETS points however long the run."""
+    if len(requests) < 2:
+        return bucket_s
+    span_s = float(requests.scheduled_s[-1] - requests.scheduled_s[0])
+    return bucket_s * max(1, math.ceil(span_s / (bucket_s * MAX_CHART_BUCKETS)))
 
 
 def _event_s(events: tuple[Event, ...], kind: str, fallback_s: float | None) -> float | None:

@@ -32,7 +32,7 @@ def decide(*, harness_errors: Sequence[str], interrupted: bool, requests: int,
         return _decision("error", "no request records in the run folder: the load never ran")
     if health.saturated:
         return _decision("inconclusive",
-                         f"the load generator could not keep its schedule ({health.why}), so "
+                         f"the load generator could not keep its schedule: {health.why}; "
                          "latency and RTO figures measure the generator, not the system")
     failed = [slo.name for slo in slos if not slo.passed]
     if failed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -46,7 +47,16 @@ def _load(args: argparse.Namespace) -> LoadPlan:
     return plan
 
 
+def _note_stops() -> list[str]:
+    """Until the pacer handles SIGTERM/SIGINT itself (after Locust's import), note them."""
+    noted: list[str] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, _frame: noted.append(signal.Signals(number).name))
+    return noted
+
+
 def main(argv: list[str] | None = None) -> int:
+    early_stops = _note_stops()
     args = _parse(argv)
     try:
         plan = _load(args)
@@ -55,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from gameday.load.pacer import Pacer  # imports locust, which monkey-patches with gevent
 
-    totals = Pacer(plan, args.run_dir, args.name, args.parent_pid).run()
+    totals = Pacer(plan, args.run_dir, args.name, args.parent_pid).run(early_stops)
     print(f"gameday.load {args.name}: sent {totals['sent']}, ok {totals['ok']}, "
           f"late {totals['late']}, stopped by {totals['stopped_by'] or 'end of plan'}",
           file=sys.stderr)

@@ -110,7 +110,8 @@ class LoadPlan:
 
 
 _INT_FIELDS = frozenset({"seed", "concurrency"})
-_FLOAT_FIELDS = frozenset({"rate_per_s", "duration_s", "warmup_s", "timeout_s", "lag_bound_s"})
+_FLOAT_FIELDS = frozenset({"rate_per_s", "duration_s", "warmup_s", "timeout_s", "lag_bound_s",
+                           "start_at_s"})
 _STR_FIELDS = frozenset({"base_url", "stack", "endpoint", "arrival"})
 
 
@@ -119,12 +120,11 @@ def _coerce(source: str, name: str, value: object) -> Any:
         return None
     if name in _STR_FIELDS and isinstance(value, str):
         return value
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if name in _INT_FIELDS and is_number and float(value) == int(value):  # type: ignore[arg-type]
-        return int(value)  # type: ignore[arg-type]
-    if (name in _FLOAT_FIELDS or name == "start_at_s") and is_number \
-            and math.isfinite(float(value)):  # type: ignore[arg-type]
-        return float(value)  # type: ignore[arg-type]
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if name in _INT_FIELDS and number is not None and float(number) == int(number):
+        return int(number)
+    if name in _FLOAT_FIELDS and number is not None and math.isfinite(number):
+        return float(number)
     kind = "a string" if name in _STR_FIELDS else "an integer" if name in _INT_FIELDS \
         else "a finite number"
     raise LoadError(f"{source}: field {name!r}: expected {kind}, got {value!r}")
@@ -139,7 +139,8 @@ def require_loopback(base_url: str) -> None:
     """Refuse any target that is not on this host: every socket the harness opens is loopback."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LoadError(f"base_url {base_url!r}: expected http(s)://<loopback host>[:port][/prefix]")
+        raise LoadError(f"base_url {base_url!r}: "
+                        "expected http(s)://<loopback host>[:port][/prefix]")
     host = parts.hostname
     if host == "localhost":
         return
@@ -148,8 +149,8 @@ def require_loopback(base_url: str) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise LoadError(f"base_url {base_url!r}: host {host!r} is not loopback "
-                        "(127.0.0.0/8, ::1 or localhost); the load generator only targets this host")
+        raise LoadError(f"base_url {base_url!r}: host {host!r} is not loopback (127.0.0.0/8, "
+                        "::1 or localhost); the load generator only targets this host")
 
 
 def join_url(base_url: str, path: str) -> str:

@@ -30,10 +30,13 @@ class SelfWatch:
         self.sent = 0
         self.late = 0
         self.saturated_at_s: float | None = None
+        self._first_s: float | None = None
 
     def observe(self, index: int, lag_s: float, now_s: float) -> dict[str, Any] | None:
         """Note one send's lag; the first time the window trips, return its figures."""
         is_late = lag_s > self.lag_bound_s
+        if self._first_s is None:
+            self._first_s = now_s
         self._lags_s[index] = lag_s
         self.sent += 1
         self.late += is_late
@@ -43,13 +46,15 @@ class SelfWatch:
         while self._window and self._window[0][0] < horizon_s:
             _, old_lag_s = self._window.popleft()
             self._window_late -= old_lag_s > self.lag_bound_s
-        if self.saturated_at_s is None and is_late and self._tripped():
+        if self.saturated_at_s is None and self._window_late and self._tripped():
             self.saturated_at_s = now_s
             return self._window_figures()
         return None
 
     def _tripped(self) -> bool:
-        return (self._window_late >= self.min_late
+        # Judge full windows only: 3 late of the first 200 sends is not 1 % of a second.
+        full = self._first_s is not None and self._window[-1][0] - self._first_s >= self.window_s
+        return (full and self._window_late >= self.min_late
                 and self._window_late > self.max_late_fraction * len(self._window))
 
     def _window_figures(self) -> dict[str, Any]:
@@ -66,7 +71,8 @@ class SelfWatch:
 
     def lags_s(self) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Lags of the sends observed so far, in schedule order."""
-        return self._lags_s[~np.isnan(self._lags_s)]
+        observed: np.ndarray[Any, np.dtype[np.float64]] = self._lags_s[~np.isnan(self._lags_s)]
+        return observed
 
     def summary(self) -> dict[str, Any]:
         lags_s = self.lags_s()

@@ -54,10 +54,16 @@ class RequestArrays:
         return self.start_s - self.scheduled_s
 
     def rows(self, lo: int, hi: int) -> RequestArrays:
-        """Rows ``lo`` to ``hi`` (excluded), in scheduled order."""
-        return self.select(np.arange(len(self))[lo:hi])
+        """Rows ``lo`` to ``hi`` (excluded), in scheduled order; views, not copies."""
+        return RequestArrays(
+            scheduled_s=self.scheduled_s[lo:hi],
+            start_s=self.start_s[lo:hi],
+            end_s=self.end_s[lo:hi],
+            ok=self.ok[lo:hi],
+            region=self.region[lo:hi],
+        )
 
-    def select(self, mask: BoolArray | npt.NDArray[np.intp]) -> RequestArrays:
+    def select(self, mask: BoolArray) -> RequestArrays:
         return RequestArrays(
             scheduled_s=self.scheduled_s[mask],
             start_s=self.start_s[mask],

@@ -29,7 +29,9 @@ class GeneratorHealth:
 
     ``scheduled_rate_per_s`` is the rate of the schedule the generator was given; for Poisson
     arrivals it differs from the nominal target by chance, so the rate check compares the
-    achieved rate with it rather than with the target.
+    achieved rate with it rather than with the target. The generator's own live flag (one
+    second with over 1 % late sends is enough) is reported as ``flagged_live``; it does not by
+    itself make the whole load ``saturated``.
     """
 
     target_rate_per_s: float
@@ -50,6 +52,7 @@ class GeneratorHealth:
 
 def generator_health(requests: Requests, load: LoadProfile,
                      events: Sequence[Event] = ()) -> GeneratorHealth:
+    """Saturated = more than 1 % of sends late, or sends slower than 95 % of the schedule."""
     arrays = RequestArrays.coerce(requests)
     lag_s = arrays.send_lag_s
     late = int(np.count_nonzero(lag_s > load.lag_bound_s))
@@ -88,10 +91,10 @@ def _why_saturated(late_fraction: float | None, achieved_rate: float | None,
                    scheduled_rate: float | None) -> str:
     reasons = []
     if late_fraction is not None and late_fraction > LATE_FRACTION_LIMIT:
-        reasons.append(f"{late_fraction:.1%} of sends were late "
-                       f"(limit {LATE_FRACTION_LIMIT:.0%})")
+        reasons.append(f"{late_fraction:.1%} of sends were late, over the "
+                       f"{LATE_FRACTION_LIMIT:.0%} limit")
     if achieved_rate is not None and scheduled_rate is not None \
             and achieved_rate < RATE_FRACTION_FLOOR * scheduled_rate:
-        reasons.append(f"it sent {achieved_rate:.1f}/s of the {scheduled_rate:.1f}/s scheduled "
-                       f"(floor {RATE_FRACTION_FLOOR:.0%})")
+        reasons.append(f"it sent {achieved_rate:.1f}/s of the {scheduled_rate:.1f}/s scheduled, "
+                       f"under the {RATE_FRACTION_FLOOR:.0%} floor")
     return "; ".join(reasons)

@@ -34,7 +34,7 @@ def fraud_logit(features: np.ndarray) -> np.ndarray:
     """The ground-truth log-odds of fraud: big, foreign, far, at night, on new or busy cards."""
     amount, hour, risk, distance_km, card_age_days, foreign, tx_24h = features.T
     night = (hour <= 5) | (hour >= 23)
-    return (
+    logit: np.ndarray = (
         _BASE_LOGIT
         + 1.3 * np.log1p(amount / 50.0)
         + 9.0 * risk**2
@@ -47,6 +47,7 @@ def fraud_logit(features: np.ndarray) -> np.ndarray:
         + 4.5 * (tx_24h >= 8)
         + 2.5 * (foreign * night)
     )
+    return logit
 
 
 def make_transactions(n_rows: int, seed: int) -> TransactionSet:

@@ -1,4 +1,4 @@
-"""Where the fraud model registry lives under a model home directory, shared by training and serving."""
+"""Where the fraud model registry lives under a model home; shared by training and serving."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ PROFILE_FILE = "training_profile.json"
 
 @dataclass(frozen=True)
 class ModelHome:
-    """A model home (`artifacts/` by default): MLflow's SQLite registry, its artifacts, loose models."""
+    """A model home (`artifacts/` by default): the SQLite registry, its artifacts, loose models."""
 
     root: Path
 

@@ -1,4 +1,4 @@
-"""Trains the fraud models and registers them in MLflow: `python -m targets.tabular.train --home DIR`.
+"""Trains the fraud models and registers them in MLflow: `python -m targets.tabular.train`.
 
 Version 1 (logistic regression) and version 2 (gradient boosting) of registered model `fraud`,
 aliases champion -> 1 and challenger -> 2, plus an unregistered model with the wrong input
@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -114,7 +114,7 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
     client = mlflow.MlflowClient()
     _forget_registered_model(client)
     mlflow.set_experiment(experiment_id=_experiment_id(client, home))
-    summary = [f"data: {len(data.fraud)} transactions, fraud rate {data.fraud_rate:.2%}, seed {seed}"]
+    summary = [f"data: {len(data.fraud)} rows, fraud rate {data.fraud_rate:.2%}, seed {seed}"]
     with tempfile.TemporaryDirectory() as scratch:
         profile_path = Path(scratch) / PROFILE_FILE
         profile_path.write_text(_json(TrainingProfile.from_matrix(x_train).to_dict()))
@@ -123,7 +123,9 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
             metrics = _evaluate(candidate, x_test, y_test)
             version = _log_version(candidate, metrics, x_train, profile_path, data.fraud_rate)
             if version != expected_version:
-                raise RuntimeError(f"registered {MODEL_NAME} v{version}, expected v{expected_version}")
+                raise RuntimeError(
+                    f"registered v{version} of {MODEL_NAME}, not v{expected_version}"
+                )
             summary.append(f"{MODEL_NAME} v{version} {candidate.kind}: " + _format(metrics))
         for alias, version in ALIAS_VERSIONS.items():
             client.set_registered_model_alias(MODEL_NAME, alias, str(version))
@@ -136,10 +138,8 @@ def _forget_registered_model(client: Any) -> None:
     # A half-finished earlier run left some versions; start numbering again at 1.
     from mlflow.exceptions import MlflowException
 
-    try:
+    with suppress(MlflowException):
         client.delete_registered_model(MODEL_NAME)
-    except MlflowException:
-        pass
 
 
 def _experiment_id(client: Any, home: ModelHome) -> str:
@@ -150,17 +150,17 @@ def _experiment_id(client: Any, home: ModelHome) -> str:
 
 
 def _evaluate(candidate: Candidate, x_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score
+    from sklearn import metrics as sk
 
     from targets.tabular.features import FRAUD_THRESHOLD
 
     score = candidate.pipeline.predict_proba(x_test)[:, 1]
     flagged = score >= FRAUD_THRESHOLD
     return {
-        "roc_auc": float(roc_auc_score(y_test, score)),
-        "pr_auc": float(average_precision_score(y_test, score)),
-        "recall_at_0_5": float(recall_score(y_test, flagged)),
-        "precision_at_0_5": float(precision_score(y_test, flagged, zero_division=0)),
+        "roc_auc": float(sk.roc_auc_score(y_test, score)),
+        "pr_auc": float(sk.average_precision_score(y_test, score)),
+        "recall_at_0_5": float(sk.recall_score(y_test, flagged)),
+        "precision_at_0_5": float(sk.precision_score(y_test, flagged, zero_division=0)),
     }
 
 
@@ -178,8 +178,13 @@ def _log_version(
 
     with mlflow.start_run(run_name=f"{MODEL_NAME}-{candidate.kind}"):
         mlflow.log_params(
-            {**candidate.params, "model_kind": candidate.kind, "n_train": len(x_train),
-             "fraud_rate": round(fraud_rate, 4), "fraud_threshold": FRAUD_THRESHOLD}
+            {
+                **candidate.params,
+                "model_kind": candidate.kind,
+                "n_train": len(x_train),
+                "fraud_rate": round(fraud_rate, 4),
+                "fraud_threshold": FRAUD_THRESHOLD,
+            }
         )
         mlflow.log_metrics(metrics)
         info = mlflow.sklearn.log_model(

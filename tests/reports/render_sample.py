@@ -33,10 +33,11 @@ _COLD_AFTER_S = 0.5  # region-b answers slowly at first (cold cache)
 _FAILBACK_AFTER_S = 0.6
 
 
-def sample_suite() -> Suite:
+def sample_suite(rate_per_s: float = 50) -> Suite:
     return Suite(
         name="sample-outage",
-        load=LoadProfile(arrival="poisson", rate_per_s=50, duration_s=27, warmup_s=3, seed=7),
+        load=LoadProfile(arrival="poisson", rate_per_s=rate_per_s, duration_s=27, warmup_s=3,
+                         seed=7),
         scenarios=[Scenario(name=SAMPLE_SCENARIO, experiment=Path("experiments/outage.json"),
                             offset_s=7, target_region="region-a")],
         slos=[AvailabilitySlo(kind="availability", objective=0.99),
@@ -47,10 +48,11 @@ def sample_suite() -> Suite:
 
 
 def write_sample_run(run_dir: Path, *, saturated: bool = False, harness_error: str = "",
-                     interrupted: bool = False, rolled_back: bool = True) -> Path:
+                     interrupted: bool = False, rolled_back: bool = True,
+                     rate_per_s: float = 50) -> Path:
     """The sample run folder: suite.json, requests-gen0.csv, events.jsonl, a journal."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    suite = sample_suite()
+    suite = sample_suite(rate_per_s)
     (run_dir / "suite.json").write_text(json.dumps(suite.model_dump(mode="json"), indent=2))
     rng = np.random.default_rng(suite.load.seed)
     total_s = suite.load.warmup_s + suite.load.duration_s

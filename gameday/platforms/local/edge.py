@@ -160,7 +160,7 @@ def render_haproxy_config(config: EdgeConfig) -> str:
         config.check_inter_ms, config.fall, config.rise, config.observe, config.error_limit
     )
     log_level = "info" if config.log_requests else "notice"
-    return template.render(c=config, server_options=options, log_level=log_level)
+    return str(template.render(c=config, server_options=options, log_level=log_level))
 
 
 def _haproxy_binary() -> str:
@@ -175,8 +175,9 @@ def haproxy_argv(config_path: Path) -> list[str]:
     return [_haproxy_binary(), "-db", "-f", str(config_path)]
 
 
-def check_haproxy_config(config_text: str) -> None:
-    """Raise PlatformError with HAProxy's own words unless `haproxy -c` accepts the text."""
+def check_haproxy_config(config_text: str) -> list[str]:
+    """HAProxy's warnings about the text (none for a rendered config); PlatformError with
+    HAProxy's own words if `haproxy -c` rejects it."""
     with tempfile.NamedTemporaryFile("w", suffix=".cfg", prefix="gameday-edge-") as handle:
         handle.write(config_text)
         handle.flush()
@@ -189,6 +190,7 @@ def check_haproxy_config(config_text: str) -> None:
         )
     if done.returncode != 0:
         raise PlatformError(f"haproxy -c rejected the edge config:\n{done.stdout}{done.stderr}")
+    return [line for line in (done.stdout + done.stderr).splitlines() if "WARNING" in line]
 
 
 @dataclass(frozen=True)
@@ -198,15 +200,43 @@ class ServerState:
     name: str
     address: str
     port: int
-    operational: bool  # running and taking traffic if not in maint (health checks passing)
+    operational: bool  # up by its health checks; always False in maint
     admin_state: AdminState
-    check_status: str  # HAProxy's last check result: "L7OK", "L4CON", "L7STS", ...
+    check_status: str  # last check result: "L7OK", "L4CON", "L7STS", ...; "" in maint
 
 
 # srv_admin_state bits (HAProxy's SRV_ADMF_*): any *MAINT bit means maint, *DRAIN means drain.
 _ADMIN_MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40
 _ADMIN_DRAIN_BITS = 0x08 | 0x10
 _OP_STATE_RUNNING = 2
+
+
+def _runtime_table(reply: str, what: str) -> list[dict[str, str]]:
+    """Rows of a runtime API table whose header line is '# name name ...' (space or CSV)."""
+    lines = [line for line in reply.splitlines() if line]
+    header_at = next((n for n, line in enumerate(lines) if line.startswith("# ")), None)
+    if header_at is None:
+        raise PlatformError(f"haproxy: {what}: {reply.strip() or '(no reply)'}")
+    sep = "," if "," in lines[header_at] else None
+    names = lines[header_at][2:].split(sep)
+    return [dict(zip(names, line.split(sep), strict=False)) for line in lines[header_at + 1 :]]
+
+
+def _server_state(row: dict[str, str], check_status: str) -> ServerState:
+    admin_bits = int(row["srv_admin_state"])
+    admin: AdminState = "ready"
+    if admin_bits & _ADMIN_MAINT_BITS:
+        admin = "maint"
+    elif admin_bits & _ADMIN_DRAIN_BITS:
+        admin = "drain"
+    return ServerState(
+        name=row["srv_name"],
+        address=row["srv_addr"],
+        port=int(row["srv_port"]),
+        operational=int(row["srv_op_state"]) == _OP_STATE_RUNNING,
+        admin_state=admin,
+        check_status=check_status,
+    )
 
 
 class HaproxyAdmin:
@@ -223,7 +253,7 @@ class HaproxyAdmin:
                 sock.settimeout(self.timeout_s)
                 sock.connect(str(self.socket_path))
                 sock.sendall(text.encode() + b"\n")
-                chunks = []
+                chunks: list[bytes] = []
                 while chunk := sock.recv(65536):
                     chunks.append(chunk)
         except OSError as exc:
@@ -238,43 +268,12 @@ class HaproxyAdmin:
 
     def server_states(self, backend: str) -> list[ServerState]:
         """Every server of `backend` with its health and admin state."""
-        check_status = self._check_statuses(backend)
-        reply = self.command(f"show servers state {backend}")
-        rows = [line.split() for line in reply.splitlines()[1:] if line and line[0] != "#"]
-        if not rows and "#" not in reply:
-            raise PlatformError(f"haproxy: no backend {backend!r}: {reply.strip()}")
-        states = []
-        for row in rows:
-            # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ... srv_port
-            admin_bits = int(row[6])
-            admin: AdminState = "ready"
-            if admin_bits & _ADMIN_MAINT_BITS:
-                admin = "maint"
-            elif admin_bits & _ADMIN_DRAIN_BITS:
-                admin = "drain"
-            states.append(
-                ServerState(
-                    name=row[3],
-                    address=row[4],
-                    port=int(row[18]),
-                    operational=int(row[5]) == _OP_STATE_RUNNING,
-                    admin_state=admin,
-                    check_status=check_status.get(row[3], ""),
-                )
-            )
-        return states
-
-    def _check_statuses(self, backend: str) -> dict[str, str]:
-        lines = self.command(f"show stat {backend} 4 -1").splitlines()
-        if not lines or not lines[0].startswith("# "):
-            return {}
-        header = lines[0][2:].split(",")
-        name_col, check_col = header.index("svname"), header.index("check_status")
-        # A check in progress is shown as "* L7OK"; the status is the last result.
-        return {
-            cells[name_col]: cells[check_col].lstrip("* ")
-            for cells in (line.split(",") for line in lines[1:] if line)
-        }
+        what = f"backend {backend!r}"
+        rows = _runtime_table(self.command(f"show servers state {backend}"), what)
+        stats = _runtime_table(self.command(f"show stat {backend} 4 -1"), what)
+        # "* L7OK" means a check is running; the status is still the last result.
+        check_status = {row["svname"]: row["check_status"].lstrip("* ") for row in stats}
+        return [_server_state(row, check_status.get(row["srv_name"], "")) for row in rows]
 
     def set_server_state(self, backend: str, server: str, state: AdminState) -> None:
         """Put a server in ready, drain (no new sessions) or maint (no traffic at all)."""

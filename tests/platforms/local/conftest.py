@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+from gameday.platforms.local.edge import (
+    EdgeBackend,
+    EdgeConfig,
+    HaproxyAdmin,
+    haproxy_argv,
+    render_haproxy_config,
+)
 
 # A replica stand-in, run as its own process so SIGKILL drops its sockets like a real crash.
 _REGION_SERVER_PY = r"""
@@ -28,7 +40,7 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
-        body = ("ready" if self.path == "/ready" else f"{region} {self.path}").encode()
+        body = ("ready" if self.path == "/ready" else f"{region} {address} {self.path}").encode()
         self.send_response(200)
         self.send_header("X-Served-By-Region", region)
         self.send_header("Content-Length", str(len(body)))
@@ -79,18 +91,32 @@ class RegionServer:
             raise RuntimeError(f"region server {self.address}:{self.port} did not start")
         return self
 
+    def restart(self) -> RegionServer:
+        """Come back on the same address and port, as a restarted replica would."""
+        self.kill()
+        return self.start()
+
     def kill(self) -> None:
         """SIGKILL: the kernel resets its connections and refuses new ones, like a crash."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=5)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
 
 @pytest.fixture
-def region_servers() -> Iterator[list[RegionServer]]:
-    """A list to append started RegionServers to; every one is killed at the end."""
+def region_server() -> Iterator[Callable[[str, str], RegionServer]]:
+    """Start a replica stand-in on (address, region); every one is killed at the end."""
     started: list[RegionServer] = []
-    yield started
+
+    def start(address: str, region: str) -> RegionServer:
+        server = RegionServer(address, region)
+        started.append(server)
+        return server.start()
+
+    yield start
     for server in started:
         server.kill()
 
@@ -154,21 +180,74 @@ def _reset(sock: socket.socket) -> None:
 
 
 @pytest.fixture
-def tcp_proxies() -> Iterator[list[ResettingTcpProxy]]:
-    """A list to append ResettingTcpProxy objects to; every one is closed at the end."""
+def resetting_proxy() -> Iterator[Callable[[RegionServer], ResettingTcpProxy]]:
+    """Put a ResettingTcpProxy on 127.0.0.1 in front of a server; all closed at the end."""
     opened: list[ResettingTcpProxy] = []
-    yield opened
+
+    def open_proxy(server: RegionServer) -> ResettingTcpProxy:
+        proxy = ResettingTcpProxy((server.address, server.port))
+        opened.append(proxy)
+        return proxy
+
+    yield open_proxy
     for proxy in opened:
         proxy.close()
 
 
-def wait_until(condition: object, timeout_s: float, interval_s: float = 0.02) -> bool:
-    """Poll a zero-argument callable until it returns truthy or `timeout_s` passes."""
-    assert callable(condition)
-    deadline_s = time.monotonic() + timeout_s
-    while time.monotonic() < deadline_s:
-        if condition():
-            return True
-        time.sleep(interval_s)
-    return bool(condition())
+@dataclass
+class RunningEdge:
+    """A haproxy process started from a rendered EdgeConfig."""
 
+    config: EdgeConfig
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def admin(self) -> HaproxyAdmin:
+        return HaproxyAdmin(self.config.admin_socket)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def all_checks_pass(self) -> bool:
+        try:
+            states = [s for b in self.config.backends for s in self.admin.server_states(b.stack)]
+        except Exception:  # socket not there yet
+            return False
+        return all(state.check_status == "L7OK" for state in states)
+
+
+@pytest.fixture
+def start_edge(tmp_path: Path) -> Iterator[Callable[..., RunningEdge]]:
+    """Start haproxy on free 127.0.0.1 ports for `backends` (EdgeConfig overrides as keywords);
+    returns once every server passed a health check. Every haproxy is killed at the end."""
+    # sun_path is 108 bytes: pytest's tmp_path can be longer than that, so a short dir.
+    socket_dir = Path(tempfile.mkdtemp(prefix="gd-edge-"))
+    started: list[RunningEdge] = []
+
+    def start(backends: tuple[EdgeBackend, ...], **overrides: Any) -> RunningEdge:
+        n = len(started)
+        config = EdgeConfig(
+            backends,
+            socket_dir / f"admin{n}.sock",
+            **{"port": free_port(), "stats_port": free_port(), **overrides},
+        )
+        config_path = tmp_path / f"haproxy{n}.cfg"
+        config_path.write_text(render_haproxy_config(config))
+        log_path = tmp_path / f"haproxy{n}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(haproxy_argv(config_path), stdout=log, stderr=log)
+        edge = RunningEdge(config, process, log_path)
+        started.append(edge)
+        deadline_s = time.monotonic() + 10
+        while not edge.all_checks_pass():
+            if process.poll() is not None or time.monotonic() > deadline_s:
+                raise RuntimeError(f"haproxy did not come up:\n{edge.log()}")
+            time.sleep(0.05)
+        return edge
+
+    yield start
+    for edge in started:
+        edge.process.kill()
+        edge.process.wait(timeout=5)
+    shutil.rmtree(socket_dir, ignore_errors=True)

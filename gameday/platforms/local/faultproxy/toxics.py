@@ -323,7 +323,7 @@ def parse_toxic(body: object) -> ToxicSpec:
     if not isinstance(name, str):
         raise ApiError(_BAD_REQUEST, f"name: expected a string, got {name!r}")
     toxic = TOXICS[toxic_type].from_attributes(_attributes(fields))
-    return ToxicSpec(name=name, type=toxic_type, stream=cast(Stream, stream),
+    return ToxicSpec(name=name, type=toxic_type, stream=stream,
                      toxicity=_toxicity(fields.get("toxicity", 1.0)), toxic=toxic)
 
 

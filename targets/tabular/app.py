@@ -1,0 +1,146 @@
+"""The fraud-scoring HTTP service: `python -m uvicorn targets.tabular.app:app`.
+
+/predict scores a transaction, /health is shallow (the process answers), /ready is deep (the
+model really scores), /metrics is for Prometheus, /admin/model hot-swaps the model.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.routing import Route
+
+from targets.tabular.features import Transaction
+from targets.tabular.loader import ModelLoadError
+from targets.tabular.middleware import ServedByMiddleware
+from targets.tabular.service import FraudService, InferenceError
+from targets.tabular.settings import Settings
+
+__all__ = ["ModelSwap", "ModelSwapOut", "PredictionOut", "app", "create_app"]
+
+
+class PredictionOut(BaseModel):
+    fraud_score: float
+    is_fraud: bool
+    model_version: str
+    model_alias: str | None
+    region: str
+
+
+class ModelSwap(BaseModel):
+    """Body of POST /admin/model: a registry URI (models:/fraud@champion) or a model dir."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str = Field(min_length=1)
+
+
+class ModelSwapOut(BaseModel):
+    model_version: str
+    uri: str
+
+
+# async on purpose: FastAPI runs a plain-def dependency in a worker thread, and that hop cost
+# a third of a /predict request.
+async def _service(request: Request) -> FraudService:
+    service: FraudService = request.app.state.service
+    return service
+
+
+Service = Annotated[FraudService, Depends(_service)]
+router = APIRouter()
+
+
+@router.post("/predict")
+async def predict(transaction: Transaction, service: Service) -> PredictionOut:
+    try:
+        prediction = service.predict(transaction)
+    except InferenceError as exc:
+        raise HTTPException(status_code=500, detail=str(exc)) from exc
+    return PredictionOut(
+        fraud_score=prediction.fraud_score,
+        is_fraud=prediction.is_fraud,
+        model_version=prediction.model_version,
+        model_alias=prediction.model_alias,
+        region=service.settings.region,
+    )
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Shallow on purpose: it says the process and its event loop answer, nothing more."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", responses={503: {"description": "the model cannot score"}})
+async def ready(service: Service) -> dict[str, str]:
+    """Deep: one real inference on a fixed transaction."""
+    try:
+        model = service.check_ready()
+    except InferenceError as exc:
+        raise HTTPException(status_code=503, detail=f"model not ready: {exc}") from exc
+    return {"status": "ready", "model_version": model.version, "uri": model.uri}
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(service: Service) -> Response:
+    return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post("/admin/model", responses={400: {}, 403: {}})
+async def swap_model(swap: ModelSwap, request: Request, service: Service) -> ModelSwapOut:
+    """Hot-swap the model, like TorchServe's and Triton's model-control APIs; loopback only."""
+    if not _is_loopback(request):
+        raise HTTPException(status_code=403, detail="model control is accepted from loopback only")
+    try:
+        model = await service.swap(swap.uri)
+    except ModelLoadError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    return ModelSwapOut(model_version=model.version, uri=model.uri)
+
+
+def _is_loopback(request: Request) -> bool:
+    if request.client is None:
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app for one replica; settings default to the environment, read once here."""
+    resolved = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A replica that cannot load its model must not come up at all: the error stops
+        # uvicorn, and the platform sees a process that exited.
+        app.state.service = FraudService.start(resolved)
+        yield
+
+    app = FastAPI(title="gameday tabular fraud service", lifespan=lifespan)
+    app.include_router(router)
+
+    def observe(endpoint: str, status: int, duration_s: float) -> None:
+        service: FraudService | None = getattr(app.state, "service", None)
+        if service is not None:
+            service.metrics.observe_request(endpoint, status, duration_s)
+
+    app.add_middleware(
+        ServedByMiddleware,
+        region=resolved.region,
+        replica=resolved.replica,
+        endpoints=[route.path for route in router.routes if isinstance(route, Route)],
+        observe=observe,
+    )
+    return app
+
+
+app = create_app()

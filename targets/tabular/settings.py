@@ -1,0 +1,46 @@
+"""The service's settings, read once from the environment the platform starts it with."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from targets.tabular.home import CHAMPION_URI, ModelHome
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseModel):
+    """Who this replica is and which model it serves."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str = Field(default="local", min_length=1)
+    replica: str = Field(default="tabular", min_length=1)
+    model_uri: str = Field(default=CHAMPION_URI, min_length=1)
+    model_home: Path = Path("artifacts")
+    tracking_uri: str = Field(min_length=1)
+    drift_window: int = Field(default=1000, ge=1, description="inputs the PSI is computed over")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """GAMEDAY_REGION, GAMEDAY_REPLICA, GAMEDAY_MODEL_URI, GAMEDAY_MODEL_HOME,
+        MLFLOW_TRACKING_URI (default: the SQLite registry under the model home),
+        GAMEDAY_DRIFT_WINDOW."""
+        home = Path(environ.get("GAMEDAY_MODEL_HOME", "artifacts"))
+        values: dict[str, object] = {
+            "model_home": home,
+            "tracking_uri": environ.get("MLFLOW_TRACKING_URI") or ModelHome(home).tracking_uri,
+        }
+        for key, env_name in (
+            ("region", "GAMEDAY_REGION"),
+            ("replica", "GAMEDAY_REPLICA"),
+            ("model_uri", "GAMEDAY_MODEL_URI"),
+            ("drift_window", "GAMEDAY_DRIFT_WINDOW"),
+        ):
+            if env_name in environ:
+                values[key] = environ[env_name]
+        return cls.model_validate(values)

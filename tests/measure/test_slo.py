@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import pytest
+
+from gameday.config import (
+    AvailabilitySlo,
+    LatencySlo,
+    LoadProfile,
+    Measurement,
+    RtoSlo,
+    Scenario,
+    Suite,
+)
+from gameday.measure import evaluate_slos
+from gameday.records import EventKind
+
+
+def suite_with(*slos, scenarios=("outage",)):
+    return Suite(name="s", load=LoadProfile(warmup_s=3.0),
+                 scenarios=[Scenario(name=name, experiment="e.json") for name in scenarios],
+                 slos=list(slos), measurement=Measurement(stability_window_s=5.0))
+
+
+@pytest.fixture
+def outage_run(make_steady, join, make_event):
+    """Warm-up 0-3 s (slow), steady, region-a down 10-12 s, region-b after, data to 30 s."""
+    records = join(make_steady(0.0, 3.0, latency_s=0.9), make_steady(3.0, 10.0),
+                   make_steady(10.0, 12.0, ok=False),
+                   make_steady(12.0, 30.0, region="region-b", latency_s=0.04))
+    events = [make_event(0.0, EventKind.LOAD_START), make_event(3.0, EventKind.WARMUP_END),
+              make_event(10.0, EventKind.FAULT_START, "outage", target_region="region-a"),
+              make_event(12.5, EventKind.FAULT_END, "outage")]
+    return records, events
+
+
+def test_default_names_say_what_they_ask():
+    suite = suite_with(AvailabilitySlo(kind="availability", objective=0.999),
+                       AvailabilitySlo(kind="availability", objective=0.99, scope="all"),
+                       LatencySlo(kind="latency", percentile=99, threshold_s=0.25),
+                       LatencySlo(kind="latency", percentile=99.9, threshold_s=1.5,
+                                  scope="during_faults"),
+                       RtoSlo(kind="rto", threshold_s=5))
+    names = [r.name for r in evaluate_slos(suite, [], [])]
+    assert names == ["availability>=99.9%(outside_faults)", "availability>=99%(all)",
+                     "p99<=250ms(outside_faults)", "p99.9<=1500ms(during_faults)",
+                     "rto<=5s[outage]"]
+
+
+def test_names_given_in_the_suite_are_kept():
+    suite = suite_with(AvailabilitySlo(kind="availability", name="edge-up", objective=0.99),
+                       RtoSlo(kind="rto", name="fast-recovery", threshold_s=5))
+    assert [r.name for r in evaluate_slos(suite, [], [])] == ["edge-up", "fast-recovery[outage]"]
+
+
+def test_availability_outside_faults_ignores_the_outage(outage_run):
+    records, events = outage_run
+    suite = suite_with(AvailabilitySlo(kind="availability", objective=0.999))
+    [result] = evaluate_slos(suite, records, events)
+    assert result.passed and result.measured == 1.0 and result.scenario == ""
+
+
+def test_availability_during_faults_sees_the_outage(outage_run):
+    records, events = outage_run
+    suite = suite_with(AvailabilitySlo(kind="availability", objective=0.9,
+                                       scope="during_faults"))
+    [result] = evaluate_slos(suite, records, events)
+    assert not result.passed
+    assert result.measured == pytest.approx(5 / 25)  # 20 failed of 25 in [10, 12.5)
+    assert "misses" in result.message
+
+
+def test_latency_slo_leaves_warmup_out(outage_run):
+    records, events = outage_run
+    suite = suite_with(LatencySlo(kind="latency", percentile=99, threshold_s=0.25))
+    [result] = evaluate_slos(suite, records, events)
+    assert result.passed and result.measured == pytest.approx(0.040)
+
+
+def test_rto_slo_gives_one_result_per_scenario(outage_run):
+    records, events = outage_run
+    suite = suite_with(RtoSlo(kind="rto", threshold_s=5), scenarios=("outage", "skipped"))
+    outage, skipped = evaluate_slos(suite, records, events)
+    assert (outage.scenario, outage.passed) == ("outage", True)
+    assert outage.measured == pytest.approx(2.0, abs=0.1)
+    assert (skipped.scenario, skipped.passed, skipped.measured) == ("skipped", False, None)
+    assert "never started" in skipped.message
+
+
+def test_rto_slo_breached_when_recovery_is_slower_than_the_objective(outage_run):
+    records, events = outage_run
+    [result] = evaluate_slos(suite_with(RtoSlo(kind="rto", threshold_s=1.5)), records, events)
+    assert not result.passed and "over the objective" in result.message
+
+
+def test_rto_slo_fails_when_never_recovered(make_steady, join, make_event):
+    records = join(make_steady(0.0, 10.0), make_steady(10.0, 20.0, ok=False))
+    events = [make_event(10.0, EventKind.FAULT_START, "outage")]
+    [result] = evaluate_slos(suite_with(RtoSlo(kind="rto", threshold_s=5)), records, events)
+    assert not result.passed and result.measured is None
+    assert "never recovered" in result.message
+
+
+def test_an_slo_with_no_requests_to_judge_fails():
+    suite = suite_with(AvailabilitySlo(kind="availability", objective=0.99,
+                                       scope="during_faults"))
+    [result] = evaluate_slos(suite, [], [])
+    assert not result.passed and result.measured is None
+    assert "no requests" in result.message
