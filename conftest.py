@@ -11,9 +11,14 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from gameday.platforms.base import StackRequest
+from gameday.platforms.local.platform import LocalPlatform
+from gameday.platforms.local.state import LocalHome
 
 REPO = Path(__file__).resolve().parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,21 +51,33 @@ def trained_artifacts() -> Path:
     return artifacts
 
 
-@pytest.fixture(scope="session")
-def local_platform(trained_artifacts: Path,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """The tabular stack up on the local platform for the whole session, torn down after."""
+@contextmanager
+def platform_up(home_dir: Path, *, edge_health_check: str = "deep") -> Iterator[LocalPlatform]:
+    """The tabular stack up on the local platform, torn down after, whatever happens.
+
+    ``GAMEDAY_HOME`` points at its home meanwhile, so faults and runs find it.
+    """
     if not Path("/usr/sbin/haproxy").exists():
         pytest.skip("haproxy is not installed (make setup installs it)")
-    from gameday.platforms.base import StackRequest
-    from gameday.platforms.local.platform import LocalPlatform
-    from gameday.platforms.local.state import LocalHome
-
-    home = LocalHome(tmp_path_factory.mktemp("gameday-home"))
+    home = LocalHome(home_dir)
     platform = LocalPlatform(home)
-    platform.down()
-    platform.up(StackRequest(stacks=("tabular",), replicas=2, edge_health_check="deep"))
+    previous_home = os.environ.get("GAMEDAY_HOME")
+    os.environ["GAMEDAY_HOME"] = str(home.root)
     try:
+        platform.up(StackRequest(stacks=("tabular",), replicas=2,
+                                 edge_health_check=edge_health_check))  # type: ignore[arg-type]
         yield platform
     finally:
         platform.down()
+        if previous_home is None:
+            os.environ.pop("GAMEDAY_HOME", None)
+        else:
+            os.environ["GAMEDAY_HOME"] = previous_home
+
+
+@pytest.fixture(scope="module")
+def local_platform(trained_artifacts: Path,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    """The tabular stack up for one test module (a package's conftest may widen the scope)."""
+    with platform_up(tmp_path_factory.mktemp("gameday-home")) as platform:
+        yield platform

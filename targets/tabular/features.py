@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["FEATURE_NAMES", "FRAUD_THRESHOLD", "SAMPLE_TRANSACTION", "Transaction", "as_matrix"]
+__all__ = ["FEATURE_NAMES", "FRAUD_THRESHOLD", "SAMPLE_TRANSACTION", "Transaction"]
 
 #: Column order of every model input matrix; training and serving share it.
 FEATURE_NAMES: tuple[str, ...] = (
@@ -58,8 +57,3 @@ SAMPLE_TRANSACTION = Transaction(
     foreign=False,
     tx_last_24h=2,
 )
-
-
-def as_matrix(transactions: list[Transaction]) -> np.ndarray:
-    """A (n, 7) float64 matrix, the shape every registered fraud model takes."""
-    return np.array([tx.as_row() for tx in transactions], dtype=np.float64)

@@ -8,6 +8,7 @@ signature for the model-broken fault. Re-running is a ~1 s no-op once all of tha
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sqlite3
@@ -26,8 +27,12 @@ if TYPE_CHECKING:
 
     from targets.tabular.candidates import Candidate
 
-__all__ = ["main", "registry_up_to_date", "train_and_register"]
+__all__ = ["TRAINING_RECIPE", "main", "registry_up_to_date", "train_and_register"]
 
+#: Bump when the data or the candidates change: a registry trained by another recipe is rebuilt.
+TRAINING_RECIPE = "2"
+# Registered-model tag holding the recipe; set last, so it also marks a finished training.
+_RECIPE_TAG = "gameday.training_recipe"
 _N_ROWS = 60_000
 _TEST_SHARE = 0.25
 _EXPERIMENT = "fraud"
@@ -45,8 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.force and registry_up_to_date(home):
         print("model registry up to date")
         return 0
-    for line in train_and_register(home, seed=args.seed):
-        print(line)
+    try:
+        summary = train_and_register(home, seed=args.seed)
+    except (OSError, RuntimeError) as exc:
+        print(f"training into {home.root} failed: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(summary))
     return 0
 
 
@@ -59,7 +68,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def registry_up_to_date(home: ModelHome) -> bool:
-    """True when versions 1 and 2, their aliases and the incompatible model all exist.
+    """True when versions 1 and 2, their aliases and the incompatible model all exist, made
+    by this TRAINING_RECIPE.
 
     Reads the SQLite file directly: importing mlflow alone takes longer than the whole check.
     """
@@ -80,9 +90,13 @@ def registry_up_to_date(home: ModelHome) -> bool:
                     (MODEL_NAME,),
                 )
             )
+            recipe = db.execute(
+                "SELECT value FROM registered_model_tags WHERE name = ? AND key = ?",
+                (MODEL_NAME, _RECIPE_TAG),
+            ).fetchone()
     except sqlite3.Error:
         return False
-    return all(
+    return recipe == (TRAINING_RECIPE,) and all(
         aliases.get(alias) == version and _is_model_dir(locations.get(version))
         for alias, version in ALIAS_VERSIONS.items()
     )
@@ -117,7 +131,7 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
     summary = [f"data: {len(data.fraud)} rows, fraud rate {data.fraud_rate:.2%}, seed {seed}"]
     with tempfile.TemporaryDirectory() as scratch:
         profile_path = Path(scratch) / PROFILE_FILE
-        profile_path.write_text(_json(TrainingProfile.from_matrix(x_train).to_dict()))
+        profile_path.write_text(json.dumps(TrainingProfile.from_matrix(x_train).to_dict()))
         for expected_version, candidate in enumerate(registry_candidates(seed), start=1):
             candidate.pipeline.fit(x_train, y_train)
             metrics = _evaluate(candidate, x_test, y_test)
@@ -130,12 +144,14 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
         for alias, version in ALIAS_VERSIONS.items():
             client.set_registered_model_alias(MODEL_NAME, alias, str(version))
         _save_incompatible(home, incompatible_candidate(), x_train, y_train, profile_path)
+    client.set_registered_model_tag(MODEL_NAME, _RECIPE_TAG, TRAINING_RECIPE)
     summary.append(f"aliases: {ALIAS_VERSIONS}; incompatible model: {home.incompatible_model_dir}")
     return summary
 
 
 def _forget_registered_model(client: Any) -> None:
-    # A half-finished earlier run left some versions; start numbering again at 1.
+    # Versions left by an earlier run (half-finished, or retrained with --force) go, so that
+    # numbering starts again at 1 and the aliases mean what the platform expects.
     from mlflow.exceptions import MlflowException
 
     with suppress(MlflowException):
@@ -236,12 +252,6 @@ def _model_files(
         "extra_files": [str(profile)],
         "skops_trusted_types": list(candidate.trusted_types) or None,
     }
-
-
-def _json(data: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(data, indent=1)
 
 
 def _format(metrics: dict[str, float]) -> str:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tabular_testing import DRIFT_WINDOW, Training, running_replica, train
 
 from targets.tabular.home import ModelHome
+from tests.targets.tabular.tabular_testing import DRIFT_WINDOW, Training, running_replica, train
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """Helpers for the tabular tests: run the training CLI, run a replica as the platform does.
 
-A plain module rather than conftest so test files can import its names; the prefix keeps it
-apart from other helpers' modules on pytest's rootdir-relative import path.
+A plain module rather than conftest so test files can import its names.
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from tabular_testing import DRIFT_WINDOW, REGION, REPLICA
 
 from targets.tabular.data import make_transactions
 from targets.tabular.features import FEATURE_NAMES
 from targets.tabular.home import ModelHome
+from tests.targets.tabular.tabular_testing import DRIFT_WINDOW, REGION, REPLICA
 
 ORDINARY = {
     "amount": 42.5, "hour": 14, "merchant_risk": 0.2, "distance_km": 3.0,

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tabular_testing import Training, train
 
 from targets.tabular.home import ModelHome
 from targets.tabular.train import registry_up_to_date
+from tests.targets.tabular.tabular_testing import Training, train
 
 
 @pytest.fixture(scope="module")
@@ -99,4 +99,16 @@ def test_a_registry_missing_an_alias_or_the_incompatible_model_is_not_up_to_date
     assert registry_up_to_date(copy)
     with closing(sqlite3.connect(copy.db_path)) as db, db:
         db.execute("DELETE FROM registered_model_aliases WHERE alias = 'challenger'")
+    assert not registry_up_to_date(copy)
+
+
+def test_a_registry_trained_by_an_older_recipe_is_not_up_to_date(
+    model_home: ModelHome, tmp_path: Path
+) -> None:
+    copy = ModelHome(tmp_path)
+    copy.db_path.parent.mkdir(parents=True)
+    shutil.copy(model_home.db_path, copy.db_path)
+    shutil.copytree(model_home.incompatible_model_dir, copy.incompatible_model_dir)
+    with closing(sqlite3.connect(copy.db_path)) as db, db:
+        db.execute("UPDATE registered_model_tags SET value = 'older'")
     assert not registry_up_to_date(copy)
