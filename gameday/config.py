@@ -142,9 +142,22 @@ def read_document(path: Path) -> Any:
     try:
         text = path.read_text()
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}",
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}",
                           source=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {_yaml_problem(exc)}", source=str(path)) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot be read: {exc}", source=str(path)) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """'line L, column C: problem' from a PyYAML error (its str() quotes the whole context)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return str(problem)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def load_suite(path: Path) -> Suite:

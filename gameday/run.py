@@ -25,13 +25,17 @@ from gameday.platforms import open_platform
 from gameday.platforms.base import Platform, Progress, StackRequest
 from gameday.records import EventKind, EventLog
 
-__all__ = ["RunInterrupted", "RunOutcome", "new_run_dir", "run_suite"]
+__all__ = ["HarnessCrash", "RunInterrupted", "RunOutcome", "new_run_dir", "run_suite"]
 
 _LOAD_START_LEAD_S = 2.0
 
 
 class RunInterrupted(GamedayError):
     """Ctrl-C or SIGTERM arrived during the run."""
+
+
+class HarnessCrash(GamedayError):
+    """A bug in the harness stopped the run; the run folder and clean-up still happened."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,9 @@ def run_suite(suite: Suite, run_dir: Path, *, progress: Progress) -> RunOutcome:
     except GamedayError as exc:
         events.emit(EventKind.HARNESS_ERROR, message=str(exc))
         raise
+    except Exception as exc:
+        events.emit(EventKind.HARNESS_ERROR, message=f"internal error: {type(exc).__name__}: {exc}")
+        raise HarnessCrash(f"internal error: {type(exc).__name__}: {exc}") from exc
     finally:
         _clean_up(platform, load, owned, events, progress)
     return RunOutcome(run_dir=run_dir, owned_platform=owned)

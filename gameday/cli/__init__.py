@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer._click import exceptions as typer_click  # typer >= 0.20 vendors click
 
 from gameday.cli import down, report, run, status, up, validate
 from gameday.cli.console import err
@@ -27,13 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="gameday", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        return 0
-    except click.ClickException as exc:
+    except typer_click.NoArgsIsHelpError:
+        return 0  # typer has printed the help
+    except typer_click.ClickException as exc:
         exc.show()
         return 2
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("[red]aborted[/red]")
         return 130
     except ConfigError as exc:
@@ -45,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")
         return 130
+    except Exception:  # a bug in gameday: exit 2 (harness failed), never 1 (SLO breached)
+        err.print("[red]internal error[/red] (a bug in gameday; please report it with this "
+                  "trace):", highlight=False)
+        err.print_exception()
+        return 2
     return result if isinstance(result, int) else 0
 
 

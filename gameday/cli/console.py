@@ -6,8 +6,9 @@ from rich.console import Console
 
 __all__ = ["err", "out", "progress"]
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a long message (a path, a field) stays on one line, so grep and CI logs find it.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def progress(message: str) -> None:

@@ -9,7 +9,7 @@ import typer
 from gameday.cli.console import err, out, progress
 from gameday.cli.options import load_suite_with_overrides
 from gameday.errors import GamedayError
-from gameday.run import RunInterrupted, new_run_dir, run_suite
+from gameday.run import HarnessCrash, RunInterrupted, new_run_dir, run_suite
 from reports import build_reports
 
 NAME = "run"
@@ -32,6 +32,8 @@ def command(
     except GamedayError as exc:
         failure = exc
         err.print(f"[red]harness error:[/red] {exc}", highlight=False)
+        if isinstance(exc, HarnessCrash):
+            err.print_exception()  # a bug in gameday: the trace is what a report needs
     summary = build_reports(run_dir)
     colour = {"pass": "green", "fail": "red"}.get(summary.verdict, "yellow")
     out.print(f"[{colour}]{summary.verdict.upper()}[/{colour}] {summary.reason or ''}",
