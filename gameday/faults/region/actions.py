@@ -6,6 +6,7 @@ The platform holds a stopped region down (no restart policy brings it back) unti
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from gameday.errors import FaultError
@@ -27,12 +28,16 @@ def kill_region(region: str, configuration: Configuration = None) -> dict[str, A
     """SIGKILL every process of ``region``; verified: every member refuses connections."""
     control = capability(configuration, RegionControl)
     members = _serving_members(control, region)
+    signalled_from_s = time.time()
     stopped = control.stop_region(region, freeze=False)
+    signalled_by_s = time.time()
     still_open = [m.name for m in members if tcp_state(m.address, m.port) == "open"]
     if still_open:
         raise FaultError(f"kill_region {region}: still accepting connections: {still_open}")
     return {"fault": "region-outage", "mode": "SIGKILL", "region": region,
-            "members": describe(stopped)}
+            "members": describe(stopped),
+            # ground truth for RTO checks: the signals went out between these two instants
+            "signalled_from_s": signalled_from_s, "signalled_by_s": signalled_by_s}
 
 
 def freeze_region(region: str, configuration: Configuration = None) -> dict[str, Any]:

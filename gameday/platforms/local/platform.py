@@ -271,6 +271,18 @@ class LocalPlatform:
         except control.SupervisorUnreachable:
             return list((read_json(self.home.state) or {}).get("faults", []))
 
+    def link_faults(self) -> list[str]:
+        """'<proxy>: <what>' for every toxic and every disabled link the fault proxy holds."""
+        response = httpx.get(f"{self.proxy_api_url()}/proxies", timeout=5)
+        response.raise_for_status()
+        found = []
+        for name, proxy in sorted(response.json().items()):
+            if not proxy.get("enabled", True):
+                found.append(f"{name}: disabled")
+            found.extend(f"{name}: toxic {toxic.get('name')} ({toxic.get('type')})"
+                         for toxic in proxy.get("toxics", []))
+        return found
+
     def reset_faults(self) -> list[str]:
         """Undo every fault in force: held regions, nft tables, link toxics."""
         undone = []
@@ -284,8 +296,9 @@ class LocalPlatform:
                 control.call(self.home, "clear_fault", id=fault["id"])
                 undone.append(f"removed nft table {fault['name']}")
         try:
+            in_force = self.link_faults()
             httpx.post(f"{self.proxy_api_url()}/reset", timeout=5).raise_for_status()
-            undone.append("reset fault proxy")
+            undone.extend(f"reset link {fault}" for fault in in_force)
         except httpx.HTTPError as exc:
             raise PlatformError(f"could not reset the fault proxy: {exc}") from None
         return sorted(set(undone))
