@@ -79,10 +79,15 @@ def process_start_time(pid: int) -> float | None:
 
 
 def is_same_process(pid: int | None, create_time: float | None) -> bool:
+    """True while the recorded process runs; a zombie (exited, not yet reaped) has ended."""
     if not pid or create_time is None:
         return False
-    started = process_start_time(pid)
-    return started is not None and abs(started - create_time) < 0.05
+    try:
+        process = psutil.Process(pid)
+        return (abs(process.create_time() - create_time) < 0.05
+                and process.status() != psutil.STATUS_ZOMBIE)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
 
 
 def kill_recorded(pid: int | None, create_time: float | None, *, grace_s: float = 3.0) -> bool:
