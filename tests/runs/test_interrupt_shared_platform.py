@@ -1,0 +1,59 @@
+"""Ctrl-C in the middle of a run on a platform someone else stood up: every fault in force is
+rolled back (toxic removed, region restored) and the platform stays up for the next run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import platform_up
+from gameday.platforms.local.platform import LocalPlatform
+from tests.runs.run_helpers import (
+    RunFolder,
+    finish,
+    interrupt,
+    start_gameday,
+    wait_for_event,
+    write_suite,
+)
+
+
+@pytest.fixture(scope="module")
+def platform(trained_artifacts: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with platform_up(tmp_path_factory.mktemp("gameday-home")) as up:
+        yield up
+
+
+def _fault_in_force(platform: LocalPlatform, experiment: str) -> bool:
+    if experiment == "edge-latency":
+        return bool(platform.link_faults())
+    return any(m.state == "held-down" for m in platform.members(region="region-a"))
+
+
+@pytest.mark.parametrize("experiment", ["edge-latency", "region-outage"])
+def test_sigint_rolls_back_the_fault_and_keeps_the_platform(platform: LocalPlatform,
+                                                            tmp_path: Path,
+                                                            experiment: str) -> None:
+    suite = write_suite(tmp_path / "suite.yaml", experiment=experiment, duration_s=60,
+                        offset_s=2, fault_duration_s=30)
+    runs = tmp_path / "runs"
+    process = start_gameday("run", str(suite), "--runs-dir", str(runs), home=platform.home.root)
+    try:
+        wait_for_event(runs, "fault_start", timeout_s=60)
+        assert _fault_in_force(platform, experiment)
+    finally:
+        interrupt(process)
+    code, output = finish(process, timeout_s=90)
+
+    assert code == 2, output
+    assert "Traceback" not in output
+    assert not _fault_in_force(platform, experiment)
+    assert platform.link_faults() == [] and platform.faults() == []
+    assert platform.is_up()
+    assert {m.state for m in platform.members()} == {"healthy"}
+    run = RunFolder.only_one_in(runs)
+    assert run.summary["verdict"] == "error"
+    assert (run.path / "report.html").is_file()

@@ -1,0 +1,59 @@
+"""The experiments are plain Chaos Toolkit: valid under ``chaos validate`` and runnable with
+``chaos run`` against a platform stood up by ``gameday up``, with no gameday code in between."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import platform_up
+from gameday.platforms.local.platform import LocalPlatform
+
+REPO = Path(__file__).resolve().parents[2]
+CHAOS = Path(sys.executable).parent / "chaos"
+EXPERIMENTS = sorted((REPO / "experiments").glob("*.json"))
+
+
+def _chaos(*args: str, cwd: Path, env: dict[str, str] | None = None,
+           timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CHAOS), "--no-version-check", *args], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, **(env or {})},
+                          timeout=timeout_s)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
+def test_every_experiment_passes_chaos_validate(experiment: Path, tmp_path: Path) -> None:
+    result = _chaos("validate", str(experiment), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "experiment looks valid" in (result.stdout + result.stderr).lower()
+
+
+@pytest.fixture(scope="module")
+def platform(trained_artifacts: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with platform_up(tmp_path_factory.mktemp("gameday-home")) as up:
+        yield up
+
+
+@pytest.mark.parametrize("experiment", ["replica-kill", "edge-latency"])
+def test_plain_chaos_run_against_a_stood_up_platform(platform: LocalPlatform, tmp_path: Path,
+                                                     experiment: str) -> None:
+    journal = tmp_path / "journal.json"
+    result = _chaos("run", "--journal-path", str(journal), str(REPO / "experiments" /
+                    f"{experiment}.json"), cwd=tmp_path,
+                    env={"GAMEDAY_HOME": str(platform.home.root),
+                         "GAMEDAY_FAULT_DURATION_S": "2"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(journal.read_text())
+    assert document["status"] == "completed" and document["deviated"] is False
+    actions = [run for run in document["run"] if run["activity"]["type"] == "action"]
+    assert actions and all(run["status"] == "succeeded" for run in actions)
+    assert all(run["status"] == "succeeded" for run in document["rollbacks"])
+    assert platform.link_faults() == [] and platform.faults() == []
+    assert {m.state for m in platform.members()} == {"healthy"}

@@ -1,0 +1,99 @@
+"""A real run through HAProxy: ``gameday run`` kills region-a mid-load, the edge fails over.
+
+The platform is stood up once for the module (so the run does not own it) and the CLI is run
+as a user runs it. Ground truth for the measured figures is what the kill action itself
+recorded: when it sent SIGKILL to region-a's processes.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import platform_up
+from gameday.platforms.local.platform import LocalPlatform
+from tests.runs.run_helpers import RunFolder, run_gameday, write_suite
+
+
+@pytest.fixture(scope="module")
+def platform(trained_artifacts: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with platform_up(tmp_path_factory.mktemp("gameday-home")) as up:
+        yield up
+
+
+@pytest.fixture(scope="module")
+def outage_run(platform: LocalPlatform, tmp_path_factory: pytest.TempPathFactory) -> RunFolder:
+    work = tmp_path_factory.mktemp("outage-run")
+    suite = write_suite(work / "suite.yaml")
+    result = run_gameday("run", str(suite), "--runs-dir", str(work / "runs"),
+                         home=platform.home.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return RunFolder.only_one_in(work / "runs")
+
+
+def test_the_run_folder_holds_every_artefact(outage_run: RunFolder) -> None:
+    for name in ("suite.json", "events.jsonl", "journal-region-outage.json", "summary.json",
+                 "report.html", "junit.xml"):
+        assert (outage_run.path / name).is_file(), name
+    assert list(outage_run.path.glob("requests*.csv"))
+    assert outage_run.summary["verdict"] == "pass"
+    assert outage_run.summary["scenarios"][0]["journal_status"] == "completed"
+
+
+def test_rto_and_its_parts_match_the_real_kill(outage_run: RunFolder) -> None:
+    fault_start = outage_run.event("fault_start")
+    output = fault_start.detail["output"]
+    signalled_by_s = output["signalled_by_s"]
+    (scenario,) = outage_run.summary["scenarios"]
+    rto = scenario["rto"]
+    # the window opens when the kill action returned: after the signals, by its own check
+    assert signalled_by_s <= scenario["fault_start_s"] == fault_start.t_s
+    assert rto["recovered"] and 0 <= rto["rto_s"] <= 2.0
+    assert rto["detect_s"] is None or rto["detect_s"] >= 0  # no failure seen is possible
+    assert rto["failover_s"] is not None and rto["failover_s"] <= rto["rto_s"] + 1.0
+    # no answer from region-a for a request sent after the kill, until the rollback
+    fault_end_s = scenario["fault_end_s"]
+    after_kill = [r for r in outage_run.requests
+                  if signalled_by_s < r.start_s and r.end_s < fault_end_s]
+    assert after_kill and not [r for r in after_kill if r.ok and r.region == "region-a"]
+
+
+def test_failover_answers_come_from_region_b(outage_run: RunFolder) -> None:
+    fault_start_s = outage_run.event("fault_start").t_s
+    fault_end_s = outage_run.summary["scenarios"][0]["fault_end_s"]
+    during = [r for r in outage_run.requests if fault_start_s < r.start_s
+              and r.end_s < fault_end_s]
+    ok = [r for r in during if r.ok]
+    assert len(ok) >= 0.9 * len(during)
+    assert {r.region for r in ok} == {"region-b"}
+    before = [r for r in outage_run.requests if r.end_s < fault_start_s - 1 and r.ok]
+    assert {r.region for r in before} == {"region-a"}  # region-b is the backup
+
+
+def test_the_run_left_the_platform_up_with_no_fault_in_force(outage_run: RunFolder,
+                                                             platform: LocalPlatform) -> None:
+    assert platform.is_up()
+    assert platform.faults() == [] and platform.link_faults() == []
+    assert platform.reset_faults() == []
+    assert {m.state for m in platform.members()} == {"healthy"}
+
+
+def test_an_impossible_slo_fails_the_run_with_exit_1(platform: LocalPlatform,
+                                                     tmp_path: Path) -> None:
+    suite = write_suite(tmp_path / "suite.yaml", duration_s=12, offset_s=3, fault_duration_s=3)
+    result = run_gameday("run", str(suite), "--runs-dir", str(tmp_path / "runs"),
+                         "--set", "slos.1.threshold_s=0.0001", home=platform.home.root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    run = RunFolder.only_one_in(tmp_path / "runs")
+    summary = run.summary
+    assert summary["verdict"] == "fail" and summary["exit_code"] == 1
+    failed = [slo for slo in summary["slos"] if not slo["passed"]]
+    assert [slo["kind"] for slo in failed] == ["latency"]
+    suite_xml = ET.parse(run.path / "junit.xml").getroot()
+    failures = [case.get("name") for case in suite_xml.iter("testcase")
+                if case.find("failure") is not None]
+    assert len(failures) == 1 and (failures[0] or "").startswith("p99<=")
