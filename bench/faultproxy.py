@@ -1,7 +1,8 @@
 """Benchmark: the fault proxy's cost on one hop, against direct and HAProxy in TCP mode.
 
-An HAProxy serves a 1 KB body (``http-request return``); an asyncio keep-alive client with
-8 connections (one request in flight each, like wrk) loads it for a few seconds per case:
+An HAProxy serves a 1 KB body (``http-request return``); wrk with 8 keep-alive connections
+(as the reference figure for the real Toxiproxy was measured; an asyncio client with one
+request in flight per connection where wrk is not installed) loads it for a few seconds per case:
 direct, through the fault proxy (no toxic: the fast path), through the fault proxy with a
 0 ms latency toxic (the toxic pipeline), and through a one-hop HAProxy in ``mode tcp``.
 Every process runs on 127.0.0.1; figures are ratios against the direct case of the same run.
@@ -189,9 +190,46 @@ async def _load(port: int, seconds: float, connections: int) -> list[float]:
     return latencies_s
 
 
+_WRK = shutil.which("wrk")
+_WRK_UNITS_US = {"us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def _wrk_round(port: int, seconds: float, connections: int) -> dict[str, float]:
+    """One wrk run (one thread, ``connections`` keep-alive connections), its rate and latency."""
+    output = subprocess.run(
+        [str(_WRK), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+         f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
+    figures: dict[str, float] = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("50%", "99%"):
+            number = parts[1].rstrip("usm")
+            unit = parts[1][len(number):]
+            figures[f"p{parts[0].rstrip('%')}_us"] = float(number) * _WRK_UNITS_US[unit]
+        elif line.startswith("Requests/sec:"):
+            figures["requests_per_s"] = float(parts[1])
+    if len(figures) != 3:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    return figures
+
+
+def _measure_wrk(ports: dict[str, int], seconds: float, connections: int,
+                 rounds: int) -> dict[str, dict[str, float]]:
+    """wrk, as the reference figure for the real Toxiproxy was measured; cases interleaved
+    over rounds, each case's figures the median of its rounds."""
+    results: dict[str, list[dict[str, float]]] = {case: [] for case in ports}
+    for _ in range(rounds):
+        for case, port in ports.items():
+            results[case].append(_wrk_round(port, seconds / rounds, connections))
+    return {case: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+            for case, runs in results.items()}
+
+
 def _measure(ports: dict[str, int], seconds: float, connections: int,
              rounds: int) -> dict[str, dict[str, float]]:
     """Cases interleaved over rounds, so load from other processes hits them all alike."""
+    if _WRK:
+        return _measure_wrk(ports, seconds, connections, rounds)
     for port in ports.values():
         asyncio.run(_load(port, 0.5, connections))  # warm-up, not counted
     latencies_s: dict[str, list[float]] = {case: [] for case in ports}
@@ -263,7 +301,8 @@ def main(seconds: float = 5.0, connections: int = 8, rounds: int = 5) -> dict[st
     cases = _run_cases(seconds, connections, rounds)
     summary = _summary(cases)
     _print_table(cases, summary)
-    return {"benchmark": "faultproxy", "seconds_per_case": seconds,
+    return {"benchmark": "faultproxy", "client": "wrk" if _WRK else "asyncio",
+            "seconds_per_case": seconds,
             "connections": connections, "rounds": rounds, "body_bytes": BODY_BYTES, "cpus": os.cpu_count(),
             "cases": cases, "summary": summary}
 

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local platform runs (HAProxy, Prometheus, nftables) when missing.
+# Installs the Debian packages the local platform runs (HAProxy, Prometheus, nftables) when missing,
+# and wrk, the HTTP load tool `make bench` measures the fault proxy with.
 # Never fails the set-up: where it cannot install, it says what is missing and what that disables.
 set -u
 want=()
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || want+=(haproxy)
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || want+=(prometheus)
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || want+=(nftables)
+command -v wrk >/dev/null 2>&1 || want+=(wrk)
 if [ ${#want[@]} -eq 0 ]; then
-  echo "system packages: haproxy, prometheus, nftables present"
+  echo "system packages: haproxy, prometheus, nftables, wrk present"
   exit 0
 fi
 echo "system packages: installing ${want[*]}"
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
   echo "system packages: cannot install ${want[*]} (not root, no sudo)." >&2
   echo "  install them yourself: apt-get install ${want[*]}" >&2
-  echo "  without haproxy the local platform cannot start; without nftables isolation falls back to the fault proxy" >&2
+  echo "  without haproxy the local platform cannot start; without nftables isolation falls back to the fault proxy;" >&2
+  echo "  without wrk, make bench measures the fault proxy with its own (slower) Python client" >&2
   exit 0
 fi
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,0 +1,93 @@
+"""``make bench``: every benchmark in one run, each figure next to a reference measured in the
+same run (ratios), and the issue's targets beside them; all figures saved as JSON.
+
+    python bench/run_all.py [--out runs/bench-<ts>.json] [--quick]
+
+Benchmarks, not tests: nothing here fails on a slow machine; it says what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import faultproxy  # noqa: E402  (bench/ is a folder of scripts, not a package)
+import load  # noqa: E402
+import standup  # noqa: E402
+
+# The real Toxiproxy, measured here through one hop with wrk, 8 connections, 1 KB file.
+TOXIPROXY_VS_DIRECT_THROUGHPUT = 0.31
+TOXIPROXY_ADDED_P50_US = 128.0
+
+
+def _verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def _report(figures: dict[str, Any]) -> list[str]:
+    proxy = figures["faultproxy"]["summary"]
+    loadgen = figures["load"]
+    up = figures["standup"]
+    return [
+        "",
+        "== summary (ratios against references measured in this run) ==",
+        f"fault proxy / direct throughput   {proxy['faultproxy_vs_direct_throughput']:.2f}x "
+        f"(real Toxiproxy here: {TOXIPROXY_VS_DIRECT_THROUGHPUT}x) "
+        f"{_verdict(proxy['faultproxy_vs_direct_throughput'] >= TOXIPROXY_VS_DIRECT_THROUGHPUT)}",
+        f"fault proxy added p50             {proxy['faultproxy_added_p50_us']:.0f} us "
+        f"(real Toxiproxy here: +{TOXIPROXY_ADDED_P50_US:.0f} us) "
+        f"{_verdict(proxy['faultproxy_added_p50_us'] <= TOXIPROXY_ADDED_P50_US)}",
+        f"fault proxy / HAProxy tcp         {proxy['faultproxy_vs_haproxy_tcp_throughput']:.2f}x "
+        f"throughput; added p99 {proxy['faultproxy_added_p99_us']:.0f} us vs HAProxy "
+        f"{proxy['haproxy_tcp_added_p99_us']:.0f} us",
+        f"recording cost vs plain Locust    {loadgen['closed']['throughput_ratio']:.2f}x "
+        f"throughput, {loadgen['closed']['cpu_ratio']:.2f}x CPU/request "
+        f"{_verdict(loadgen['closed']['throughput_ratio'] <= 2.0)} (<= 2x)",
+        f"schedule lag at 1,000 req/s       p50 {loadgen['lag_1k']['p50_ms']:.2f} ms, "
+        f"p99 {loadgen['lag_1k']['p99_ms']:.2f} ms "
+        f"{_verdict(loadgen['lag_1k']['p99_ms'] <= 5.0)} (p99 <= 5 ms)",
+        f"highest rate not saturated        {loadgen['max_unsaturated_per_s']:,} req/s "
+        f"{_verdict(loadgen['max_unsaturated_per_s'] >= 4000)} (>= 4,000)",
+        f"gameday up                        {up['gameday_up_s']:.1f} s = "
+        f"{up['up_vs_bare_replica']:.2f}x one bare replica ({up['bare_replica_s']:.1f} s)",
+        f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
+        f"{os.cpu_count()} cores (other work skews every figure)",
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None, help="where to save the figures")
+    parser.add_argument("--quick", action="store_true", help="shorter runs, rougher figures")
+    options = parser.parse_args()
+    figures: dict[str, Any] = {"load_average_1m_at_start": os.getloadavg()[0],
+                               "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    started = time.monotonic()
+    print("== fault proxy: one hop vs direct and HAProxy mode tcp ==", flush=True)
+    figures["faultproxy"] = faultproxy.main(seconds=3.0 if options.quick else 10.0,
+                                            rounds=3 if options.quick else 5)
+    print("\n== load generator ==", flush=True)
+    figures["load"] = load.main()
+    print("\n== gameday up ==", flush=True)
+    figures["standup"] = standup.main(rounds=1 if options.quick else 3)
+    figures["elapsed_s"] = time.monotonic() - started
+    for line in _report(figures):
+        print(line)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = options.out or Path("runs") / f"bench-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2, default=str))
+    print(f"figures: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
