@@ -302,8 +302,8 @@ def main(seconds: float = 5.0, connections: int = 8, rounds: int = 5) -> dict[st
     summary = _summary(cases)
     _print_table(cases, summary)
     return {"benchmark": "faultproxy", "client": "wrk" if _WRK else "asyncio",
-            "seconds_per_case": seconds,
-            "connections": connections, "rounds": rounds, "body_bytes": BODY_BYTES, "cpus": os.cpu_count(),
+            "seconds_per_case": seconds, "connections": connections, "rounds": rounds,
+            "body_bytes": BODY_BYTES, "cpus": os.cpu_count(),
             "cases": cases, "summary": summary}
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import faultproxy  # noqa: E402  (bench/ is a folder of scripts, not a package)
-import load  # noqa: E402
-import standup  # noqa: E402
+import faultproxy
+import load
+import standup
 
 # The real Toxiproxy, measured here through one hop with wrk, 8 connections, 1 KB file.
 TOXIPROXY_VS_DIRECT_THROUGHPUT = 0.31

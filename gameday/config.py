@@ -99,10 +99,17 @@ class EdgeOptions(_Strict):
     health_check: Literal["shallow", "deep"] = "deep"
 
 
+StackName = Literal["tabular"]  # each has targets/<name>/stack.yaml
+
+
+def _default_stacks() -> list[StackName]:
+    return ["tabular"]
+
+
 class Suite(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     platform: Literal["local", "kind"] = "local"
-    stacks: list[Literal["tabular"]] = Field(default_factory=lambda: ["tabular"], min_length=1)
+    stacks: list[StackName] = Field(default_factory=_default_stacks, min_length=1)
     replicas: int = Field(2, ge=1, le=16)
     edge: EdgeOptions = EdgeOptions()
     load: LoadProfile = LoadProfile()

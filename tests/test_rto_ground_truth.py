@@ -75,7 +75,7 @@ class OutageServer:
             writer.transport.abort()
 
     def _reopen(self) -> None:
-        asyncio.ensure_future(self._listen(), loop=self.loop)
+        self._reopening = asyncio.ensure_future(self._listen(), loop=self.loop)
 
     def outage(self, t0_s: float, t1_s: float, mode: str) -> None:
         self.mode, self.window = mode, (t0_s, t1_s)

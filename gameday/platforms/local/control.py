@@ -25,7 +25,7 @@ def call(home: LocalHome, op: str, *, timeout_s: float = 90.0, **arguments: Any)
         except OSError as exc:
             raise SupervisorUnreachable(f"no supervisor at {home.socket}: {exc}") from None
         sock.sendall(json.dumps({"op": op, **arguments}).encode() + b"\n")
-        chunks = []
+        chunks: list[bytes] = []
         while not chunks or not chunks[-1].endswith(b"\n"):
             chunk = sock.recv(1 << 16)
             if not chunk:
