@@ -7,6 +7,7 @@ when the method's first action returned and closes when the rollbacks returned.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -99,9 +100,25 @@ def _short(value: Any) -> Any:
 
 def run_scenario(experiment: Experiment, *, recorder: FaultWindowRecorder,
                  configuration: dict[str, Any], journal_path: Path) -> Journal:
-    """Run one experiment with our recorder; the journal is saved even when it was interrupted."""
-    journal: Journal = run_experiment(
-        experiment, settings=_SETTINGS, experiment_vars=(configuration, {}),
-        event_handlers=[recorder])
+    """Run one experiment with our recorder; the journal is saved even when it was interrupted.
+
+    chaoslib's own log goes to ``<journal>.log`` beside the journal, not to the console.
+    """
+    chaos_log = logging.getLogger("chaostoolkit")
+    handler = logging.FileHandler(journal_path.with_suffix(".log"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    previous = chaos_log.level, chaos_log.propagate
+    chaos_log.addHandler(handler)
+    chaos_log.setLevel(logging.DEBUG)
+    chaos_log.propagate = False
+    try:
+        journal: Journal = run_experiment(
+            experiment, settings=_SETTINGS, experiment_vars=(configuration, {}),
+            event_handlers=[recorder])
+    finally:
+        chaos_log.removeHandler(handler)
+        handler.close()
+        chaos_log.setLevel(previous[0])
+        chaos_log.propagate = previous[1]
     journal_path.write_text(json.dumps(journal, indent=2, default=str))
     return journal

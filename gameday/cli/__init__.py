@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 from typer._click import exceptions as typer_click  # typer >= 0.20 vendors click
 
 from gameday.cli import down, report, run, status, up, validate
@@ -36,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         err.print("[red]aborted[/red]")
         return 130
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return 2
     except GamedayError as exc:
-        err.print(f"[red]harness error:[/red] {exc}", highlight=False)
+        err.print(f"[red]harness error:[/red] {escape(str(exc))}", highlight=False)
         return 2
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")

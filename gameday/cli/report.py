@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gameday.cli.console import out
+from gameday.cli.console import print_summary
 from gameday.errors import ConfigError
 from reports import build_reports
 
@@ -17,6 +17,5 @@ def command(run_dir: Path = typer.Argument(..., help="a run folder, e.g. runs/<i
     if not (run_dir / "events.jsonl").is_file():
         raise ConfigError("not a run folder (no events.jsonl)", source=str(run_dir))
     summary = build_reports(run_dir)
-    out.print(f"{summary.verdict}: {summary.reason or 'every SLO held'}", highlight=False)
-    out.print(f"report: {run_dir / 'report.html'}", highlight=False)
+    print_summary(summary, run_dir)
     return summary.exit_code

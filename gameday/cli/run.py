@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from gameday.cli.console import err, out, progress
+from gameday.cli.console import err, print_summary, progress
 from gameday.cli.options import load_suite_with_overrides
 from gameday.errors import GamedayError
 from gameday.run import HarnessCrash, RunInterrupted, new_run_dir, run_suite
@@ -31,12 +32,9 @@ def command(
         err.print("[red]interrupted[/red]: every fault rolled back; writing a partial report")
     except GamedayError as exc:
         failure = exc
-        err.print(f"[red]harness error:[/red] {exc}", highlight=False)
+        err.print(f"[red]harness error:[/red] {escape(str(exc))}", highlight=False)
         if isinstance(exc, HarnessCrash):
             err.print_exception()  # a bug in gameday: the trace is what a report needs
     summary = build_reports(run_dir)
-    colour = {"pass": "green", "fail": "red"}.get(summary.verdict, "yellow")
-    out.print(f"[{colour}]{summary.verdict.upper()}[/{colour}] {summary.reason or ''}",
-              highlight=False)
-    out.print(f"report: {run_dir / 'report.html'}", highlight=False)
+    print_summary(summary, run_dir)
     return 2 if failure is not None and summary.exit_code == 0 else summary.exit_code

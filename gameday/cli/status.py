@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gameday.cli.console import out
@@ -25,5 +26,5 @@ def command(platform: str = typer.Option("local", help="local or kind")) -> int:
     out.print(table)
     faults: list[object] = getattr(opened, "faults", list)()
     for fault in faults:
-        out.print(f"[yellow]fault in force:[/yellow] {fault}")
+        out.print(f"[yellow]fault in force:[/yellow] {escape(str(fault))}")
     return 0

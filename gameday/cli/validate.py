@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from gameday.cli.console import out
 from gameday.cli.options import load_suite_with_overrides
@@ -21,6 +22,6 @@ def command(
     loaded = load_suite_with_overrides(suite, set_)
     for scenario in loaded.scenarios:
         load_experiment(resolve_experiment(loaded, scenario))
-    out.print(f"[green]valid[/green]: {suite} ({len(loaded.scenarios)} scenarios, "
+    out.print(f"[green]valid[/green]: {escape(str(suite))} ({len(loaded.scenarios)} scenarios, "
               f"{len(loaded.slos)} SLOs)", highlight=False)
     return 0

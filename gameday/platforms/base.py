@@ -55,7 +55,7 @@ class Member:
     address: str
     port: int
     pid: int | None
-    state: str  # starting | healthy | unhealthy | exited | held-down | frozen | stopped
+    state: str  # waiting | starting | healthy | unhealthy | exited | held-down | frozen | stopped
 
     @property
     def url(self) -> str:

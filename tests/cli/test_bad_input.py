@@ -150,3 +150,11 @@ def test_the_console_script_exits_2_without_a_traceback(write_suite: Callable[..
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert f"{suite}: load.rate_per_sec: unknown key" in result.stderr
+
+
+def test_brackets_in_a_message_are_printed_as_they_are(write_suite: Callable[..., Path],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    suite = write_suite(lambda d: d["scenarios"].append(dict(d["scenarios"][0])))
+    code, output = run_cli(capsys, "validate", str(suite))
+    assert code == 2
+    assert "['region-outage', 'region-outage']" in output  # not eaten as console markup

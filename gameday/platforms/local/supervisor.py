@@ -57,7 +57,7 @@ class _Supervised:
     spec: ProcessSpec
     proc: asyncio.subprocess.Process | None = None
     create_time: float | None = None
-    state: str = "stopped"
+    state: str = "waiting"  # until its order group is started
     restarts: int = 0
     held: bool = False
     exit_code: int | None = None
