@@ -3,12 +3,10 @@ rolled back (toxic removed, region restored) and the platform stays up for the n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import platform_up
 from gameday.platforms.local.platform import LocalPlatform
 from tests.runs.run_helpers import (
     RunFolder,
@@ -18,13 +16,6 @@ from tests.runs.run_helpers import (
     wait_for_event,
     write_suite,
 )
-
-
-@pytest.fixture(scope="module")
-def platform(trained_artifacts: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
-    with platform_up(tmp_path_factory.mktemp("gameday-home")) as up:
-        yield up
 
 
 def _fault_in_force(platform: LocalPlatform, experiment: str) -> bool:

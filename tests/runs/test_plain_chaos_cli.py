@@ -7,12 +7,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import platform_up
 from gameday.platforms.local.platform import LocalPlatform
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,12 +31,6 @@ def test_every_experiment_passes_chaos_validate(experiment: Path, tmp_path: Path
     assert result.returncode == 0, result.stdout + result.stderr
     assert "experiment looks valid" in (result.stdout + result.stderr).lower()
 
-
-@pytest.fixture(scope="module")
-def platform(trained_artifacts: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
-    with platform_up(tmp_path_factory.mktemp("gameday-home")) as up:
-        yield up
 
 
 @pytest.mark.parametrize("experiment", ["replica-kill", "edge-latency"])

@@ -8,21 +8,12 @@ recorded: when it sent SIGKILL to region-a's processes.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import platform_up
 from gameday.platforms.local.platform import LocalPlatform
 from tests.runs.run_helpers import RunFolder, run_gameday, write_suite
-
-
-@pytest.fixture(scope="module")
-def platform(trained_artifacts: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
-    with platform_up(tmp_path_factory.mktemp("gameday-home")) as up:
-        yield up
 
 
 @pytest.fixture(scope="module")
