@@ -20,7 +20,7 @@ chaos-run:
 	$(BIN)/gameday run suites/smoke.yaml
 
 test:
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not e2e"
 
 test-e2e:
 	$(BIN)/pytest -q -m e2e
