@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from gameday.platforms.local.platform import LocalPlatform
 from gameday.records import Event, RequestRecord, read_events, read_requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,3 +109,13 @@ def finish(process: subprocess.Popen[str], timeout_s: float) -> tuple[int, str]:
         output, _ = process.communicate()
         raise AssertionError(f"gameday did not stop within {timeout_s} s:\n{output}") from None
     return process.returncode, output
+
+
+def all_members_healthy(platform: LocalPlatform, timeout_s: float = 10) -> bool:
+    """The supervisor's view catches up within a health-check round or two (0.5 s apart)."""
+    deadline = time.monotonic() + timeout_s
+    while {m.state for m in platform.members()} != {"healthy"}:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

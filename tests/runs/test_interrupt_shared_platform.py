@@ -10,6 +10,7 @@ import pytest
 from gameday.platforms.local.platform import LocalPlatform
 from tests.runs.run_helpers import (
     RunFolder,
+    all_members_healthy,
     finish,
     interrupt,
     start_gameday,
@@ -44,7 +45,7 @@ def test_sigint_rolls_back_the_fault_and_keeps_the_platform(platform: LocalPlatf
     assert not _fault_in_force(platform, experiment)
     assert platform.link_faults() == [] and platform.faults() == []
     assert platform.is_up()
-    assert {m.state for m in platform.members()} == {"healthy"}
+    assert all_members_healthy(platform), platform.members()
     run = RunFolder.only_one_in(runs)
     assert run.summary["verdict"] == "error"
     assert (run.path / "report.html").is_file()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gameday.platforms.local.platform import LocalPlatform
+from tests.runs.run_helpers import all_members_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHAOS = Path(sys.executable).parent / "chaos"
@@ -33,12 +34,12 @@ def test_every_experiment_passes_chaos_validate(experiment: Path, tmp_path: Path
 
 
 
-@pytest.mark.parametrize("experiment", ["replica-kill", "edge-latency"])
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
 def test_plain_chaos_run_against_a_stood_up_platform(platform: LocalPlatform, tmp_path: Path,
-                                                     experiment: str) -> None:
+                                                     experiment: Path) -> None:
     journal = tmp_path / "journal.json"
-    result = _chaos("run", "--journal-path", str(journal), str(REPO / "experiments" /
-                    f"{experiment}.json"), cwd=tmp_path,
+    result = _chaos("run", "--rollback-strategy=always", "--journal-path", str(journal),
+                    str(experiment), cwd=tmp_path,
                     env={"GAMEDAY_HOME": str(platform.home.root),
                          "GAMEDAY_FAULT_DURATION_S": "2"})
     assert result.returncode == 0, result.stdout + result.stderr
@@ -48,4 +49,4 @@ def test_plain_chaos_run_against_a_stood_up_platform(platform: LocalPlatform, tm
     assert actions and all(run["status"] == "succeeded" for run in actions)
     assert all(run["status"] == "succeeded" for run in document["rollbacks"])
     assert platform.link_faults() == [] and platform.faults() == []
-    assert {m.state for m in platform.members()} == {"healthy"}
+    assert all_members_healthy(platform), platform.members()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gameday.platforms.local.platform import LocalPlatform
-from tests.runs.run_helpers import RunFolder, run_gameday, write_suite
+from tests.runs.run_helpers import RunFolder, all_members_healthy, run_gameday, write_suite
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_the_run_left_the_platform_up_with_no_fault_in_force(outage_run: RunFold
     assert platform.is_up()
     assert platform.faults() == [] and platform.link_faults() == []
     assert platform.reset_faults() == []
-    assert {m.state for m in platform.members()} == {"healthy"}
+    assert all_members_healthy(platform), platform.members()
 
 
 def test_an_impossible_slo_fails_the_run_with_exit_1(platform: LocalPlatform,
