@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -52,7 +53,8 @@ def trained_artifacts() -> Path:
 
 
 @contextmanager
-def platform_up(home_dir: Path, *, edge_health_check: str = "deep") -> Iterator[LocalPlatform]:
+def platform_up(home_dir: Path, *,
+                edge_health_check: Literal["shallow", "deep"] = "deep") -> Iterator[LocalPlatform]:
     """The tabular stack up on the local platform, torn down after, whatever happens.
 
     ``GAMEDAY_HOME`` points at its home meanwhile, so faults and runs find it.
@@ -65,7 +67,7 @@ def platform_up(home_dir: Path, *, edge_health_check: str = "deep") -> Iterator[
     os.environ["GAMEDAY_HOME"] = str(home.root)
     try:
         platform.up(StackRequest(stacks=("tabular",), replicas=2,
-                                 edge_health_check=edge_health_check))  # type: ignore[arg-type]
+                                 edge_health_check=edge_health_check))
         yield platform
     finally:
         platform.down()

@@ -16,11 +16,10 @@ import statistics
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from gameday.faults.checks import http_status
 from gameday.platforms.base import StackRequest
 from gameday.platforms.local.platform import LocalPlatform
 from gameday.platforms.local.specs import ProcessSpec
@@ -42,14 +41,6 @@ def _time_up(home: LocalHome) -> tuple[float, ProcessSpec]:
     return elapsed_s, replica
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as reply:
-            return bool(reply.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _time_bare_replica(spec: ProcessSpec, log: Path) -> float:
     assert spec.health is not None
     url = f"http://{spec.address}:{spec.health.port or spec.port}{spec.health.path}"
@@ -58,7 +49,7 @@ def _time_bare_replica(spec: ProcessSpec, log: Path) -> float:
         process = subprocess.Popen(spec.argv, cwd=spec.cwd, env={**os.environ, **spec.env},
                                    stdout=out, stderr=out)
     try:
-        while not _answers(url):
+        while http_status(url, timeout_s=1.0) != 200:
             if process.poll() is not None or time.perf_counter() - started > spec.start_timeout_s:
                 raise RuntimeError(f"the bare replica did not come up; see {log}")
             time.sleep(0.05)

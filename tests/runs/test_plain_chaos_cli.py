@@ -35,12 +35,12 @@ def test_every_experiment_passes_chaos_validate(experiment: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
-def test_plain_chaos_run_against_a_stood_up_platform(platform: LocalPlatform, tmp_path: Path,
+def test_plain_chaos_run_against_a_stood_up_platform(local_platform: LocalPlatform, tmp_path: Path,
                                                      experiment: Path) -> None:
     journal = tmp_path / "journal.json"
     result = _chaos("run", "--rollback-strategy=always", "--journal-path", str(journal),
                     str(experiment), cwd=tmp_path,
-                    env={"GAMEDAY_HOME": str(platform.home.root),
+                    env={"GAMEDAY_HOME": str(local_platform.home.root),
                          "GAMEDAY_FAULT_DURATION_S": "2"})
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(journal.read_text())
@@ -48,5 +48,5 @@ def test_plain_chaos_run_against_a_stood_up_platform(platform: LocalPlatform, tm
     actions = [run for run in document["run"] if run["activity"]["type"] == "action"]
     assert actions and all(run["status"] == "succeeded" for run in actions)
     assert all(run["status"] == "succeeded" for run in document["rollbacks"])
-    assert platform.link_faults() == [] and platform.faults() == []
-    assert all_members_healthy(platform), platform.members()
+    assert local_platform.link_faults() == [] and local_platform.faults() == []
+    assert all_members_healthy(local_platform), local_platform.members()

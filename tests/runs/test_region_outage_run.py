@@ -17,11 +17,12 @@ from tests.runs.run_helpers import RunFolder, all_members_healthy, run_gameday, 
 
 
 @pytest.fixture(scope="module")
-def outage_run(platform: LocalPlatform, tmp_path_factory: pytest.TempPathFactory) -> RunFolder:
+def outage_run(local_platform: LocalPlatform,
+               tmp_path_factory: pytest.TempPathFactory) -> RunFolder:
     work = tmp_path_factory.mktemp("outage-run")
     suite = write_suite(work / "suite.yaml")
     result = run_gameday("run", str(suite), "--runs-dir", str(work / "runs"),
-                         home=platform.home.root)
+                         home=local_platform.home.root)
     assert result.returncode == 0, result.stdout + result.stderr
     return RunFolder.only_one_in(work / "runs")
 
@@ -66,18 +67,18 @@ def test_failover_answers_come_from_region_b(outage_run: RunFolder) -> None:
 
 
 def test_the_run_left_the_platform_up_with_no_fault_in_force(outage_run: RunFolder,
-                                                             platform: LocalPlatform) -> None:
-    assert platform.is_up()
-    assert platform.faults() == [] and platform.link_faults() == []
-    assert platform.reset_faults() == []
-    assert all_members_healthy(platform), platform.members()
+                                                             local_platform: LocalPlatform) -> None:
+    assert local_platform.is_up()
+    assert local_platform.faults() == [] and local_platform.link_faults() == []
+    assert local_platform.reset_faults() == []
+    assert all_members_healthy(local_platform), local_platform.members()
 
 
-def test_an_impossible_slo_fails_the_run_with_exit_1(platform: LocalPlatform,
+def test_an_impossible_slo_fails_the_run_with_exit_1(local_platform: LocalPlatform,
                                                      tmp_path: Path) -> None:
     suite = write_suite(tmp_path / "suite.yaml", duration_s=12, offset_s=3, fault_duration_s=3)
     result = run_gameday("run", str(suite), "--runs-dir", str(tmp_path / "runs"),
-                         "--set", "slos.1.threshold_s=0.0001", home=platform.home.root)
+                         "--set", "slos.1.threshold_s=0.0001", home=local_platform.home.root)
     assert result.returncode == 1, result.stdout + result.stderr
     run = RunFolder.only_one_in(tmp_path / "runs")
     summary = run.summary

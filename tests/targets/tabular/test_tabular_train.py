@@ -88,12 +88,18 @@ def test_a_second_run_says_up_to_date_without_importing_mlflow(training: Trainin
     assert "sklearn" not in imported
 
 
+def _copy_registry(model_home: ModelHome, into: Path) -> ModelHome:
+    """A model home holding a copy of ``model_home``'s registry database only."""
+    copy = ModelHome(into)
+    copy.db_path.parent.mkdir(parents=True)
+    shutil.copy(model_home.db_path, copy.db_path)
+    return copy
+
+
 def test_a_registry_missing_an_alias_or_the_incompatible_model_is_not_up_to_date(
     model_home: ModelHome, tmp_path: Path
 ) -> None:
-    copy = ModelHome(tmp_path)
-    copy.db_path.parent.mkdir(parents=True)
-    shutil.copy(model_home.db_path, copy.db_path)
+    copy = _copy_registry(model_home, tmp_path)
     assert not registry_up_to_date(copy)  # no incompatible model yet
     shutil.copytree(model_home.incompatible_model_dir, copy.incompatible_model_dir)
     assert registry_up_to_date(copy)
@@ -105,9 +111,7 @@ def test_a_registry_missing_an_alias_or_the_incompatible_model_is_not_up_to_date
 def test_a_registry_trained_by_an_older_recipe_is_not_up_to_date(
     model_home: ModelHome, tmp_path: Path
 ) -> None:
-    copy = ModelHome(tmp_path)
-    copy.db_path.parent.mkdir(parents=True)
-    shutil.copy(model_home.db_path, copy.db_path)
+    copy = _copy_registry(model_home, tmp_path)
     shutil.copytree(model_home.incompatible_model_dir, copy.incompatible_model_dir)
     with closing(sqlite3.connect(copy.db_path)) as db, db:
         db.execute("UPDATE registered_model_tags SET value = 'older'")
