@@ -239,10 +239,16 @@ class Supervisor:
         return [m.describe() for m in targets]
 
     async def op_kill(self, name: str) -> dict[str, Any]:
+        """SIGKILL one member; returns once ``watch`` has seen it exit, so no caller reads a
+        stale 'healthy' for a dead process (its restart follows the policy as usual)."""
         member = self.members[name]
+        proc = member.proc
         await self.signal_member(member, signal.SIGKILL)
-        described = member.describe()
-        return described
+        deadline = time.monotonic() + 5
+        while member.proc is proc and proc is not None and member.exit_code is None \
+                and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return member.describe()
 
     async def handle(self, request: dict[str, Any]) -> Any:
         op = request.get("op")
