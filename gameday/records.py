@@ -7,6 +7,9 @@ A run writes ``runs/<UTC timestamp>-<suite>/``::
     events.jsonl         the harness's own event log (Event): run, load, fault window
     journal-<scenario>.json   the Chaos Toolkit journal of each scenario
     suite.json           the suite as loaded (so a report can be rebuilt from the folder)
+    edge.jsonl           the edge's view: one EdgeServerSample per line, on every change of
+                         a server's state as HAProxy reports it (t_s, backend, server, region,
+                         up, admin, check)
     summary.json, report.html, junit.xml   written by ``reports``
 
 All times are UNIX epoch seconds (float) taken from ``time.time()`` on this host.
@@ -25,18 +28,23 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
+    "EDGE_FILE",
     "EVENTS_FILE",
+    "EdgeServerSample",
     "REQUEST_COLUMNS",
     "Event",
     "EventKind",
     "EventLog",
     "RecordWriter",
     "RequestRecord",
+    "append_edge_samples",
+    "read_edge_samples",
     "read_events",
     "read_requests",
 ]
 
 EVENTS_FILE = "events.jsonl"
+EDGE_FILE = "edge.jsonl"
 REQUESTS_GLOB = "requests*.csv"
 
 
@@ -53,7 +61,8 @@ class EventKind:
     LOAD_END = "load_end"
     GENERATOR_SATURATED = "generator_saturated"
     HARNESS_ERROR = "harness_error"
-    INTERRUPTED = "interrupted"
+    ROLLBACK_FAILED = "rollback_failed"  # detail: still_injected (list of str), message
+    INTERRUPTED = "interrupted"  # detail: reason, phase
     RUN_END = "run_end"
 
 
@@ -231,6 +240,40 @@ def read_events(run_dir: Path) -> list[Event]:
         events.append(Event(t_s=float(raw["t_s"]), kind=raw["kind"],
                             scenario=raw.get("scenario", ""), detail=raw.get("detail", {})))
     return events
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeServerSample:
+    """One server of the edge as HAProxy saw it at ``t_s`` (written when its state changes)."""
+
+    t_s: float
+    backend: str  # the stack's backend
+    server: str  # the member behind it
+    region: str
+    up: bool  # operational by its health checks
+    admin: str  # ready | drain | maint
+    check: str = ""  # last check result: L7OK, L4CON, L7STS, ...
+
+
+def append_edge_samples(run_dir: Path, samples: Iterable[EdgeServerSample]) -> None:
+    lines = "".join(json.dumps(asdict(s)) + "\n" for s in samples)
+    if lines:
+        with (run_dir / EDGE_FILE).open("a") as handle:
+            handle.write(lines)
+
+
+def read_edge_samples(run_dir: Path) -> list[EdgeServerSample]:
+    """The edge's view of a run, in time order; absent file → no samples, torn line skipped."""
+    path = run_dir / EDGE_FILE
+    if not path.exists():
+        return []
+    samples = []
+    for line in path.read_text().splitlines():
+        try:
+            samples.append(EdgeServerSample(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError):
+            continue
+    return sorted(samples, key=lambda s: s.t_s)
 
 
 def records_to_columns(records: Iterable[RequestRecord]) -> dict[str, list[Any]]:
