@@ -12,11 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from gameday.records import EdgeServerSample
+
 __all__ = [
     "EDGE",
     "REGIONS",
     "REGION_BLOCKS",
     "Direction",
+    "EdgeObserver",
     "FaultLedger",
     "LinkControl",
     "Member",
@@ -66,7 +69,16 @@ class Member:
 class Platform(Protocol):
     name: str
 
-    def up(self, request: StackRequest, *, progress: Progress) -> None: ...
+    def up(self, request: StackRequest, *, progress: Progress,
+           tie_to_caller: bool = False) -> None:
+        """Stand ``request`` up. ``tie_to_caller``: the platform tears itself down by itself
+        when the calling process dies (a run that owned the platform and was SIGKILLed)."""
+        ...
+
+    def experiment_configuration(self) -> dict[str, str]:
+        """The Chaos Toolkit configuration keys through which a provider finds this platform
+        (``gameday_platform``, ``gameday_home``): the home is resolved once, here."""
+        ...
 
     def down(self, *, progress: Progress) -> list[str]: ...
 
@@ -108,6 +120,13 @@ class LinkControl(Platform, Protocol):
     def proxy_api_url(self) -> str: ...
 
     def link_proxies(self, region: str, stack: str | None = None) -> list[str]: ...
+
+
+@runtime_checkable
+class EdgeObserver(Platform, Protocol):
+    """The global edge's own view of every server behind it (health and admin state)."""
+
+    def edge_server_states(self) -> list[EdgeServerSample]: ...
 
 
 @runtime_checkable

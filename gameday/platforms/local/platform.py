@@ -29,7 +29,7 @@ from gameday.platforms.base import (
     StackRequest,
 )
 from gameday.platforms.local import control, nft
-from gameday.platforms.local.edge import render_haproxy_config
+from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.state import (
     LocalHome,
     is_same_process,
@@ -39,6 +39,7 @@ from gameday.platforms.local.state import (
     write_json_atomic,
 )
 from gameday.platforms.local.topology import build_topology, proxies_config
+from gameday.records import EdgeServerSample
 
 __all__ = ["LocalPlatform"]
 
@@ -59,7 +60,8 @@ class LocalPlatform:
         self.artifacts = self.repo / "artifacts"
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def up(self, request: StackRequest, *, progress: Progress = _quiet) -> None:
+    def up(self, request: StackRequest, *, progress: Progress = _quiet,
+           tie_to_caller: bool = False) -> None:
         if self.is_up():
             raise PlatformError(f"already up (home {self.home.root}); run `gameday down` first")
         swept = self.sweep()
@@ -164,6 +166,9 @@ class LocalPlatform:
             path.unlink(missing_ok=True)
         return cleaned
 
+    def experiment_configuration(self) -> dict[str, str]:
+        return {"gameday_platform": self.name, "gameday_home": str(self.home.root)}
+
     # -- where things are ---------------------------------------------------------------------
     def _topology(self) -> dict[str, Any]:
         topology = read_json(self.home.topology)
@@ -192,6 +197,17 @@ class LocalPlatform:
 
     def primary_region(self) -> str:
         return str(self._topology()["primary_region"])
+
+    # -- EdgeObserver ------------------------------------------------------------------------
+    def edge_server_states(self) -> list[EdgeServerSample]:
+        topology = self._topology()
+        regions = {link["member"]: link["region"] for link in topology["links"]}
+        admin = HaproxyAdmin(self.home.root / "haproxy.sock")
+        now_s = time.time()
+        return [EdgeServerSample(t_s=now_s, backend=stack, server=state.name,
+                                 region=regions.get(state.name, ""), up=state.operational,
+                                 admin=state.admin_state, check=state.check_status)
+                for stack in topology["edge_urls"] for state in admin.server_states(stack)]
 
     # -- RegionControl -------------------------------------------------------------------------
     def stop_region(self, region: str, *, freeze: bool) -> list[Member]:

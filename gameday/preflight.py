@@ -1,0 +1,47 @@
+"""Everything a suite names, checked before anything starts: stacks, the load's endpoint, and
+every scenario's experiment parsed and validated (a broken experiment must not be found a
+minute into a run, after stand-up and warm-up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chaoslib.types import Experiment
+
+from gameday.config import Suite, resolve_experiment
+from gameday.errors import ConfigError, LoadError
+from gameday.experiment import load_experiment
+from gameday.load.payloads import endpoint_for
+from gameday.stacks import StackDef, load_stack
+
+__all__ = ["Checked", "check_suite"]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A suite whose every reference resolved: its stacks and each scenario's experiment."""
+
+    suite: Suite
+    stacks: dict[str, StackDef]
+    experiments: dict[str, Experiment]  # scenario name → parsed experiment
+
+
+def check_suite(suite: Suite) -> Checked:
+    """ConfigError naming the file and field of the first reference that does not resolve."""
+    source = str(suite.source) if suite.source else None
+    stacks: dict[str, StackDef] = {name: load_stack(name) for name in suite.stacks}
+    if suite.load.stack not in stacks:
+        raise ConfigError(f"{suite.load.stack!r} is not one of the suite's stacks "
+                          f"({', '.join(stacks)})", source=source, field="load.stack")
+    endpoints = stacks[suite.load.stack].endpoints
+    if suite.load.endpoint not in endpoints:
+        raise ConfigError(f"unknown endpoint {suite.load.endpoint!r} of stack "
+                          f"{suite.load.stack!r}; expected one of {', '.join(sorted(endpoints))}",
+                          source=source, field="load.endpoint")
+    try:
+        endpoint_for(suite.load.stack, suite.load.endpoint)
+    except LoadError as exc:
+        raise ConfigError(str(exc), source=source, field="load.endpoint") from None
+    experiments = {scenario.name: load_experiment(resolve_experiment(suite, scenario))
+                   for scenario in suite.scenarios}
+    return Checked(suite=suite, stacks=stacks, experiments=experiments)
