@@ -19,19 +19,23 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
 __all__ = [
     "EDGE_FILE",
     "EVENTS_FILE",
-    "EdgeServerSample",
     "REQUEST_COLUMNS",
+    "REQUEST_COLUMN_TYPES",
+    "EdgeServerSample",
     "Event",
     "EventKind",
     "EventLog",
@@ -40,6 +44,7 @@ __all__ = [
     "append_edge_samples",
     "read_edge_samples",
     "read_events",
+    "read_request_table",
     "read_requests",
 ]
 
@@ -132,10 +137,13 @@ class RecordWriter:
         self._flush_every_s = flush_every_s
         self._lock = threading.Lock()
         new = not path.exists() or path.stat().st_size == 0
+        torn = not new and not _ends_with_newline(path)
         self._file: IO[str] = path.open("a", newline="", buffering=1 << 16)
         self._csv = csv.writer(self._file)
         if new:
             self._csv.writerow(REQUEST_COLUMNS)
+        elif torn:  # a crashed writer's torn line stays a line of its own (skipped on read)
+            self._file.write("\r\n")
         self._last_flush = time.monotonic()
         self.count = 0
 
@@ -162,42 +170,89 @@ class RecordWriter:
         self.close()
 
 
-def _parse_optional_float(text: str) -> float | None:
-    return float(text) if text else None
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
 
 
-def _iter_file(path: Path) -> Iterator[RequestRecord]:
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            if row.get("latency_s") is None:  # a torn last line after a crash
-                continue
-            try:
-                yield RequestRecord(
-                    scheduled_s=float(row["scheduled_s"]),
-                    start_s=float(row["start_s"]),
-                    end_s=float(row["end_s"]),
-                    stack=row["stack"],
-                    endpoint=row["endpoint"],
-                    region=row["region"],
-                    status=int(row["status"]),
-                    ok=row["ok"] == "1",
-                    error_kind=row["error_kind"],
-                    ttft_s=_parse_optional_float(row["ttft_s"]),
-                    itl_s=tuple(float(g) for g in row["itl_s"].split(";") if g),
-                    seq=int(row["seq"]) if row["seq"] else None,
-                )
-            except (TypeError, ValueError):
-                continue
+# How each column of a requests*.csv file is typed when read column-wise. ``latency_s`` is
+# derived (end - scheduled) and never read back: it is the last field, so a line torn inside
+# it still has every field the record needs.
+_STRING = pa.dictionary(pa.int32(), pa.string())  # few distinct values: codes, not objects
+REQUEST_COLUMN_TYPES: dict[str, pa.DataType] = {
+    "scheduled_s": pa.float64(), "start_s": pa.float64(), "end_s": pa.float64(),
+    "stack": _STRING, "endpoint": _STRING, "region": _STRING, "status": pa.int32(),
+    "ok": pa.bool_(), "error_kind": _STRING, "ttft_s": pa.float64(), "itl_s": pa.string(),
+    "seq": pa.int64(),
+}
+
+
+def read_request_table(run_dir: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """Request records of a run as one Arrow table, merged from every ``requests*.csv`` and
+    sorted by scheduled time (stable: ties keep file order). No per-row Python objects.
+
+    ``columns``: the ones wanted (default: every column but the derived ``latency_s``). A
+    line with the wrong number of fields (the torn last line of a crashed writer) is skipped;
+    a file that is not a request record file raises ValueError naming it.
+    """
+    wanted = list(columns) if columns is not None else list(REQUEST_COLUMN_TYPES)
+    unknown = [name for name in wanted if name not in REQUEST_COLUMN_TYPES]
+    if unknown:
+        raise ValueError(f"not request columns: {unknown}")
+    schema = pa.schema([(name, REQUEST_COLUMN_TYPES[name]) for name in wanted])
+    tables = [table for path in sorted(run_dir.glob(REQUESTS_GLOB))
+              if (table := _read_request_file(path, wanted)) is not None]
+    if not tables:
+        return schema.empty_table()
+    table = pa.concat_tables(tables).unify_dictionaries()
+    if "scheduled_s" not in wanted:
+        return table
+    return table.take(pc.sort_indices(table, sort_keys=[("scheduled_s", "ascending")]))
+
+
+def _read_request_file(path: Path, wanted: list[str]) -> pa.Table | None:
+    with path.open("rb") as handle:
+        first_line = handle.readline(4096)
+    header = ",".join(REQUEST_COLUMNS).encode()
+    if not first_line.endswith(b"\n"):
+        if header.startswith(first_line):
+            return None  # empty, or the writer died while writing the header
+        raise ValueError(f"{path}: not a request record file (its first line is not a header)")
+    if first_line.rstrip(b"\r\n") != header:
+        raise ValueError(f"{path}: not a request record file: header {first_line[:200]!r}, "
+                         f"expected {header.decode()!r}")
+    try:
+        return pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(invalid_row_handler=_skip_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: REQUEST_COLUMN_TYPES[name] for name in wanted},
+                include_columns=wanted, strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"{path}: unreadable request records: {exc}") from None
+
+
+def _skip_row(row: Any) -> str:
+    return "skip"
 
 
 def read_requests(run_dir: Path) -> list[RequestRecord]:
-    """Every request record of a run, merged from all generators, by scheduled time."""
-    records: list[RequestRecord] = []
-    for path in sorted(run_dir.glob(REQUESTS_GLOB)):
-        records.extend(_iter_file(path))
-    records.sort(key=lambda r: r.scheduled_s)
-    return records
+    """Every request record of a run as objects, merged from all generators, by scheduled time.
+
+    One Python object per row: for tests and small runs. Reports read ``read_request_table``.
+    """
+    return [_record(row) for row in read_request_table(run_dir).to_pylist()]
+
+
+def _record(row: dict[str, Any]) -> RequestRecord:
+    itl = row["itl_s"] or ""
+    return RequestRecord(
+        scheduled_s=row["scheduled_s"], start_s=row["start_s"], end_s=row["end_s"],
+        stack=row["stack"], endpoint=row["endpoint"], region=row["region"],
+        status=row["status"], ok=row["ok"], error_kind=row["error_kind"],
+        ttft_s=row["ttft_s"], itl_s=tuple(float(gap) for gap in itl.split(";") if gap),
+        seq=row["seq"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,21 +329,3 @@ def read_edge_samples(run_dir: Path) -> list[EdgeServerSample]:
         except (json.JSONDecodeError, TypeError):
             continue
     return sorted(samples, key=lambda s: s.t_s)
-
-
-def records_to_columns(records: Iterable[RequestRecord]) -> dict[str, list[Any]]:
-    """Column-wise view of records (for pandas/numpy), with ``latency_s`` added."""
-    columns: dict[str, list[Any]] = {name: [] for name in REQUEST_COLUMNS}
-    for record in records:
-        for name in REQUEST_COLUMNS:
-            columns[name].append(getattr(record, name))
-    return columns
-
-
-def finite_or_none(value: float | None) -> float | None:
-    """JSON has no NaN/inf: map them to None."""
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return value
-
-

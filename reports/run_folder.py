@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from gameday.config import Suite, validation_message
 from gameday.errors import MeasurementError
 from gameday.measure import RequestArrays
-from gameday.records import Event, read_events, read_requests
+from gameday.records import Event, read_events
 
 __all__ = ["SUITE_FILE", "Journal", "RunFolder", "read_run_folder"]
 
@@ -44,11 +44,18 @@ def read_run_folder(run_dir: Path) -> RunFolder:
     return RunFolder(
         path=run_dir,
         suite=suite,
-        requests=RequestArrays.of(read_requests(run_dir)),
+        requests=_read_requests(run_dir),
         events=tuple(read_events(run_dir)),
         journals={scenario.name: _read_journal(run_dir / f"journal-{scenario.name}.json")
                   for scenario in suite.scenarios},
     )
+
+
+def _read_requests(run_dir: Path) -> RequestArrays:
+    try:
+        return RequestArrays.read(run_dir)
+    except ValueError as exc:  # names the file
+        raise MeasurementError(str(exc)) from None
 
 
 def _read_suite(path: Path) -> Suite:

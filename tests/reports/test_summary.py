@@ -68,7 +68,9 @@ def test_a_long_run_is_charted_in_wider_buckets_but_judged_on_every_request(samp
     scheduled_s = np.arange(0.0, 4 * 3600.0, 0.5) + sample.T0_S  # 4 h at 2 req/s
     requests = RequestArrays(scheduled_s, scheduled_s, scheduled_s + 0.01,
                              np.ones(scheduled_s.size, dtype=bool),
-                             np.full(scheduled_s.size, "region-a"))
+                             np.full(scheduled_s.size, "region-a"),
+                             np.full(scheduled_s.size, 200, dtype=np.int32),
+                             np.full(scheduled_s.size, ""))
     folder = RunFolder(path=Path("long-run"), suite=suite, requests=requests, events=(),
                        journals={})
     summary = summarize(folder)
