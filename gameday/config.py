@@ -12,10 +12,12 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from gameday.errors import ConfigError
 
 __all__ = [
+    "NO_SLOS",
     "REGIONS",
     "AvailabilitySlo",
     "LatencySlo",
@@ -106,6 +108,17 @@ def _default_stacks() -> list[StackName]:
     return ["tabular"]
 
 
+_FIELD_ERROR = "gameday_field"
+NO_SLOS = ("a suite with no SLOs can never fail, so CI could never gate on it: add at least one "
+           "(availability, latency or rto), or say so explicitly with `allow_no_slos: true` at "
+           "the top level of the suite")
+
+
+def _field_error(field: str, message: str) -> PydanticCustomError:
+    """An error of a whole-suite check that still names the one field at fault."""
+    return PydanticCustomError(_FIELD_ERROR, "{message}", {"field": field, "message": message})
+
+
 class Suite(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     platform: Literal["local", "kind"] = "local"
@@ -115,16 +128,20 @@ class Suite(_Strict):
     load: LoadProfile = LoadProfile()
     scenarios: list[Scenario] = Field(default_factory=list)
     slos: list[Slo] = Field(default_factory=list)
+    allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
     measurement: Measurement = Measurement()
     source: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _check(self) -> Suite:
         if self.load.stack not in self.stacks:
-            raise ValueError(f"load.stack {self.load.stack!r} is not one of stacks {self.stacks}")
+            raise _field_error("load.stack", f"{self.load.stack!r} is not one of the suite's "
+                                             f"stacks {self.stacks}")
         names = [s.name for s in self.scenarios]
         if len(set(names)) != len(names):
-            raise ValueError(f"scenario names must be unique, got {names}")
+            raise _field_error("scenarios", f"scenario names must be unique, got {names}")
+        if not self.slos and not self.allow_no_slos:
+            raise _field_error("slos", NO_SLOS)
         return self
 
 
@@ -133,7 +150,10 @@ def validation_message(error: ValidationError) -> tuple[str, str]:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"]
-    if first["type"] == "extra_forbidden":
+    if first["type"] == _FIELD_ERROR:
+        context = first.get("ctx") or {}
+        field = str(context.get("field", field))
+    elif first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling)"
     elif first["type"] == "missing":
         message = "required key is missing"

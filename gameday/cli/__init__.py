@@ -7,21 +7,47 @@ Exit codes: 0 every SLO held, 1 an SLO was breached, 2 the harness failed or the
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 
 import typer
 from rich.markup import escape
 from typer._click import exceptions as typer_click  # typer >= 0.20 vendors click
 
+import gameday
 from gameday.cli import down, report, run, status, up, validate
-from gameday.cli.console import err
+from gameday.cli.console import err, out
 from gameday.errors import ConfigError, GamedayError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "version"]
+
+DISTRIBUTION = "gameday-ai"  # `gameday` on PyPI is an unrelated project
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chaos and resilience runs for multi-region AI serving.")
 for module in (up, down, status, run, report, validate):
     app.command(name=module.NAME, help=module.__doc__)(module.command)
+
+
+def version() -> str:
+    """The installed distribution's version; the package's own when run from a bare checkout."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return gameday.__version__
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        out.print(f"gameday {version()}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    _version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                  help="print the version and exit"),
+) -> None:
+    """Chaos and resilience runs for multi-region AI serving."""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import typer
-
 from gameday.cli.console import out, progress
-from gameday.platforms import open_platform
+from gameday.cli.options import HomeOption, PlatformOption, resolve_platform
 
 NAME = "down"
 
 
-def command(platform: str = typer.Option("local", help="local or kind")) -> int:
-    open_platform(platform).down(progress=progress)
+def command(platform: PlatformOption = None, home: HomeOption = None) -> int:
+    resolve_platform(platform, home).open().down(progress=progress)
     out.print("[green]down[/green]: nothing left running")
     return 0

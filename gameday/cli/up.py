@@ -8,8 +8,12 @@ from pathlib import Path
 import typer
 
 from gameday.cli.console import out, progress
-from gameday.cli.options import load_suite_with_overrides
-from gameday.platforms import open_platform
+from gameday.cli.options import (
+    HomeOption,
+    PlatformOption,
+    load_suite_with_overrides,
+    resolve_platform,
+)
 from gameday.platforms.base import StackRequest
 
 NAME = "up"
@@ -18,12 +22,14 @@ NAME = "up"
 def command(
     suite: Path = typer.Argument(Path("suites/smoke.yaml"), help="suite whose stacks to stand up"),
     replicas: int | None = typer.Option(None, min=1, max=16, help="replicas per region"),
+    platform: PlatformOption = None,
+    home: HomeOption = None,
 ) -> int:
     loaded = load_suite_with_overrides(suite, [])
-    platform = open_platform(loaded.platform)
+    opened = resolve_platform(platform, home, loaded).open()
     started = time.monotonic()
-    platform.up(StackRequest(stacks=tuple(loaded.stacks), replicas=replicas or loaded.replicas,
-                             edge_health_check=loaded.edge.health_check), progress=progress)
+    opened.up(StackRequest(stacks=tuple(loaded.stacks), replicas=replicas or loaded.replicas,
+                           edge_health_check=loaded.edge.health_check), progress=progress)
     out.print(f"[green]up[/green] in {time.monotonic() - started:.1f} s; edge: "
-              + ", ".join(platform.edge_url(s) for s in loaded.stacks), highlight=False)
+              + ", ".join(opened.edge_url(s) for s in loaded.stacks), highlight=False)
     return 0
