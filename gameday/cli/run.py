@@ -2,31 +2,61 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from gameday.cli.console import err, print_summary, progress
-from gameday.cli.options import load_suite_with_overrides
+from gameday.cli.options import (
+    HomeOption,
+    PlatformOption,
+    load_suite_with_overrides,
+    resolve_platform,
+)
 from gameday.errors import GamedayError
+from gameday.preflight import check_suite
 from gameday.run import HarnessCrash, RunInterrupted, new_run_dir, run_suite
 from reports import build_reports
 
 NAME = "run"
 
 
+@contextmanager
+def _home_exported(home: Path) -> Iterator[None]:
+    """run_suite opens the platform by the suite's name and (for now) finds its home through
+    $GAMEDAY_HOME: export the home resolved at the edge for the run, so both sides agree."""
+    previous = os.environ.get("GAMEDAY_HOME")
+    os.environ["GAMEDAY_HOME"] = str(home)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("GAMEDAY_HOME", None)
+        else:
+            os.environ["GAMEDAY_HOME"] = previous
+
+
 def command(
     suite: Path = typer.Argument(..., help="suite file, e.g. suites/smoke.yaml"),
     runs_dir: Path = typer.Option(Path("runs"), help="where run folders are written"),
     set_: list[str] = typer.Option([], "--set", help="override a suite value: key.path=value"),
+    platform: PlatformOption = None,
+    home: HomeOption = None,
 ) -> int:
     loaded = load_suite_with_overrides(suite, set_)
-    run_dir = new_run_dir(runs_dir, loaded.name)
+    target = resolve_platform(platform, home, loaded)
+    # Everything the suite names resolves before anything starts: no run folder, no platform.
+    checked = check_suite(loaded.model_copy(update={"platform": target.name}))
+    run_dir = new_run_dir(runs_dir, checked.suite.name)
     progress(f"run folder {run_dir}")
     failure: GamedayError | None = None
     try:
-        run_suite(loaded, run_dir, progress=progress)
+        with _home_exported(target.home):
+            run_suite(checked.suite, run_dir, progress=progress)
     except RunInterrupted as exc:
         failure = exc
         err.print("[red]interrupted[/red]: every fault rolled back; writing a partial report")

@@ -13,57 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
-from gameday.cli import main
+from tests.cli.conftest import SMOKE, CliResult
 
-SMOKE = Path(__file__).resolve().parents[2] / "suites" / "smoke.yaml"
-
-
-@pytest.fixture
-def smoke_document() -> dict:
-    return yaml.safe_load(SMOKE.read_text())
+Cli = Callable[..., CliResult]
 
 
-@pytest.fixture
-def write_suite(tmp_path: Path, smoke_document: dict) -> Callable[..., Path]:
-    """Writes the smoke suite, changed by ``edit``, with its experiments copied beside it."""
-    experiments = tmp_path / "experiments"
-    experiments.mkdir()
-    for source in (SMOKE.parents[1] / "experiments").glob("*.json"):
-        (experiments / source.name).write_text(source.read_text())
-
-    def write(edit: Callable[[dict], object], name: str = "suite.yaml") -> Path:
-        document = json.loads(json.dumps(smoke_document))
-        edit(document)
-        path = tmp_path / name
-        path.write_text(yaml.safe_dump(document))
-        return path
-
-    return write
+def test_the_shipped_smoke_suite_is_valid(cli: Cli) -> None:
+    result = cli("validate", str(SMOKE))
+    assert result.code == 0, result.output
+    assert "valid" in result.output
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    output = captured.out + captured.err
-    assert "Traceback" not in output
-    return code, output
-
-
-def test_the_shipped_smoke_suite_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
-    code, output = run_cli(capsys, "validate", str(SMOKE))
-    assert code == 0, output
-    assert "valid" in output
-
-
-def test_malformed_yaml_names_the_file_and_the_line(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_yaml_names_the_file_and_the_line(tmp_path: Path, cli: Cli) -> None:
     suite = tmp_path / "broken.yaml"
     suite.write_text("name: x\nplatform: local\nstacks: [tabular\n")
-    code, output = run_cli(capsys, "validate", str(suite))
-    assert code == 2
-    assert str(suite) in output and "not valid YAML" in output and "line 4" in output
+    result = cli("validate", str(suite))
+    assert result.code == 2
+    assert str(suite) in result.output
+    assert "not valid YAML" in result.output and "line 4" in result.output
 
 
 @pytest.mark.parametrize(("edit", "field", "expected"), [
@@ -80,30 +48,30 @@ def test_malformed_yaml_names_the_file_and_the_line(tmp_path: Path,
 ], ids=["unknown-top-key", "misspelt-nested-key", "wrong-type", "bad-choice", "bad-slo-kind",
         "negative-threshold", "unknown-region", "missing-name", "unknown-platform"])
 def test_a_wrong_suite_names_the_file_and_field(write_suite: Callable[..., Path],
-                                                capsys: pytest.CaptureFixture[str],
+                                                cli: Cli,
                                                 edit: Callable[[dict], object], field: str,
                                                 expected: str) -> None:
     suite = write_suite(edit)
-    code, output = run_cli(capsys, "validate", str(suite))
-    assert code == 2, output
-    assert f"{suite}: {field}" in output.replace("\n", " ")
-    assert expected in output
+    result = cli("validate", str(suite))
+    assert result.code == 2, result.output
+    assert f"{suite}: {field}" in result.output.replace("\n", " ")
+    assert expected in result.output
 
 
-def test_a_missing_suite_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, output = run_cli(capsys, "run", str(tmp_path / "nope.yaml"), "--runs-dir",
+def test_a_missing_suite_file_is_named(tmp_path: Path, cli: Cli) -> None:
+    result = cli("run", str(tmp_path / "nope.yaml"), "--runs-dir",
                            str(tmp_path / "runs"))
-    assert code == 2
-    assert f"{tmp_path / 'nope.yaml'}: file not found" in output
+    assert result.code == 2
+    assert f"{tmp_path / 'nope.yaml'}: file not found" in result.output
     assert not (tmp_path / "runs").exists()  # nothing started, no run folder
 
 
 def test_a_missing_experiment_file_is_named(write_suite: Callable[..., Path],
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+                                            cli: Cli) -> None:
     suite = write_suite(lambda d: d["scenarios"][0].update(experiment="experiments/nope.json"))
-    code, output = run_cli(capsys, "validate", str(suite))
-    assert code == 2
-    assert "scenarios.0.experiment" in output and "nope.json" in output
+    result = cli("validate", str(suite))
+    assert result.code == 2
+    assert "scenarios.0.experiment" in result.output and "nope.json" in result.output
 
 
 @pytest.mark.parametrize(("content", "expected"), [
@@ -115,13 +83,13 @@ def test_a_missing_experiment_file_is_named(write_suite: Callable[..., Path],
      "no_such_action"),
 ], ids=["not-json", "no-method", "unknown-action"])
 def test_a_bad_experiment_is_named(write_suite: Callable[..., Path], tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str], content: str,
+                                   cli: Cli, content: str,
                                    expected: str) -> None:
     (tmp_path / "experiments" / "bad.json").write_text(content)
     suite = write_suite(lambda d: d["scenarios"][0].update(experiment="experiments/bad.json"))
-    code, output = run_cli(capsys, "validate", str(suite))
-    assert code == 2, output
-    assert "bad.json" in output and expected in output
+    result = cli("validate", str(suite))
+    assert result.code == 2, result.output
+    assert "bad.json" in result.output and expected in result.output
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
@@ -135,11 +103,11 @@ def test_a_bad_experiment_is_named(write_suite: Callable[..., Path], tmp_path: P
     (["report", "/nonexistent/run"], "not a run folder"),
 ], ids=["unknown-option", "missing-argument", "unknown-command", "set-without-value",
         "set-unknown-key", "set-out-of-range", "set-wrong-type", "report-not-a-run"])
-def test_bad_command_line_arguments_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str],
+def test_bad_command_line_arguments_exit_2(cli: Cli, argv: list[str],
                                            expected: str) -> None:
-    code, output = run_cli(capsys, *argv)
-    assert code == 2, output
-    assert expected in output
+    result = cli(*argv)
+    assert result.code == 2, result.output
+    assert expected in result.output
 
 
 def test_the_console_script_exits_2_without_a_traceback(write_suite: Callable[..., Path]) -> None:
@@ -153,8 +121,8 @@ def test_the_console_script_exits_2_without_a_traceback(write_suite: Callable[..
 
 
 def test_brackets_in_a_message_are_printed_as_they_are(write_suite: Callable[..., Path],
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+                                                       cli: Cli) -> None:
     suite = write_suite(lambda d: d["scenarios"].append(dict(d["scenarios"][0])))
-    code, output = run_cli(capsys, "validate", str(suite))
-    assert code == 2
-    assert "['region-outage', 'region-outage']" in output  # not eaten as console markup
+    result = cli("validate", str(suite))
+    assert result.code == 2
+    assert "['region-outage', 'region-outage']" in result.output  # not eaten as console markup

@@ -1,0 +1,59 @@
+"""One known-good inference request per stack endpoint, and how its answer is judged.
+
+Small on purpose: a probe sends one sample, not a load profile (``gameday.load`` owns those and
+sits above the faults, so it is not imported here). Other fault providers may use these too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gameday.errors import FaultError
+
+__all__ = ["SAMPLES", "Sample", "sample_for"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A request body an endpoint must answer, and a check: None when the answer is valid,
+    else what was wrong with it."""
+
+    method: str
+    body: dict[str, Any]
+    check: Callable[[httpx.Response], str | None]
+
+
+def _fraud_score(answer: httpx.Response) -> str | None:
+    if answer.status_code != 200:
+        return f"http {answer.status_code}"
+    try:
+        document = answer.json()
+    except ValueError:
+        return "answer is not JSON"
+    score = document.get("fraud_score") if isinstance(document, dict) else None
+    if isinstance(score, bool) or not isinstance(score, int | float) \
+            or not math.isfinite(score) or not 0.0 <= score <= 1.0:
+        return f"no fraud_score in [0, 1]: {str(document)[:120]}"
+    return None
+
+
+# an ordinary card transaction (the model scores it low; any score in [0, 1] is valid)
+_TRANSACTION = {"amount": 42.0, "hour": 13, "merchant_risk": 0.2, "distance_km": 3.0,
+                "card_age_days": 400, "foreign": False, "tx_last_24h": 2}
+
+SAMPLES: dict[tuple[str, str], Sample] = {
+    ("tabular", "predict"): Sample(method="POST", body=_TRANSACTION, check=_fraud_score),
+}
+
+
+def sample_for(stack: str, endpoint: str) -> Sample:
+    try:
+        return SAMPLES[(stack, endpoint)]
+    except KeyError:
+        known = ", ".join(f"{s}/{e}" for s, e in sorted(SAMPLES))
+        raise FaultError(f"no inference sample for {stack}/{endpoint}; known: {known}") from None
