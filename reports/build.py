@@ -1,4 +1,4 @@
-"""Rebuild a run's summary.json, report.html and junit.xml from its folder alone."""
+"""Rebuild a run's summary.json, report.html, junit.xml and summary.md from its folder alone."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ from pathlib import Path
 
 from reports.html import render_html
 from reports.junit import junit_xml
+from reports.markdown import summary_markdown
 from reports.run_folder import read_run_folder
 from reports.summary import Summary, summarize
 
-__all__ = ["HTML_FILE", "JUNIT_FILE", "SUMMARY_FILE", "build_reports"]
+__all__ = ["HTML_FILE", "JUNIT_FILE", "MARKDOWN_FILE", "SUMMARY_FILE", "build_reports"]
 
 SUMMARY_FILE = "summary.json"
 HTML_FILE = "report.html"
 JUNIT_FILE = "junit.xml"
+MARKDOWN_FILE = "summary.md"  # for CI: cat it >> "$GITHUB_STEP_SUMMARY"
 
 
 def build_reports(run_dir: Path) -> Summary:
-    """Recompute every figure from ``run_dir`` and write the three reports into it.
+    """Recompute every figure from ``run_dir`` and write the four reports into it.
 
     Raises MeasurementError when the folder has no readable ``suite.json``; anything else
     wrong with the run (harness error, interruption, no records) is a verdict, not an error.
@@ -28,6 +30,7 @@ def build_reports(run_dir: Path) -> Summary:
                       json.dumps(summary.to_json(), indent=2, allow_nan=False) + "\n")
     _write_atomically(run_dir / HTML_FILE, render_html(summary))
     _write_atomically(run_dir / JUNIT_FILE, junit_xml(summary))
+    _write_atomically(run_dir / MARKDOWN_FILE, summary_markdown(summary))
     return summary
 
 

@@ -1,14 +1,22 @@
-"""The report's timeline: throughput, latency and served share per bucket on one time axis
-(seconds since load start), with warm-up, fault windows and RTO markers drawn across it."""
+"""The report's timeline: throughput, latency, served share, failures by error kind and by
+HTTP status per bucket, and the edge's view of each server, on one time axis (seconds since
+load start), with warm-up, fault windows and RTO markers drawn across it."""
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from reports.edge_chart import add_edge_view
+from reports.error_charts import add_errors_by_kind, add_errors_by_status
+from reports.stacked import add_stacked
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["COLOURS", "timeline_figure"]
+
+FloatArray = npt.NDArray[np.float64]
 
 COLOURS = {
     "ok": "#2e9e44",
@@ -24,44 +32,53 @@ COLOURS = {
     "unserved": "#bbbbbb",
 }
 _REGION_COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d")
-_ROWS = 3
+_TITLES = ("Throughput (requests/s by scheduled time)",
+           "Latency from the scheduled send (ms, log scale)",
+           "Share of requests served, by region",
+           "Failed requests by error kind (per s)",
+           "Failed requests by HTTP status (per s; 0 = no HTTP answer)",
+           "The edge's view: HAProxy's state of each server")
+_ROW_HEIGHTS = (0.19, 0.22, 0.13, 0.14, 0.14, 0.18)
+_ROWS = len(_TITLES)
+_EDGE_ROW = 6
 _LABEL_HEADROOM = 1.75  # the top ~43 % of the throughput plot is left to labels
 _LOG_TICKS_MS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
                  20000, 50000, 100000]
 
 
 def timeline_figure(summary: Summary) -> go.Figure:
-    figure = make_subplots(rows=_ROWS, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                           subplot_titles=("Throughput (requests/s by scheduled time)",
-                                           "Latency from the scheduled send (ms, log scale)",
-                                           "Share of requests served, by region"),
-                           row_heights=[0.34, 0.4, 0.26])
+    figure = make_subplots(rows=_ROWS, cols=1, shared_xaxes=True, vertical_spacing=0.035,
+                           subplot_titles=_TITLES, row_heights=list(_ROW_HEIGHTS))
     origin_s = summary.load_start_s
     if origin_s is None or not summary.buckets:
         figure.add_annotation(text="no request records in this run", showarrow=False,
                               xref="paper", yref="paper", x=0.5, y=0.5)
         return _layout(figure)
-    centres = [b.start_s - origin_s + summary.chart_bucket_s / 2
-               for b in summary.buckets]
+    # numpy arrays: plotly writes them to the page as packed binary, not as decimal text
+    centres = np.array([b.start_s - origin_s for b in summary.buckets]) \
+        + summary.chart_bucket_s / 2
     _throughput(figure, summary, centres)
     _latency(figure, summary, centres)
     _served_share(figure, summary, centres)
+    add_errors_by_kind(figure, summary.buckets, centres, summary.chart_bucket_s, row=4)
+    add_errors_by_status(figure, summary.buckets, centres, summary.chart_bucket_s, row=5)
+    until_s = float(centres[-1]) + summary.chart_bucket_s / 2
+    add_edge_view(figure, summary.edge, origin_s, until_s, row=_EDGE_ROW)
     _warmup(figure, summary, origin_s)
     for outcome in summary.scenarios:
         _fault(figure, summary, outcome, origin_s)
     return _layout(figure)
 
 
-def _throughput(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
+def _throughput(figure: go.Figure, summary: Summary, centres: FloatArray) -> None:
     bucket_s = summary.chart_bucket_s
-    width = bucket_s * 0.9
     for name, counts, colour in (
-        ("ok", [b.ok / bucket_s for b in summary.buckets], COLOURS["ok"]),
-        ("errors", [b.errors / bucket_s for b in summary.buckets], COLOURS["error"]),
+        ("ok", np.array([b.ok for b in summary.buckets]) / bucket_s, COLOURS["ok"]),
+        ("errors", np.array([b.errors for b in summary.buckets]) / bucket_s, COLOURS["error"]),
     ):
-        figure.add_trace(go.Bar(x=centres, y=counts, name=f"{name}/s", marker_color=colour,
-                                width=width, legendgroup="throughput",
-                                hovertemplate=f"%{{y:.1f}} {name}/s<extra></extra>"), row=1, col=1)
+        add_stacked(figure, centres, counts.astype(np.float64), name=f"{name}/s", colour=colour,
+                    group="throughput", bucket_s=bucket_s, row=1,
+                    hover=f"%{{y:.1f}} {name}/s")
     figure.update_layout(barmode="stack")
     peak_per_s = max((b.requests / bucket_s for b in summary.buckets), default=0.0)
     # headroom above the bars for the fault and RTO labels
@@ -69,9 +86,9 @@ def _throughput(figure: go.Figure, summary: Summary, centres: list[float]) -> No
                         row=1, col=1)
 
 
-def _latency(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
+def _latency(figure: go.Figure, summary: Summary, centres: FloatArray) -> None:
     for key, label in (("p50", "p50"), ("p95", "p95"), ("p99", "p99")):
-        values = [_ms(getattr(bucket, f"{key}_s")) for bucket in summary.buckets]
+        values = _array([_ms(getattr(bucket, f"{key}_s")) for bucket in summary.buckets])
         figure.add_trace(go.Scatter(x=centres, y=values, name=label, mode="lines",
                                     line={"color": COLOURS[key], "width": 1.6},
                                     legendgroup="latency", connectgaps=False,
@@ -79,7 +96,7 @@ def _latency(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
                          row=2, col=1)
     # a trace, not a shape: shapes on log axes disturb plotly's autorange
     bound_ms = summary.suite.measurement.latency_slo_s * 1000
-    figure.add_trace(go.Scatter(x=[0, centres[-1] + summary.chart_bucket_s / 2],
+    figure.add_trace(go.Scatter(x=[0, float(centres[-1]) + summary.chart_bucket_s / 2],
                                 y=[bound_ms, bound_ms], mode="lines",
                                 name=f"latency bound {bound_ms:g} ms", legendgroup="latency",
                                 line={"color": "#555", "dash": "dot", "width": 1},
@@ -88,7 +105,7 @@ def _latency(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
                         ticktext=[f"{tick:g}" for tick in _LOG_TICKS_MS], row=2, col=1)
 
 
-def _served_share(figure: go.Figure, summary: Summary, centres: list[float]) -> None:
+def _served_share(figure: go.Figure, summary: Summary, centres: FloatArray) -> None:
     buckets = summary.buckets
     regions = sorted({region for bucket in buckets for region in bucket.served_share})
     colours = [_REGION_COLOURS[index % len(_REGION_COLOURS)] for index in range(len(regions))]
@@ -99,9 +116,9 @@ def _served_share(figure: go.Figure, summary: Summary, centres: list[float]) -> 
                    [100 * (1 - sum(b.served_share.values())) if b.requests else None
                     for b in buckets]))
     for name, colour, share in series:
-        figure.add_trace(go.Bar(x=centres, y=share, name=name, marker_color=colour,
-                                width=summary.chart_bucket_s, legendgroup="share",
-                                hovertemplate=f"{name} %{{y:.0f}}%<extra></extra>"), row=3, col=1)
+        add_stacked(figure, centres, _array(share), name=name, colour=colour, group="share",
+                    bucket_s=summary.chart_bucket_s, row=3, hover=f"{name} %{{y:.0f}}%",
+                    gap=False)
     figure.update_yaxes(title_text="%", range=[0, 100], row=3, col=1)
 
 
@@ -147,9 +164,9 @@ def _label(figure: go.Figure, x: float, text: str, colour: str, height: float,
 
 
 def _layout(figure: go.Figure) -> go.Figure:
-    figure.update_layout(height=900, margin={"l": 60, "r": 20, "t": 50, "b": 50},
+    figure.update_layout(height=1500, margin={"l": 60, "r": 20, "t": 50, "b": 50},
                          hovermode="x unified", template="plotly_white",
-                         legend={"orientation": "h", "y": -0.06, "x": 0},
+                         legend={"orientation": "h", "y": -0.04, "x": 0},
                          font={"family": "system-ui, -apple-system, Segoe UI, sans-serif"})
     figure.update_xaxes(title_text="seconds since load start", row=_ROWS, col=1)
     return figure
@@ -157,3 +174,8 @@ def _layout(figure: go.Figure) -> go.Figure:
 
 def _ms(value_s: float | None) -> float | None:
     return None if value_s is None else value_s * 1000
+
+
+def _array(values: list[float | None]) -> FloatArray:
+    """None (an empty bucket) becomes NaN, which plotly draws as a gap."""
+    return np.array([np.nan if value is None else value for value in values], dtype=np.float64)

@@ -3,11 +3,16 @@ verdict, the timeline and the SLO, RTO, SLI and load-generator tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from gameday.measure import Aggregate
 from reports.figures import timeline_figure
+from reports.numbers import ms as _ms
+from reports.numbers import objective as _objective
+from reports.numbers import pct as _pct
+from reports.numbers import rate as _rate
+from reports.numbers import seconds as _s
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["render_html"]
@@ -24,7 +29,7 @@ letter-spacing:.05em}
 .v-pass{background:#2e9e44}.v-fail{background:#d62728}.v-error{background:#6f1d8a}
 .v-inconclusive{background:#c77c02}
 .banner{background:#fff4d6;border:1px solid #e0a800;border-radius:6px;padding:10px 14px;
-margin:16px 0;font-size:14px}
+margin:16px 0;font-size:14px} .banner.severe{background:#fbe0e0;border-color:#a31515}
 .note{background:#f3f3f3;border-radius:6px;padding:8px 12px;margin:12px 0;font-size:13px}
 table{border-collapse:collapse;font-size:13px;margin:4px 0 8px}
 th,td{border:1px solid #ddd;padding:5px 9px;text-align:left;vertical-align:top}
@@ -38,7 +43,8 @@ _DEFINITIONS = (
     "Latency counts from each request's scheduled send time. RTO: time from fault start "
     "until the first instant after which every request scheduled in the next stability "
     "window succeeded within the latency bound; detect = first bad answer, failover = first "
-    "good answer from another region. Warm-up requests count only in the greyed charts."
+    "good answer from another region; edge down = HAProxy marked a server of the target "
+    "region down. Warm-up requests count only in the greyed charts."
 )
 
 
@@ -65,24 +71,35 @@ def _header(summary: Summary) -> str:
     verdict = summary.verdict
     meta = (f"platform {summary.suite.platform} · started {summary.started_at or '—'} · "
             f"ended {summary.ended_at or '—'} · exit code {summary.exit_code}")
-    return (f'<header><div class="badge v-{verdict}">{verdict.upper()}</div><div>'
+    return (f'<header><div class="badge v-{verdict}" id="verdict" data-verdict="{verdict}">'
+            f"{verdict.upper()}</div><div>"
             f"<h1>{escape(summary.suite.name)} — {escape(summary.run_id)}</h1>"
             f'<p class="meta">{escape(meta)}</p>'
             f'<p class="reason">{escape(summary.reason)}</p></div></header>')
 
 
 def _banners(summary: Summary) -> list[str]:
+    banners = [f'<div class="banner severe" id="rollback-failed"><b>Rollback failed.</b> '
+               f"{escape(failure.describe())}. Check the platform (<code>gameday status</code>) "
+               "before the next run.</div>" for failure in summary.incidents.rollback_failures]
+    if summary.interruption is not None:
+        banners.append(f'<div class="banner severe" id="interrupted"><b>Interrupted.</b> '
+                       f"{escape(summary.interruption.describe())}. This is not a verdict on "
+                       "the system under test.</div>")
+    banners += [f'<div class="banner"><b>Steady state deviated.</b> The steady-state '
+                f"hypothesis of {escape(name)} did not hold after the fault.</div>"
+                for name in summary.incidents.deviated if summary.verdict == "fail"]
     health = summary.health
     if health.saturated:
-        return [f'<div class="banner"><b>Generator saturated.</b> The load generator could not '
-                f"keep its schedule: {escape(health.why)}. Latency and RTO figures below "
-                "measure the generator, not the system under test; the run is inconclusive."
-                "</div>"]
-    if health.flagged_live:
-        return ['<div class="note">The generator flagged a burst of late sends during the run; '
-                "over the whole load it stayed within bounds (see the load generator table)."
-                "</div>"]
-    return []
+        banners.append(f'<div class="banner"><b>Generator saturated.</b> The load generator '
+                       f"could not keep its schedule: {escape(health.why)}. Latency and RTO "
+                       "figures below measure the generator, not the system under test; the "
+                       "run is inconclusive.</div>")
+    elif health.flagged_live:
+        banners.append('<div class="note">The generator flagged a burst of late sends during '
+                       "the run; over the whole load it stayed within bounds (see the load "
+                       "generator table).</div>")
+    return banners
 
 
 def _slo_table(summary: Summary) -> str:
@@ -90,7 +107,7 @@ def _slo_table(summary: Summary) -> str:
     for result in summary.slos:
         status = "pass" if result.passed else "fail"
         measured = "—" if result.measured is None else _objective(result.kind, result.measured)
-        rows.append((status, [result.name, result.scenario or "run", result.scope or "—",
+        rows.append((status, [result.case_name, result.scenario or "run", result.scope or "—",
                                _objective(result.kind, result.objective), measured,
                                status.upper(), result.message]))
     return _table(["SLO", "scenario", "scope", "objective", "measured", "status", "detail"],
@@ -100,25 +117,29 @@ def _slo_table(summary: Summary) -> str:
 def _scenario_table(summary: Summary) -> str:
     rows = [("", _scenario_row(summary, outcome)) for outcome in summary.scenarios]
     return _table(["scenario", "target", "fault start", "fault end", "journal", "RTO",
-                   "detect", "failover", "recovered", "resolution", "bad requests"],
-                  rows, empty="the suite has no scenarios")
+                   "detect", "failover", "edge down", "recovered", "resolution", "bad requests",
+                   "steady state", "rollback"],
+                  rows, empty="the suite has no scenarios", ids={5: "rto-{}"},
+                  row_keys=[outcome.name for outcome in summary.scenarios])
 
 
 def _scenario_row(summary: Summary, outcome: ScenarioOutcome) -> list[str]:
     origin_s = summary.load_start_s or 0.0
-    window, rto, journal = outcome.window, outcome.rto, outcome.journal
-    deviated = "" if journal.deviated is None else (" (deviated)" if journal.deviated else "")
+    window, rto = outcome.window, outcome.rto
     start = "never started" if window is None else f"+{window.start_s - origin_s:.2f} s"
     end = "—" if window is None else (
         "never rolled back" if window.end_s is None else f"+{window.end_s - origin_s:.2f} s")
+    steady = {None: "unknown", False: "held", True: "DEVIATED"}[outcome.deviated]
+    rollback = "FAILED" if outcome.rollback_failure else (
+        "—" if window is None else "ok" if window.end_s is not None else "never returned")
+    head = [outcome.name, outcome.target_region, start, end, outcome.journal.status]
     if rto is None:
-        return [outcome.name, outcome.target_region, start, end, journal.status + deviated,
-                "—", "—", "—", "—", "—", "—"]
+        return [*head, "—", "—", "—", "—", "—", "—", "—", steady, rollback]
     recovered = "yes" if rto.recovered else "NOT RECOVERED"
-    return [outcome.name, outcome.target_region, start, end, journal.status + deviated,
-            _s(rto.rto_s), _s(rto.detect_s), _s(rto.failover_s), recovered,
-            _s(rto.resolution_s, digits=3),
-            f"{rto.bad_requests} ({rto.failed_requests} failed, {rto.slow_requests} slow)"]
+    return [*head, _s(rto.rto_s), _s(rto.detect_s), _s(rto.failover_s),
+            _s(outcome.edge_down_s), recovered, _s(rto.resolution_s, digits=3),
+            f"{rto.bad_requests} ({rto.failed_requests} failed, {rto.slow_requests} slow)",
+            steady, rollback]
 
 
 def _sli_table(summary: Summary) -> str:
@@ -149,39 +170,25 @@ def _load_table(summary: Summary) -> str:
 
 
 def _table(headers: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]], *,
-           empty: str = "nothing to show", status_column: int | None = None) -> str:
+           empty: str = "nothing to show", status_column: int | None = None,
+           ids: Mapping[int, str] | None = None, row_keys: Sequence[str] = ()) -> str:
+    """``ids``: column -> id pattern filled with the row's key, so a test (or a script) can
+    find one figure of the page: ``{5: "rto-{}"}`` gives ``<td id="rto-<scenario>">``."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     thead = f"<thead><tr>{head}</tr></thead>" if headers else ""
     body = []
-    for css, cells in rows:
-        tds = "".join(_cell(cell, index == status_column) for index, cell in enumerate(cells))
+    for number, (css, cells) in enumerate(rows):
+        key = row_keys[number] if number < len(row_keys) else ""
+        tds = "".join(_cell(cell, index == status_column,
+                            (ids or {}).get(index, "").format(key) if key else "")
+                      for index, cell in enumerate(cells))
         body.append(f'<tr class="{css}">{tds}</tr>')
     if not body:
         body.append(f'<tr><td colspan="{max(len(headers), 1)}">{escape(empty)}</td></tr>')
     return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
-def _cell(text: str, is_status: bool) -> str:
+def _cell(text: str, is_status: bool, cell_id: str = "") -> str:
     css = ' class="status"' if is_status else ""
-    return f"<td{css}>{escape(text)}</td>"
-
-
-def _objective(kind: str, value: float) -> str:
-    return _pct(value) if kind == "availability" else (
-        _ms(value) if kind == "latency" else _s(value))
-
-
-def _s(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f} s"
-
-
-def _ms(value_s: float | None) -> str:
-    return "—" if value_s is None else f"{value_s * 1000:.1f} ms"
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3%}"
-
-
-def _rate(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} /s"
+    identity = f' id="{escape(cell_id)}"' if cell_id else ""
+    return f"<td{identity}{css}>{escape(text)}</td>"

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from gameday.config import Suite, validation_message
 from gameday.errors import MeasurementError
 from gameday.measure import RequestArrays
-from gameday.records import Event, read_events
+from gameday.records import EDGE_FILE, EdgeServerSample, Event, read_edge_samples, read_events
 
 __all__ = ["SUITE_FILE", "Journal", "RunFolder", "read_run_folder"]
 
@@ -25,6 +25,7 @@ class Journal:
 
     status: str  # completed | failed | aborted | interrupted | missing | unreadable
     deviated: bool | None
+    rollbacks: tuple[str, ...] = ()  # the status of each rollback activity, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class RunFolder:
     requests: RequestArrays
     events: tuple[Event, ...]
     journals: Mapping[str, Journal]  # by scenario name, for every scenario of the suite
+    edge: tuple[EdgeServerSample, ...] | None = None  # None: the run has no edge.jsonl
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -48,6 +50,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         events=tuple(read_events(run_dir)),
         journals={scenario.name: _read_journal(run_dir / f"journal-{scenario.name}.json")
                   for scenario in suite.scenarios},
+        edge=tuple(read_edge_samples(run_dir)) if (run_dir / EDGE_FILE).is_file() else None,
     )
 
 
@@ -80,5 +83,8 @@ def _read_journal(path: Path) -> Journal:
     if not isinstance(raw, dict):
         return Journal("unreadable", None)
     deviated = raw.get("deviated")
+    rollbacks = raw.get("rollbacks")
     return Journal(str(raw.get("status", "unknown")),
-                   deviated if isinstance(deviated, bool) else None)
+                   deviated if isinstance(deviated, bool) else None,
+                   tuple(str(run.get("status")) for run in rollbacks if isinstance(run, dict))
+                   if isinstance(rollbacks, list) else ())

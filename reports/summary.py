@@ -1,17 +1,18 @@
 """Everything a run's reports show, computed once from its folder; ``summary.json`` is its
-machine-readable form (schema ``gameday.summary/1``)."""
+machine-readable form (schema ``gameday.summary/1``, written by ``reports.summary_json``)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from gameday.config import Suite
 from gameday.measure import (
     BucketSli,
+    EdgeInterval,
     FaultWindow,
     GeneratorHealth,
     RequestArrays,
@@ -20,20 +21,23 @@ from gameday.measure import (
     SloResult,
     aggregate_slis,
     bucket_slis,
+    edge_intervals,
     evaluate_slos,
     fault_windows,
+    first_marked_down_s,
     generator_health,
     load_start_s,
     scenario_rtos,
     warmup_end_s,
 )
 from gameday.records import Event, EventKind
+from reports.incidents import Incidents, Interruption, RollbackFailure, find_incidents
 from reports.run_folder import Journal, RunFolder
+from reports.summary_json import SCHEMA, summary_document
 from reports.verdict import Decision, decide
 
-__all__ = ["MAX_CHART_BUCKETS", "SCHEMA", "ScenarioOutcome", "Summary", "summarize"]
+__all__ = ["MAX_CHART_BUCKETS", "SCHEMA", "ScenarioOutcome", "Summary", "iso_utc", "summarize"]
 
-SCHEMA = "gameday.summary/1"
 MAX_CHART_BUCKETS = 1500
 
 
@@ -44,6 +48,20 @@ class ScenarioOutcome:
     window: FaultWindow | None  # None: the fault never started
     journal: Journal
     rto: Rto | None
+    started_s: float | None = None  # scenario_start: the experiment began
+    ended_s: float | None = None  # scenario_end: the experiment returned
+    deviated: bool | None = None  # the steady-state hypothesis after the method; None: unknown
+    rollback_failure: RollbackFailure | None = None
+    edge_down_s: float | None = None  # the edge marked a target-region server down, after start
+
+    @property
+    def duration_s(self) -> float | None:
+        """The experiment's run time, else its fault window's (None: it never ran)."""
+        if self.started_s is not None and self.ended_s is not None:
+            return max(0.0, self.ended_s - self.started_s)
+        if self.window is not None and self.window.end_s is not None:
+            return self.window.end_s - self.window.start_s
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +82,8 @@ class Summary:
     chart_bucket_s: float  # the suite's bucket, widened on long runs to keep the page small
     buckets: tuple[BucketSli, ...]
     slos: tuple[SloResult, ...]
+    incidents: Incidents
+    edge: tuple[EdgeInterval, ...] | None = None  # None: the edge's view was not recorded
 
     @property
     def verdict(self) -> str:
@@ -78,39 +98,26 @@ class Summary:
         return self.decision.reason
 
     @property
+    def interruption(self) -> Interruption | None:
+        return self.incidents.interruption
+
+    @property
     def started_at(self) -> str | None:
-        return _iso_utc(self.started_at_s)
+        return iso_utc(self.started_at_s)
 
     @property
     def ended_at(self) -> str | None:
-        return _iso_utc(self.ended_at_s)
+        return iso_utc(self.ended_at_s)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at_s is None or self.ended_at_s is None:
+            return None
+        return max(0.0, self.ended_at_s - self.started_at_s)
 
     def to_json(self) -> dict[str, Any]:
         """The summary.json document: plain JSON types, None where a figure does not exist."""
-        document = {
-            "schema": SCHEMA,
-            "run_id": self.run_id,
-            "suite": self.suite.name,
-            "platform": self.suite.platform,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "verdict": self.verdict,
-            "exit_code": self.exit_code,
-            "reason": self.reason,
-            "load": _load_json(self.health),
-            "timeline": {"load_start_s": self.load_start_s, "warmup_end_s": self.warmup_end_s,
-                         "data_end_s": self.data_end_s},
-            "scenarios": [_scenario_json(outcome) for outcome in self.scenarios],
-            "slis": {
-                "overall": asdict(self.slis.overall),
-                "by_region": {region: asdict(agg) for region, agg in self.slis.by_region.items()},
-                "outside_faults": asdict(self.slis.outside_faults),
-                "during_faults": asdict(self.slis.during_faults),
-            },
-            "slos": [asdict(result) for result in self.slos],
-        }
-        cleaned: dict[str, Any] = _finite(document)
-        return cleaned
+        return summary_document(self)
 
 
 def summarize(folder: RunFolder) -> Summary:
@@ -121,46 +128,66 @@ def summarize(folder: RunFolder) -> Summary:
     health = generator_health(requests, suite.load, events)
     chart_bucket_s = _chart_bucket_s(requests, suite.measurement.bucket_s)
     slos = tuple(evaluate_slos(suite, requests, events))
-    decision = decide(
-        harness_errors=[str(e.detail.get("message", "harness error (no message)"))
-                        for e in events if e.kind == EventKind.HARNESS_ERROR],
-        interrupted=any(e.kind == EventKind.INTERRUPTED for e in events),
-        requests=len(requests), health=health, slos=slos)
+    incidents = find_incidents(events, folder.journals)
+    ended_at_s = _event_s(events, EventKind.RUN_END, _last_s(folder))
+    edge = None if folder.edge is None else tuple(
+        edge_intervals(folder.edge, ended_at_s if ended_at_s is not None else 0.0))
     return Summary(
         run_id=folder.path.name,
         suite=suite,
-        decision=decision,
+        decision=decide(incidents=incidents, requests=len(requests), health=health, slos=slos),
         started_at_s=_event_s(events, EventKind.RUN_START, first_s),
-        ended_at_s=_event_s(events, EventKind.RUN_END, _last_s(folder)),
+        ended_at_s=ended_at_s,
         load_start_s=load_start_s(events, first_s),
         warmup_end_s=warmup_s,
         data_end_s=float(requests.scheduled_s[-1]) if len(requests) else None,
         health=health,
-        scenarios=_outcomes(suite, windows, scenario_rtos(requests, windows, suite),
-                            folder.journals),
+        scenarios=_outcomes(folder, windows, scenario_rtos(requests, windows, suite),
+                            incidents, edge or ()),
         slis=aggregate_slis(requests, windows, warmup_end_s=warmup_s),
         chart_bucket_s=chart_bucket_s,
-        buckets=tuple(bucket_slis(requests, bucket_s=chart_bucket_s)),
+        buckets=tuple(bucket_slis(requests, bucket_s=chart_bucket_s,
+                                  origin_s=load_start_s(events, first_s))),
         slos=slos,
+        incidents=incidents,
+        edge=edge,
     )
 
 
-def _outcomes(suite: Suite, windows: list[FaultWindow], rtos: Mapping[str, Rto],
-              journals: Mapping[str, Journal]) -> tuple[ScenarioOutcome, ...]:
+def _outcomes(folder: RunFolder, windows: list[FaultWindow], rtos: Mapping[str, Rto],
+              incidents: Incidents, edge: Sequence[EdgeInterval]) -> tuple[ScenarioOutcome, ...]:
     first_window: dict[str, FaultWindow] = {}
     for each in windows:
         first_window.setdefault(each.scenario, each)
     outcomes = []
-    for scenario in suite.scenarios:
+    for scenario in folder.suite.scenarios:
         window = first_window.get(scenario.name)
+        journal = folder.journals.get(scenario.name, Journal("missing", None))
+        region = (window.target_region if window else "") or scenario.target_region
         outcomes.append(ScenarioOutcome(
             name=scenario.name,
-            target_region=(window.target_region if window else "") or scenario.target_region,
+            target_region=region,
             window=window,
-            journal=journals.get(scenario.name, Journal("missing", None)),
+            journal=journal,
             rto=rtos.get(scenario.name),
+            started_s=_event_s(folder.events, EventKind.SCENARIO_START, None, scenario.name),
+            ended_s=_event_s(folder.events, EventKind.SCENARIO_END, None, scenario.name),
+            deviated=True if scenario.name in incidents.deviated else _deviated(
+                folder.events, scenario.name, journal),
+            rollback_failure=incidents.rollback_failure(scenario.name),
+            edge_down_s=None if window is None else first_marked_down_s(edge, region,
+                                                                        window.start_s),
         ))
     return tuple(outcomes)
+
+
+def _deviated(events: Sequence[Event], scenario: str, journal: Journal) -> bool | None:
+    """False when the log or the journal says the hypothesis held; None when neither says."""
+    said = [e.detail.get("deviated") for e in events
+            if e.kind == EventKind.SCENARIO_END and e.scenario == scenario]
+    if False in said or journal.deviated is False:
+        return False
+    return None
 
 
 def _chart_bucket_s(requests: RequestArrays, bucket_s: float) -> float:
@@ -172,8 +199,10 @@ def _chart_bucket_s(requests: RequestArrays, bucket_s: float) -> float:
     return bucket_s * max(1, math.ceil(span_s / (bucket_s * MAX_CHART_BUCKETS)))
 
 
-def _event_s(events: tuple[Event, ...], kind: str, fallback_s: float | None) -> float | None:
-    return next((event.t_s for event in events if event.kind == kind), fallback_s)
+def _event_s(events: Sequence[Event], kind: str, fallback_s: float | None,
+             scenario: str | None = None) -> float | None:
+    return next((event.t_s for event in events if event.kind == kind
+                 and (scenario is None or event.scenario == scenario)), fallback_s)
 
 
 def _last_s(folder: RunFolder) -> float | None:
@@ -183,52 +212,9 @@ def _last_s(folder: RunFolder) -> float | None:
     return max(candidates) if candidates else None
 
 
-def _iso_utc(t_s: float | None) -> str | None:
+def iso_utc(t_s: float | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a ``Z``; None stays None."""
     if t_s is None:
         return None
     moment = datetime.fromtimestamp(t_s, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _load_json(health: GeneratorHealth) -> dict[str, Any]:
-    return {
-        "target_rate_per_s": health.target_rate_per_s,
-        "scheduled_rate_per_s": health.scheduled_rate_per_s,
-        "achieved_rate_per_s": health.achieved_rate_per_s,
-        "requests": health.requests,
-        "ok": health.ok,
-        "schedule_lag_p50_s": health.lag_p50_s,
-        "schedule_lag_p99_s": health.lag_p99_s,
-        "schedule_lag_max_s": health.lag_max_s,
-        "lag_bound_s": health.lag_bound_s,
-        "late_sends": health.late_sends,
-        "late_fraction": health.late_fraction,
-        "saturated": health.saturated,
-        "saturated_why": health.why,
-        "flagged_saturated_live": health.flagged_live,
-    }
-
-
-def _scenario_json(outcome: ScenarioOutcome) -> dict[str, Any]:
-    rto = outcome.rto
-    return {
-        "name": outcome.name,
-        "target_region": outcome.target_region,
-        "fault_start_s": outcome.window.start_s if outcome.window else None,
-        "fault_end_s": outcome.window.end_s if outcome.window else None,
-        "journal_status": outcome.journal.status,
-        "journal_deviated": outcome.journal.deviated,
-        "rto": asdict(rto) if rto else {"rto_s": None, "detect_s": None, "failover_s": None,
-                                        "recovered": False, "resolution_s": None},
-    }
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: those become None, everywhere in the document."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value

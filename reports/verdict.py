@@ -1,4 +1,9 @@
-"""The run's verdict and exit code: error (2), inconclusive (2), fail (1) or pass (0)."""
+"""The run's verdict and exit code: error (2), inconclusive (2), fail (1) or pass (0).
+
+An interrupted run is an ``error``: its figures cover part of a run, and a breach measured on
+them would blame the system for the harness's interruption (``Summary.interruption`` says
+that it was one).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gameday.measure import GeneratorHealth, SloResult
+from reports.incidents import Incidents
 
 __all__ = ["EXIT_CODES", "Decision", "VerdictName", "decide"]
 
@@ -21,13 +27,13 @@ class Decision:
     reason: str
 
 
-def decide(*, harness_errors: Sequence[str], interrupted: bool, requests: int,
-           health: GeneratorHealth, slos: Sequence[SloResult]) -> Decision:
-    """Harness trouble first: a breach measured by a broken harness or a generator that fell
-    behind would blame the system for the harness's fault."""
-    if harness_errors or interrupted:
-        reasons = [*harness_errors, *(["interrupted"] if interrupted else [])]
-        return _decision("error", "; ".join(reasons))
+def decide(*, incidents: Incidents, requests: int, health: GeneratorHealth,
+           slos: Sequence[SloResult]) -> Decision:
+    """Harness trouble first: a breach measured by a broken or interrupted harness, or by a
+    generator that fell behind, would blame the system for the harness's fault."""
+    trouble = incidents.harness_trouble
+    if trouble:
+        return _decision("error", "; ".join(trouble))
     if requests == 0:
         return _decision("error", "no request records in the run folder: the load never ran")
     if health.saturated:
@@ -35,8 +41,12 @@ def decide(*, harness_errors: Sequence[str], interrupted: bool, requests: int,
                          f"the load generator could not keep its schedule: {health.why}; "
                          "latency and RTO figures measure the generator, not the system")
     failed = [slo.name for slo in slos if not slo.passed]
-    if failed:
-        return _decision("fail", f"{len(failed)} of {len(slos)} SLOs failed: {', '.join(failed)}")
+    reasons = [f"{len(failed)} of {len(slos)} SLOs failed: {', '.join(failed)}"] if failed \
+        else []
+    reasons += [f"the steady-state hypothesis deviated after the fault in {scenario}"
+                for scenario in incidents.deviated]
+    if reasons:
+        return _decision("fail", "; ".join(reasons))
     return _decision("pass", f"all {len(slos)} SLOs met" if slos else "the suite sets no SLOs")
 
 

@@ -2,6 +2,12 @@
 health and SLO verdicts. Nothing here starts a process or opens a socket."""
 
 from gameday.measure.arrays import RequestArrays, percentile
+from gameday.measure.edge import (
+    EdgeInterval,
+    EdgeState,
+    edge_intervals,
+    first_marked_down_s,
+)
 from gameday.measure.generator import GeneratorHealth, generator_health
 from gameday.measure.rto import Rto, measure_rto, scenario_rtos
 from gameday.measure.sli import (
@@ -13,19 +19,22 @@ from gameday.measure.sli import (
     bucket_slis,
     scope_requests,
 )
-from gameday.measure.slo import SloResult, evaluate_slos, slo_name
+from gameday.measure.slo import SloResult, evaluate_slos, slo_case_name, slo_name
 from gameday.measure.windows import (
     FaultWindow,
     Scope,
     fault_windows,
     in_scope,
     load_start_s,
+    scope_span_s,
     warmup_end_s,
 )
 
 __all__ = [
     "Aggregate",
     "BucketSli",
+    "EdgeInterval",
+    "EdgeState",
     "FaultWindow",
     "GeneratorHealth",
     "RequestArrays",
@@ -36,8 +45,10 @@ __all__ = [
     "aggregate",
     "aggregate_slis",
     "bucket_slis",
+    "edge_intervals",
     "evaluate_slos",
     "fault_windows",
+    "first_marked_down_s",
     "generator_health",
     "in_scope",
     "load_start_s",
@@ -45,6 +56,8 @@ __all__ = [
     "percentile",
     "scenario_rtos",
     "scope_requests",
+    "scope_span_s",
+    "slo_case_name",
     "slo_name",
     "warmup_end_s",
 ]

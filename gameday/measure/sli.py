@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,7 +44,9 @@ class BucketSli:
     """SLIs of the requests scheduled in ``[start_s, start_s + bucket_s)``.
 
     ``served_share`` maps a region to the share of the bucket's requests it answered; the
-    rest got no answer carrying a region (refused, timed out).
+    rest got no answer carrying a region (refused, timed out). ``errors_by_kind`` and
+    ``errors_by_status`` break the failed requests down by error kind ("" when the generator
+    gave none) and by HTTP status (0: no HTTP answer).
     """
 
     start_s: float
@@ -56,6 +58,8 @@ class BucketSli:
     p95_s: float | None
     p99_s: float | None
     served_share: Mapping[str, float]
+    errors_by_kind: Mapping[str, int] = field(default_factory=dict)
+    errors_by_status: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +89,17 @@ def aggregate(requests: Requests) -> Aggregate:
     )
 
 
-def bucket_slis(requests: Requests, *, bucket_s: float) -> list[BucketSli]:
-    """Per-bucket SLIs, buckets aligned to the first scheduled time; empty buckets kept."""
+def bucket_slis(requests: Requests, *, bucket_s: float,
+                origin_s: float | None = None) -> list[BucketSli]:
+    """Per-bucket SLIs, buckets aligned to ``origin_s`` (the load start, so that buckets fall
+    on whole seconds of the report's axis), else to the first scheduled time; empty buckets
+    kept."""
     arrays = RequestArrays.coerce(requests)
     if len(arrays) == 0:
         return []
     first_s = float(arrays.scheduled_s[0])
+    if origin_s is not None and origin_s <= first_s:
+        first_s = origin_s
     index = np.floor((arrays.scheduled_s - first_s) / bucket_s).astype(np.int64)
     regions = sorted({str(r) for r in np.unique(arrays.region) if r})
     buckets = []
@@ -105,9 +114,16 @@ def _bucket(start_s: float, part: RequestArrays, regions: Sequence[str]) -> Buck
     total = aggregate(part)
     count = max(total.requests, 1)
     share = {region: int(np.count_nonzero(part.region == region)) / count for region in regions}
+    failed = ~part.ok
+    kinds, kind_counts = np.unique(part.error_kind[failed], return_counts=True)
+    statuses, status_counts = np.unique(part.status[failed], return_counts=True)
     return BucketSli(start_s=start_s, requests=total.requests, ok=total.ok, errors=total.errors,
                      availability=total.availability, p50_s=total.p50_s, p95_s=total.p95_s,
-                     p99_s=total.p99_s, served_share=share)
+                     p99_s=total.p99_s, served_share=share,
+                     errors_by_kind={str(k): int(n) for k, n in zip(kinds, kind_counts,
+                                                                    strict=True)},
+                     errors_by_status={int(c): int(n) for c, n in zip(statuses, status_counts,
+                                                                      strict=True)})
 
 
 def scope_requests(requests: Requests, windows: Sequence[FaultWindow], scope: Scope, *,

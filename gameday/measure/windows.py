@@ -17,6 +17,7 @@ __all__ = [
     "fault_windows",
     "in_scope",
     "load_start_s",
+    "scope_span_s",
     "warmup_end_s",
 ]
 
@@ -81,6 +82,30 @@ def in_scope(scheduled_s: FloatArray, windows: Sequence[FaultWindow], scope: Sco
     if scope == "outside_faults":
         return ~during
     return np.ones(scheduled_s.shape, dtype=np.bool_)
+
+
+def scope_span_s(windows: Sequence[FaultWindow], scope: Scope, from_s: float,
+                 to_s: float) -> float:
+    """Seconds of ``[from_s, to_s)`` that belong to a scope (overlapping windows count once)."""
+    if to_s <= from_s:
+        return 0.0
+    during_s = 0.0
+    reached_s = from_s
+    for first_s, end_s in sorted(_clipped(window, from_s, to_s) for window in windows):
+        first_s = max(first_s, reached_s)
+        if end_s > first_s:
+            during_s += end_s - first_s
+            reached_s = end_s
+    if scope == "during_faults":
+        return during_s
+    return to_s - from_s - (during_s if scope == "outside_faults" else 0.0)
+
+
+def _clipped(window: FaultWindow, from_s: float, to_s: float) -> tuple[float, float]:
+    first_s = window.start_s if window.injecting_from_s is None \
+        else min(window.start_s, window.injecting_from_s)
+    end_s = to_s if window.end_s is None else window.end_s
+    return max(first_s, from_s), min(end_s, to_s)
 
 
 def _first_event_s(events: Sequence[Event], kind: str) -> float | None:

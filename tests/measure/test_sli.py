@@ -11,7 +11,7 @@ from gameday.measure import (
     fault_windows,
     percentile,
 )
-from gameday.records import EventKind
+from gameday.records import EventKind, RequestRecord
 
 
 def test_buckets_are_aligned_to_the_first_scheduled_time_and_gaps_are_kept(make_request):
@@ -92,3 +92,23 @@ def test_an_empty_run_has_no_buckets_and_no_figures():
     assert slis.overall.requests == 0
     assert slis.overall.availability is None and slis.overall.p99_s is None
     assert dict(slis.by_region) == {}
+
+
+def test_buckets_can_be_aligned_to_the_load_start(make_request):
+    records = [make_request(100.3), make_request(101.2)]
+    buckets = bucket_slis(records, bucket_s=1.0, origin_s=100.0)
+    assert [b.start_s for b in buckets] == [100.0, 101.0]
+    assert [b.requests for b in buckets] == [1, 1]
+
+
+def test_bucket_breaks_failures_down_by_error_kind_and_http_status():
+    records = [RequestRecord(0.1 * i, 0.1 * i, 0.1 * i + 0.01, "tabular", "predict", region,
+                             status, ok, kind)
+               for i, (region, status, ok, kind) in enumerate([
+                   ("region-a", 200, True, ""), ("", 0, False, "timeout"),
+                   ("", 503, False, "http_5xx"), ("", 503, False, "http_5xx"),
+                   ("region-a", 200, False, "payload"), ("", 0, False, "connection")])]
+    [bucket] = bucket_slis(records, bucket_s=1.0)
+    assert bucket.errors_by_kind == {"timeout": 1, "http_5xx": 2, "payload": 1, "connection": 1}
+    assert bucket.errors_by_status == {0: 2, 503: 2, 200: 1}  # a 200 with a bad payload
+    assert sum(bucket.errors_by_kind.values()) == bucket.errors

@@ -106,3 +106,31 @@ def test_an_slo_with_no_requests_to_judge_fails():
     [result] = evaluate_slos(suite, [], [])
     assert not result.passed and result.measured is None
     assert "no requests" in result.message
+
+
+def test_case_names_are_stable_when_a_threshold_changes():
+    def case_names(threshold_s, objective):
+        suite = suite_with(AvailabilitySlo(kind="availability", objective=objective),
+                           LatencySlo(kind="latency", percentile=99.9, threshold_s=threshold_s,
+                                      scope="during_faults"),
+                           RtoSlo(kind="rto", threshold_s=threshold_s))
+        return [r.case_name for r in evaluate_slos(suite, [], [])]
+    assert case_names(0.25, 0.99) == case_names(1.5, 0.999) == [
+        "availability.outside_faults", "latency.p99.9.during_faults", "rto"]
+
+
+def test_a_name_given_in_the_suite_is_the_case_name():
+    suite = suite_with(RtoSlo(kind="rto", name="fast-recovery", threshold_s=5))
+    assert [r.case_name for r in evaluate_slos(suite, [], [])] == ["fast-recovery"]
+
+
+def test_a_run_wide_slo_spans_the_seconds_of_load_its_scope_covers(outage_run):
+    records, events = outage_run  # warm-up to 3 s, fault 10-12.5 s, last send at 29.9 s
+    suite = suite_with(AvailabilitySlo(kind="availability", objective=0.9),
+                       AvailabilitySlo(kind="availability", objective=0.9, scope="all"),
+                       AvailabilitySlo(kind="availability", objective=0.9,
+                                       scope="during_faults"),
+                       RtoSlo(kind="rto", threshold_s=5))
+    spans = [r.span_s for r in evaluate_slos(suite, records, events)]
+    assert spans[:3] == pytest.approx([26.9 - 2.5, 26.9, 2.5])
+    assert spans[3] is None  # RTO: the scenario's duration is the report's business

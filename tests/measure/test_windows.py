@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from gameday.measure import fault_windows, in_scope, load_start_s, warmup_end_s
+from gameday.measure import fault_windows, in_scope, load_start_s, scope_span_s, warmup_end_s
 from gameday.records import EventKind
 
 
@@ -50,3 +51,15 @@ def test_warmup_end_comes_from_the_event_else_from_load_start_plus_the_suite_war
 def test_load_start_at_time_zero_is_not_mistaken_for_missing(make_event):
     assert load_start_s([make_event(0.0, EventKind.LOAD_START)], 5.0) == 0.0
     assert load_start_s([], 5.0) == 5.0
+
+
+def test_scope_spans_count_the_seconds_of_each_scope_and_overlaps_once(make_event):
+    windows = fault_windows([
+        make_event(10.0, EventKind.FAULT_START, "a"), make_event(14.0, EventKind.FAULT_END, "a"),
+        make_event(12.0, EventKind.FAULT_START, "b"), make_event(16.0, EventKind.FAULT_END, "b"),
+        make_event(25.0, EventKind.FAULT_START, "c")])  # never rolled back: open to the end
+    assert scope_span_s(windows, "during_faults", 3.0, 30.0) == pytest.approx(6.0 + 5.0)
+    assert scope_span_s(windows, "outside_faults", 3.0, 30.0) == pytest.approx(27.0 - 11.0)
+    assert scope_span_s(windows, "all", 3.0, 30.0) == pytest.approx(27.0)
+    assert scope_span_s(windows, "during_faults", 13.0, 15.0) == pytest.approx(2.0)
+    assert scope_span_s([], "all", 5.0, 5.0) == 0.0

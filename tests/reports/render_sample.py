@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,16 @@ from gameday.config import (
     Scenario,
     Suite,
 )
-from gameday.records import EventKind, EventLog, RecordWriter, RequestRecord
+from gameday.records import (
+    EdgeServerSample,
+    EventKind,
+    EventLog,
+    RecordWriter,
+    RequestRecord,
+    append_edge_samples,
+)
 
-__all__ = ["SAMPLE_SCENARIO", "T0_S", "sample_suite", "write_sample_run"]
+__all__ = ["SAMPLE_SCENARIO", "T0_S", "SampleTrouble", "sample_suite", "write_sample_run"]
 
 T0_S = 1_764_061_200.0  # 2025-11-25 09:00:00 UTC: the sample's load start
 SAMPLE_SCENARIO = "region-outage"
@@ -31,6 +39,18 @@ _OUTAGE_S = (10.0, 14.0)  # seconds since load start
 _FAILOVER_AFTER_S = 1.0  # the edge's health check notices the dead region
 _COLD_AFTER_S = 0.5  # region-b answers slowly at first (cold cache)
 _FAILBACK_AFTER_S = 0.6
+_EDGE_MARKS_DOWN_AFTER_S = 0.9  # the edge's health checks fail (before failover completes)
+
+
+@dataclass(frozen=True)
+class SampleTrouble:
+    """What went wrong beside the system, as the orchestrator logs it (all off by default)."""
+
+    deviated: bool = False  # the steady-state hypothesis deviated after the fault
+    rollback_failed: tuple[str, ...] | None = None  # rollback_failed event: still injected
+    rollback_statuses: tuple[str, ...] = ("succeeded",)  # in fault_end and scenario_end
+    load_stopped_by: str = ""  # load_end's stopped_by (a signal stopped the generator)
+    no_run_end: bool = False  # the harness died: the log never ends
 
 
 def sample_suite(rate_per_s: float = 50) -> Suite:
@@ -49,8 +69,10 @@ def sample_suite(rate_per_s: float = 50) -> Suite:
 
 def write_sample_run(run_dir: Path, *, saturated: bool = False, harness_error: str = "",
                      interrupted: bool = False, rolled_back: bool = True,
-                     rate_per_s: float = 50) -> Path:
-    """The sample run folder: suite.json, requests-gen0.csv, events.jsonl, a journal."""
+                     rate_per_s: float = 50, trouble: SampleTrouble = SampleTrouble(),
+                     edge: bool = True) -> Path:
+    """The sample run folder: suite.json, requests-gen0.csv, events.jsonl, a journal and
+    (``edge``) edge.jsonl."""
     run_dir.mkdir(parents=True, exist_ok=True)
     suite = sample_suite(rate_per_s)
     (run_dir / "suite.json").write_text(json.dumps(suite.model_dump(mode="json"), indent=2))
@@ -64,10 +86,34 @@ def write_sample_run(run_dir: Path, *, saturated: bool = False, harness_error: s
             writer.write(_request(float(offset), rng, saturated=saturated,
                                   rolled_back=rolled_back))
     _write_events(run_dir, suite, float(offsets[-1]), harness_error=harness_error,
-                  interrupted=interrupted, rolled_back=rolled_back)
-    journal = {"status": "completed", "deviated": False, "duration": 4.1}
+                  interrupted=interrupted, rolled_back=rolled_back, trouble=trouble)
+    journal = {"status": "failed" if trouble.deviated else "completed",
+               "deviated": trouble.deviated, "duration": 4.1,
+               "rollbacks": [{"status": status} for status in trouble.rollback_statuses]}
     (run_dir / f"journal-{SAMPLE_SCENARIO}.json").write_text(json.dumps(journal))
+    if edge:
+        _write_edge(run_dir, rolled_back=rolled_back and not interrupted)
     return run_dir
+
+
+def _write_edge(run_dir: Path, *, rolled_back: bool) -> None:
+    """HAProxy's view: region-a's two servers marked down after the outage began, up after."""
+    servers = (("tabular-a-0", "region-a"), ("tabular-a-1", "region-a"),
+               ("tabular-b-0", "region-b"), ("tabular-b-1", "region-b"))
+    samples = [EdgeServerSample(T0_S - 1.0, "tabular", name, region, True, "ready", "L7OK")
+               for name, region in servers]
+    for index, (name, region) in enumerate(servers[:2]):
+        down_s = T0_S + _OUTAGE_S[0] + _EDGE_MARKS_DOWN_AFTER_S + 0.05 * index
+        samples.append(EdgeServerSample(down_s, "tabular", name, region, False, "ready",
+                                        "L4CON"))
+        if rolled_back:
+            samples.append(EdgeServerSample(T0_S + _OUTAGE_S[1] + 0.5, "tabular", name,
+                                            region, True, "ready", "L7OK"))
+    samples.append(EdgeServerSample(T0_S + 20.0, "tabular", "tabular-b-1", "region-b", True,
+                                    "maint", "L7OK"))
+    samples.append(EdgeServerSample(T0_S + 23.0, "tabular", "tabular-b-1", "region-b", True,
+                                    "ready", "L7OK"))
+    append_edge_samples(run_dir, sorted(samples, key=lambda sample: sample.t_s))
 
 
 def _request(offset_s: float, rng: np.random.Generator, *, saturated: bool,
@@ -95,7 +141,7 @@ def _request(offset_s: float, rng: np.random.Generator, *, saturated: bool,
 
 
 def _write_events(run_dir: Path, suite: Suite, last_offset_s: float, *, harness_error: str,
-                  interrupted: bool, rolled_back: bool) -> None:
+                  interrupted: bool, rolled_back: bool, trouble: SampleTrouble) -> None:
     log = EventLog(run_dir / "events.jsonl")
     log.emit(EventKind.RUN_START, t_s=T0_S - 2.0, suite=suite.name)
     log.emit(EventKind.LOAD_START, t_s=T0_S, t0=T0_S, rate_per_s=suite.load.rate_per_s)
@@ -106,13 +152,23 @@ def _write_events(run_dir: Path, suite: Suite, last_offset_s: float, *, harness_
     if harness_error:
         log.emit(EventKind.HARNESS_ERROR, t_s=T0_S + 12.0, message=harness_error)
     if interrupted:
-        log.emit(EventKind.INTERRUPTED, t_s=T0_S + 20.0)
+        log.emit(EventKind.INTERRUPTED, t_s=T0_S + 20.0, reason="SIGINT", phase="fault")
         return
+    rollbacks = list(trouble.rollback_statuses)
     if rolled_back:
-        log.emit(EventKind.FAULT_END, SAMPLE_SCENARIO, t_s=T0_S + _OUTAGE_S[1])
-    log.emit(EventKind.SCENARIO_END, SAMPLE_SCENARIO, t_s=T0_S + 15.0)
-    log.emit(EventKind.LOAD_END, t_s=T0_S + last_offset_s + 0.05)
-    log.emit(EventKind.RUN_END, t_s=T0_S + last_offset_s + 0.5)
+        log.emit(EventKind.FAULT_END, SAMPLE_SCENARIO, t_s=T0_S + _OUTAGE_S[1],
+                 target_region="region-a", rollbacks=rollbacks)
+    if trouble.rollback_failed is not None:
+        log.emit(EventKind.ROLLBACK_FAILED, SAMPLE_SCENARIO, t_s=T0_S + _OUTAGE_S[1],
+                 still_injected=list(trouble.rollback_failed),
+                 message="restore_region: region-a members did not come back")
+    log.emit(EventKind.SCENARIO_END, SAMPLE_SCENARIO, t_s=T0_S + 15.0,
+             status="failed" if trouble.deviated else "completed", deviated=trouble.deviated,
+             rollbacks=rollbacks)
+    log.emit(EventKind.LOAD_END, t_s=T0_S + last_offset_s + 0.05,
+             stopped_by=trouble.load_stopped_by)
+    if not trouble.no_run_end:
+        log.emit(EventKind.RUN_END, t_s=T0_S + last_offset_s + 0.5)
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,7 @@ from reports import build_reports
 def test_the_sample_run_passes_and_gets_all_three_reports(built_sample):
     run_dir, summary = built_sample
     assert (summary.verdict, summary.exit_code) == ("pass", 0)
-    for name in ("summary.json", "report.html", "junit.xml"):
+    for name in ("summary.json", "report.html", "junit.xml", "summary.md"):
         assert (run_dir / name).stat().st_size > 0
     assert not list(run_dir.glob(".*.partial"))
 
@@ -36,8 +36,10 @@ def test_a_harness_error_makes_the_verdict_error_with_its_message(tmp_path, samp
 def test_an_interrupted_run_still_gets_a_partial_report(tmp_path, sample):
     run_dir = sample.write_sample_run(tmp_path / "run", interrupted=True)
     summary = build_reports(run_dir)
-    assert (summary.verdict, summary.exit_code, summary.reason) == ("error", 2, "interrupted")
-    assert (run_dir / "report.html").is_file() and (run_dir / "junit.xml").is_file()
+    assert (summary.verdict, summary.exit_code) == ("error", 2)
+    assert summary.reason.startswith("interrupted: SIGINT during fault")
+    for name in ("report.html", "junit.xml", "summary.md"):
+        assert (run_dir / name).is_file()
     document = json.loads((run_dir / "summary.json").read_text())
     assert document["scenarios"][0]["fault_end_s"] is None  # interrupted before the rollback
 

@@ -47,5 +47,11 @@ def test_the_report_renders_offline_in_a_headless_browser(smoke_run: RunFolder,
          (smoke_run.path / "report.html").as_uri()],
         capture_output=True, text=True, timeout=120).stdout
     assert dom.count('class="main-svg"') >= 3  # plotly drew the charts (its script is inlined)
-    assert "region-outage" in dom and "recovered" in dom  # the fault band and RTO markers
+    (scenario,) = smoke_run.summary["scenarios"]
+    rto_s = scenario["rto"]["rto_s"]
+    # the scenario table shows the RTO of summary.json, and plotly drew the fault band's label
+    # and the RTO marker (data-unformatted exists only in the SVG, not in the figure's JSON)
+    assert f'<td id="rto-{scenario["name"]}">{rto_s:.2f} s</td>' in dom
+    assert f'data-unformatted="{scenario["name"]}"' in dom
+    assert f'data-unformatted="recovered +{rto_s:.2f}s"' in dom
     assert "<script src=\"http" not in dom

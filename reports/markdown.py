@@ -1,0 +1,102 @@
+"""``summary.md``: the verdict, its reason, the SLOs and each scenario's RTO with its parts, in
+GitHub-flavoured Markdown a CI job can append to ``$GITHUB_STEP_SUMMARY``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reports.numbers import objective, seconds
+from reports.summary import ScenarioOutcome, Summary
+
+__all__ = ["summary_markdown"]
+
+_MARKS = {"pass": "✅", "fail": "❌", "error": "⛔", "inconclusive": "⚠️"}
+_RELATION = {"availability": "≥", "latency": "≤", "rto": "≤"}
+
+
+def summary_markdown(summary: Summary) -> str:
+    mark = _MARKS.get(summary.verdict, "")
+    lines = [
+        f"## {mark} gameday {_text(summary.suite.name)}: {summary.verdict.upper()}",
+        "",
+        f"**{_text(summary.reason)}** (exit code {summary.exit_code})",
+        "",
+        f"Run `{summary.run_id}` on platform {summary.suite.platform}, started "
+        f"{summary.started_at or '—'}, ended {summary.ended_at or '—'}.",
+        "",
+        *_notes(summary),
+        "### SLOs",
+        "",
+        *_slo_table(summary),
+        "",
+        "### Scenarios and recovery (RTO)",
+        "",
+        *_scenario_table(summary),
+        "",
+        "RTO: from fault start until every request of the next stability window succeeded "
+        "within the latency bound; detect = first bad answer, failover = first good answer "
+        "from another region, edge down = HAProxy marked a target-region server down. "
+        "Details in `report.html` of the run folder.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _notes(summary: Summary) -> list[str]:
+    notes = []
+    if summary.interruption is not None:
+        notes.append(f"> **Interrupted.** {_text(summary.interruption.describe())}. This is "
+                     "not a verdict on the system under test.")
+    notes += [f"> **Rollback failed.** {_text(f.describe())}"
+              for f in summary.incidents.rollback_failures]
+    if summary.health.saturated:
+        notes.append(f"> **Generator saturated.** {_text(summary.health.why)}")
+    return [line for note in notes for line in (note, "")]
+
+
+def _slo_table(summary: Summary) -> list[str]:
+    if not summary.slos:
+        return ["The suite sets no SLOs."]
+    rows = []
+    for result in summary.slos:
+        status = "✅ pass" if result.passed else "❌ fail"
+        measured = "—" if result.measured is None else objective(result.kind, result.measured)
+        relation = _RELATION.get(result.kind, "")
+        rows.append([f"`{result.case_name}`", result.scenario or "run", result.scope or "—",
+                     f"{relation} {objective(result.kind, result.objective)}", measured,
+                     status])
+    return _table(["SLO", "scenario", "scope", "objective", "measured", "status"], rows)
+
+
+def _scenario_table(summary: Summary) -> list[str]:
+    if not summary.scenarios:
+        return ["The suite has no scenarios."]
+    return _table(["scenario", "target", "RTO", "detect", "failover", "edge down",
+                   "recovered", "bad requests", "steady state", "rollback"],
+                  [_scenario_row(outcome) for outcome in summary.scenarios])
+
+
+def _scenario_row(outcome: ScenarioOutcome) -> list[str]:
+    rto = outcome.rto
+    steady = {None: "unknown", False: "held", True: "❌ deviated"}[outcome.deviated]
+    rollback = "⛔ failed" if outcome.rollback_failure else (
+        "—" if outcome.window is None else
+        "ok" if outcome.window.end_s is not None else "never returned")
+    if rto is None:
+        return [outcome.name, outcome.target_region, "fault never started", "—", "—", "—",
+                "—", "—", steady, rollback]
+    return [outcome.name, outcome.target_region, seconds(rto.rto_s), seconds(rto.detect_s),
+            seconds(rto.failover_s), seconds(outcome.edge_down_s),
+            "yes" if rto.recovered else "❌ no",
+            f"{rto.bad_requests} ({rto.failed_requests} failed, {rto.slow_requests} slow)",
+            steady, rollback]
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_text(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _text(value: str) -> str:
+    """Table- and line-safe: a pipe would split a cell, a newline would end the table."""
+    return value.replace("|", "\\|").replace("\n", " ")
