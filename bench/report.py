@@ -224,13 +224,17 @@ def measure(run_dir: Path) -> dict[str, Any]:
     }
 
 
+def _seconds(value: float | None) -> str:
+    return "none" if value is None else f"{value:.3f} s"
+
+
 def _print(result: dict[str, Any]) -> None:
     build, read = result["build"], result["read_reference"]
     print(f"run folder: {result['requests']:,} requests in {GENERATORS} files "
           f"({result['csv_mb']:.0f} MB of CSV)")
     print(f"    build_reports   {build['wall_s']:6.2f} s  peak RSS {build['peak_rss_mb']:6.0f} MB"
           f"  (+{build['import_s']:.2f} s imports) -> {build['verdict']}, "
-          f"RTO {build['rto_s']} s (ground truth {EXPECTED_RTO_S:g} s + one spacing)")
+          f"RTO {_seconds(build['rto_s'])} (ground truth {EXPECTED_RTO_S:g} s + one spacing)")
     print(f"    pyarrow read    {read['wall_s']:6.2f} s  peak RSS {read['peak_rss_mb']:6.0f} MB"
           f"  (reference: read every column, nothing else)")
     print(f"    ratio build/read: {result['build_vs_read_time']:.1f}x time, "

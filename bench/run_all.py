@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import faultproxy
 import load
+import report
 import standup
 
 # The real Toxiproxy, measured here through one hop with wrk, 8 connections, 1 KB file.
@@ -36,6 +37,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
     proxy = figures["faultproxy"]["summary"]
     loadgen = figures["load"]
     up = figures["standup"]
+    built = figures["report"]
     return [
         "",
         "== summary (ratios against references measured in this run) ==",
@@ -58,6 +60,11 @@ def _report(figures: dict[str, Any]) -> list[str]:
         f"{_verdict(loadgen['max_unsaturated_per_s'] >= 4000)} (>= 4,000)",
         f"gameday up                        {up['gameday_up_s']:.1f} s = "
         f"{up['up_vs_bare_replica']:.2f}x one bare replica ({up['bare_replica_s']:.1f} s)",
+        f"report build at 1 M records       {built['build']['wall_s']:.2f} s, peak RSS "
+        f"{built['build']['peak_rss_mb']:.0f} MB = {built['build_vs_read_time']:.1f}x the time and "
+        f"{built['build_vs_read_rss']:.1f}x the memory of a bare pyarrow read "
+        f"({built['read_reference']['wall_s']:.2f} s, {built['read_reference']['peak_rss_mb']:.0f} "
+        f"MB) {_verdict(built['meets_targets'])} (<= 10 s, <= 1 GB)",
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -78,6 +85,8 @@ def main() -> int:
     figures["load"] = load.main()
     print("\n== gameday up ==", flush=True)
     figures["standup"] = standup.main(rounds=1 if options.quick else 3)
+    print("\n== report build: 1,000,000 request records ==", flush=True)
+    figures["report"] = report.main(requests=1_000_000)
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)
