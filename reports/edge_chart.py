@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from gameday.measure import EdgeInterval, EdgeState
+from reports.stacked import note_in_row
 
 __all__ = ["EDGE_COLOURS", "NOT_RECORDED", "add_edge_view"]
 
@@ -21,10 +22,10 @@ def add_edge_view(figure: go.Figure, intervals: Sequence[EdgeInterval] | None,
                   origin_s: float, until_s: float, row: int) -> None:
     """``until_s``: the right end of the time axis (seconds since load start)."""
     if not intervals:
-        text = NOT_RECORDED if intervals is None else "edge.jsonl holds no samples"
-        figure.add_annotation(text=text, showarrow=False, font={"color": "#666"},
-                              xref=f"x{row} domain", yref=f"y{row} domain", x=0.5, y=0.5)
-        figure.update_yaxes(showticklabels=False, row=row, col=1)
+        note_in_row(figure, row, NOT_RECORDED if intervals is None
+                    else "edge.jsonl holds no samples", until_s)
+        figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, row=row,
+                            col=1)
         return
     servers = list(dict.fromkeys(_server_label(i) for i in intervals))
     for state, colour in EDGE_COLOURS.items():

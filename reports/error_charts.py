@@ -11,7 +11,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 
 from gameday.measure import BucketSli
-from reports.stacked import add_stacked
+from reports.stacked import add_stacked, note_in_row
 
 __all__ = ["MAX_STATUS_SERIES", "add_errors_by_kind", "add_errors_by_status"]
 
@@ -58,8 +58,8 @@ def _stack(figure: go.Figure, centres: npt.NDArray[np.float64], bucket_s: float,
            label: Callable[[str], str], colour: Callable[[int, str], str], group: str,
            buckets: Sequence[BucketSli]) -> None:
     if not names:
-        figure.add_annotation(text="no failed requests", showarrow=False, font={"color": "#666"},
-                              xref=f"x{row} domain", yref=f"y{row} domain", x=0.5, y=0.5)
+        until_s = float(centres[-1]) + bucket_s / 2 if centres.size else 0.0
+        note_in_row(figure, row, "no failed requests", until_s)
         figure.update_yaxes(title_text="failed/s", range=[0, 1], row=row, col=1)
         return
     for index, name in enumerate(names):

@@ -13,6 +13,7 @@ from reports.numbers import objective as _objective
 from reports.numbers import pct as _pct
 from reports.numbers import rate as _rate
 from reports.numbers import seconds as _s
+from reports.numbers import sentence
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["render_html"]
@@ -36,6 +37,7 @@ th,td{border:1px solid #ddd;padding:5px 9px;text-align:left;vertical-align:top}
 th{background:#f5f5f5} td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.pass td.status{background:#dff3e3;color:#1b6b2c;font-weight:600}
 tr.fail td.status{background:#fbe0e0;color:#a31515;font-weight:600}
+tr.not-judged td.status{background:#eee;color:#555;font-weight:600}
 footer{color:#777;font-size:12px;margin-top:30px}
 """
 
@@ -80,11 +82,13 @@ def _header(summary: Summary) -> str:
 
 def _banners(summary: Summary) -> list[str]:
     banners = [f'<div class="banner severe" id="rollback-failed"><b>Rollback failed.</b> '
-               f"{escape(failure.describe())}. Check the platform (<code>gameday status</code>) "
-               "before the next run.</div>" for failure in summary.incidents.rollback_failures]
+               f"{escape(sentence(failure.describe()))}. Check the platform (<code>gameday "
+               "status</code>) before the next run.</div>"
+               for failure in summary.incidents.rollback_failures]
     if summary.interruption is not None:
         banners.append(f'<div class="banner severe" id="interrupted"><b>Interrupted.</b> '
-                       f"{escape(summary.interruption.describe())}. This is not a verdict on "
+                       f"{escape(sentence(summary.interruption.what()))}. This is not a "
+                       "verdict on "
                        "the system under test.</div>")
     banners += [f'<div class="banner"><b>Steady state deviated.</b> The steady-state '
                 f"hypothesis of {escape(name)} did not hold after the fault.</div>"
@@ -104,12 +108,13 @@ def _banners(summary: Summary) -> list[str]:
 
 def _slo_table(summary: Summary) -> str:
     rows = []
+    judged = summary.verdict in ("pass", "fail")  # else the figures are not the system's
     for result in summary.slos:
-        status = "pass" if result.passed else "fail"
+        status = ("pass" if result.passed else "fail") if judged else "not-judged"
         measured = "—" if result.measured is None else _objective(result.kind, result.measured)
         rows.append((status, [result.case_name, result.scenario or "run", result.scope or "—",
                                _objective(result.kind, result.objective), measured,
-                               status.upper(), result.message]))
+                               status.replace("-", " ").upper(), result.message]))
     return _table(["SLO", "scenario", "scope", "objective", "measured", "status", "detail"],
                   rows, empty="the suite sets no SLOs", status_column=5)
 

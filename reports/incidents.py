@@ -33,7 +33,11 @@ class Interruption:
     load_stopped_by: str  # what stopped the load generator early ("" if it ran its schedule)
 
     def describe(self) -> str:
-        parts = [f"interrupted: {self.reason}"]
+        """For the verdict's reason: ``interrupted: <what> [during <phase>] ...``."""
+        return f"interrupted: {self.what()}"
+
+    def what(self) -> str:
+        parts = [self.reason]
         if self.phase:
             parts.append(f"during {self.phase}")
         if self.load_stopped_by and self.load_stopped_by not in self.reason:

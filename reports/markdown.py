@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reports.numbers import objective, seconds
+from reports.numbers import objective, seconds, sentence
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["summary_markdown"]
@@ -44,9 +44,9 @@ def summary_markdown(summary: Summary) -> str:
 def _notes(summary: Summary) -> list[str]:
     notes = []
     if summary.interruption is not None:
-        notes.append(f"> **Interrupted.** {_text(summary.interruption.describe())}. This is "
-                     "not a verdict on the system under test.")
-    notes += [f"> **Rollback failed.** {_text(f.describe())}"
+        notes.append(f"> **Interrupted.** {_text(sentence(summary.interruption.what()))}. "
+                     "This is not a verdict on the system under test.")
+    notes += [f"> **Rollback failed.** {_text(sentence(f.describe()))}."
               for f in summary.incidents.rollback_failures]
     if summary.health.saturated:
         notes.append(f"> **Generator saturated.** {_text(summary.health.why)}")
@@ -56,9 +56,10 @@ def _notes(summary: Summary) -> list[str]:
 def _slo_table(summary: Summary) -> list[str]:
     if not summary.slos:
         return ["The suite sets no SLOs."]
+    judged = summary.verdict in ("pass", "fail")  # else the figures are not the system's
     rows = []
     for result in summary.slos:
-        status = "✅ pass" if result.passed else "❌ fail"
+        status = ("✅ pass" if result.passed else "❌ fail") if judged else "not judged"
         measured = "—" if result.measured is None else objective(result.kind, result.measured)
         relation = _RELATION.get(result.kind, "")
         rows.append([f"`{result.case_name}`", result.scenario or "run", result.scope or "—",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ms", "objective", "pct", "rate", "seconds"]
+__all__ = ["ms", "objective", "pct", "rate", "seconds", "sentence"]
 
 
 def objective(kind: str, value: float) -> str:
@@ -25,3 +25,8 @@ def pct(value: float | None) -> str:
 
 def rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} /s"
+
+
+def sentence(text: str) -> str:
+    """A clause (as a reason reads) made the start of a sentence."""
+    return text[:1].upper() + text[1:]

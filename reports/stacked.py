@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 import plotly.graph_objects as go
 
-__all__ = ["MAX_BARS", "add_stacked"]
+__all__ = ["MAX_BARS", "add_stacked", "note_in_row"]
 
 MAX_BARS = 300
 
@@ -27,3 +27,14 @@ def add_stacked(figure: go.Figure, centres: npt.NDArray[np.float64],
                                 stackgroup=f"{group}-{row}", line={"width": 0, "shape": "hvh"},
                                 fillcolor=colour, marker_color=colour, legendgroup=group,
                                 hovertemplate=template), row=row, col=1)
+
+
+def note_in_row(figure: go.Figure, row: int, text: str, until_s: float) -> None:
+    """A note in the middle of a row that has no data. Plotly draws only the subplots a trace
+    refers to, so an invisible trace spanning the time axis keeps the row (and, in the last
+    row, the shared time axis) on the page."""
+    figure.add_trace(go.Scatter(x=[0.0, until_s], y=[0.0, 0.0], mode="lines",
+                                line={"width": 0}, showlegend=False, hoverinfo="skip"),
+                     row=row, col=1)
+    figure.add_annotation(text=text, showarrow=False, font={"color": "#666"},
+                          xref=f"x{row} domain", yref=f"y{row} domain", x=0.5, y=0.5)

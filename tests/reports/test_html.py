@@ -120,9 +120,11 @@ def test_an_interrupted_run_says_so_in_a_banner(tmp_path, sample):
     build_reports(run_dir)
     page = _by_id(run_dir)
     assert page.text["verdict"] == "ERROR"
-    assert page.text["interrupted"].startswith("Interrupted. interrupted: the load generator "
-                                               "was stopped by SIGINT")
+    assert page.text["interrupted"].startswith("Interrupted. The load generator was stopped by "
+                                               "SIGINT before the end of its schedule")
     assert "not a verdict on the system under test" in page.text["interrupted"]
+    html = (run_dir / "report.html").read_text()
+    assert html.count('<tr class="not-judged">') == 3 and '<tr class="pass">' not in html
 
 
 def test_a_failed_rollback_says_what_is_still_injected(tmp_path, sample):
@@ -168,8 +170,13 @@ def test_the_edge_view_has_a_row_per_server_coloured_by_state(built_sample):
 def test_without_edge_jsonl_the_chart_says_the_edges_view_was_not_recorded(tmp_path, sample):
     run_dir = sample.write_sample_run(tmp_path / "run", edge=False)
     build_reports(run_dir)
-    annotations = [a["text"] for a in _figure(run_dir)["layout"]["annotations"]]
-    assert "the edge's view was not recorded (no edge.jsonl in the run folder)" in annotations
+    figure = _figure(run_dir)
+    [note] = [a for a in figure["layout"]["annotations"]
+              if a["text"] == "the edge's view was not recorded (no edge.jsonl in the run folder)"]
+    assert (note["xref"], note["yref"]) == ("x6 domain", "y6 domain")
+    # plotly draws only the subplots a trace refers to: without one the note lands in row 1
+    # and the shared time axis (the last row's) disappears
+    assert any(trace["xaxis"] == "x6" and trace["yaxis"] == "y6" for trace in figure["data"])
     assert json.loads((run_dir / "summary.json").read_text())["edge"] is None
 
 
