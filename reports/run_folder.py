@@ -57,8 +57,10 @@ def read_run_folder(run_dir: Path) -> RunFolder:
 def _read_requests(run_dir: Path) -> RequestArrays:
     try:
         return RequestArrays.read(run_dir)
-    except ValueError as exc:  # names the file
-        raise MeasurementError(str(exc)) from None
+    except ValueError as exc:  # a damaged file: its error names it, else name the folder
+        message = str(exc)
+        raise MeasurementError(message if str(run_dir) in message
+                               else f"{run_dir}: {message}") from None
 
 
 def _read_suite(path: Path) -> Suite:

@@ -71,3 +71,11 @@ def test_reports_are_recomputed_identically_from_the_folder(built_sample):
     first = (run_dir / "summary.json").read_text()
     build_reports(run_dir)
     assert (run_dir / "summary.json").read_text() == first
+
+
+def test_damaged_request_records_are_a_measurement_error_naming_the_file(tmp_path, sample):
+    run_dir = sample.write_sample_run(tmp_path / "run")
+    with (run_dir / "requests-gen0.csv").open("a") as handle:
+        handle.write("not-a-time,1,2,tabular,predict,region-a,200,1,,,,,0.1\r\n")
+    with pytest.raises(MeasurementError, match=r"requests-gen0\.csv: unreadable request records"):
+        build_reports(run_dir)
