@@ -61,14 +61,24 @@ class Ledger:
         control.call(self.home, "record_fault", record=record.model_dump(mode="json"))
 
     def undo(self, which: Callable[[FaultRecord], bool]) -> list[str]:
-        """Undo every recorded fault ``which`` selects; each is cleared once undone."""
+        """Undo every recorded fault ``which`` selects, the newest first (a model broken
+        before its region was killed is restored once the region is back); each is cleared
+        once undone."""
         ctx = self.context()
-        undone = []
-        for record in self.records():
-            if which(record):
+        undone, failed = [], []
+        for record in sorted(self.records(), key=lambda r: -r.injected_s):
+            if not which(record):
+                continue
+            try:
                 undone.append(record.fault.undo(ctx))
-                try:
-                    control.call(self.home, "clear_fault", fault_id=record.id)
-                except control.SupervisorUnreachable:
-                    pass
+            except Exception as exc:  # the others must still be undone; this one stays
+                failed.append(f"{record.describe()}: {exc}")
+                continue
+            try:
+                control.call(self.home, "clear_fault", fault_id=record.id)
+            except control.SupervisorUnreachable:
+                pass
+        if failed:
+            raise FaultError(f"could not undo {len(failed)} fault(s), still injected: "
+                             f"{'; '.join(failed)} (undone: {', '.join(undone) or 'none'})")
         return undone

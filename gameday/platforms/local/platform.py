@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.edgeconfig import edge_config, region_map_text
 from gameday.platforms.local.faults import (
     BrokenModel,
+    FaultRecord,
     LinkToxics,
     MemberRef,
     NftTable,
@@ -92,6 +94,7 @@ class LocalPlatform:
         topology = build_topology(request, home=self.home.root, repo=self.repo,
                                   artifacts=self.artifacts, haproxy=haproxy,
                                   owner=Owner.me() if tie_to_caller else None)
+        _check_ports_free(topology)
         (self.home.root / "regions.map").write_text(region_map_text(topology))
         (self.home.root / "haproxy.cfg").write_text(
             render_haproxy_config(edge_config(topology, self.home)))
@@ -156,7 +159,10 @@ class LocalPlatform:
     def down(self, *, progress: Progress = _quiet) -> list[str]:
         cleaned: list[str] = []
         if self.is_up():
-            cleaned.extend(f"rolled back: {line}" for line in self.reset_faults())
+            try:
+                cleaned.extend(f"rolled back: {line}" for line in self.reset_faults())
+            except FaultError as exc:  # stopping the processes ends most faults anyway
+                cleaned.append(str(exc))
         state = State.load(self.home)
         try:
             control.call(self.home, "shutdown", timeout_s=5)
@@ -201,7 +207,7 @@ class LocalPlatform:
             if kill_group(status.pgid, status.create_time):
                 cleaned.append(f"process group of {status.spec.name} (pid {status.pid})")
         ctx = self.ledger.context()
-        for record in state.faults:
+        for record in sorted(state.faults, key=lambda r: -r.injected_s):
             try:
                 cleaned.append(record.fault.undo(ctx))
             except Exception as exc:  # the rest of the sweep must still happen
@@ -302,8 +308,15 @@ class LocalPlatform:
         return self.ledger.inject(fault)
 
     def remove_link_toxic(self, region: str, name: str, *, stack: str | None = None) -> int:
-        return len(self.ledger.undo(lambda r: isinstance(r.fault, LinkToxics)
-                                    and r.fault.region == region and r.fault.toxic.name == name))
+        """How many links the toxic was removed from."""
+        def chosen(record: FaultRecord) -> bool:
+            return isinstance(record.fault, LinkToxics) and record.fault.region == region \
+                and record.fault.toxic.name == name
+
+        links = sum(len(r.fault.proxies) for r in self.ledger.records()
+                    if chosen(r) and isinstance(r.fault, LinkToxics))
+        self.ledger.undo(chosen)
+        return links
 
     # -- NetworkControl ------------------------------------------------------------------------
     def isolation_available(self) -> tuple[bool, str]:
@@ -370,6 +383,24 @@ class LocalPlatform:
                                  region=regions.get(state.name, ""), up=state.operational,
                                  admin=state.admin_state, check=state.check_status)
                 for route in topology.routes for state in admin.server_states(route.path)]
+
+
+def _check_ports_free(topology: Topology) -> None:
+    """Refuse to start over ports someone else listens on: a member's health check would
+    else be answered by the stranger, and faults would hit the wrong process."""
+    taken = []
+    listeners = [f"{s.address}:{port}" for s in topology.processes for port in s.ports.values()]
+    listeners += [link.listen for link in topology.links]
+    for listener in listeners:
+        address, port = listener.rsplit(":", 1)
+        with socket.socket() as probe:
+            try:
+                probe.bind((address, int(port)))
+            except OSError:
+                taken.append(listener)
+    if taken:
+        raise PlatformError(f"ports already in use: {', '.join(taken)}; is another gameday "
+                            "platform up (another --home)? `gameday down --home DIR` it first")
 
 
 def _check_region(region: str) -> None:

@@ -206,7 +206,8 @@ class Supervisor:
         return FaultContext(home=self.home, proxy_api_url=self.topology.proxy_api_url, call=call)
 
     async def roll_back(self, which: Callable[[FaultRecord], bool]) -> None:
-        for record in [r for r in self.state.faults if which(r)]:
+        for record in sorted((r for r in self.state.faults if which(r)),
+                             key=lambda r: -r.injected_s):
             try:
                 # in a thread: an undo may call back into this supervisor (restore a region)
                 done = await asyncio.to_thread(record.fault.undo, self.fault_context())

@@ -31,7 +31,7 @@ def test_isolation_blocks_the_region_block_and_the_edge_fails_over(
     try:
         assert done["method"] == "nftables"
         assert done["table"] in nft.list_tables()
-        replica = local_platform.members(region="region-a", role="replica")[0]
+        replica = local_platform.members(region="region-a", component="api")[0]
         # the processes keep running: only the network fails
         assert replica.state != "held-down" and replica.pid
         assert nft.connect_blocked("127.0.0.1", replica.address, replica.port)
