@@ -394,6 +394,8 @@ def _check_ports_free(topology: Topology) -> None:
     for listener in listeners:
         address, port = listener.rsplit(":", 1)
         with socket.socket() as probe:
+            # SO_REUSEADDR as the servers set it: a TIME_WAIT leftover is not a listener
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((address, int(port)))
             except OSError:
