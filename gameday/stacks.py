@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-import targets
 from gameday.config import read_document, validation_message
 from gameday.errors import ConfigError
 
@@ -37,7 +36,9 @@ __all__ = [
     "stack_file",
 ]
 
-TARGETS_DIR = Path(targets.__file__).resolve().parent
+# The reference stacks run from a checkout (they are the system under test, not the harness),
+# so they are found by path and not installed as a package.
+TARGETS_DIR = Path(__file__).resolve().parents[1] / "targets"
 _NAME = r"^[a-z][a-z0-9]*$"
 
 

@@ -14,13 +14,13 @@ import subprocess
 import tempfile
 import time
 from dataclasses import KW_ONLY, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import jinja2
 
 from gameday.errors import PlatformError
+from gameday.stacks import TARGETS_DIR
 
 __all__ = [
     "AdminState",
@@ -156,7 +156,7 @@ def _server_options(
 
 def render_haproxy_config(config: EdgeConfig) -> str:
     """The haproxy.cfg text for `config`, from targets/edge/haproxy.cfg.tmpl."""
-    text = resources.files("targets.edge").joinpath("haproxy.cfg.tmpl").read_text()
+    text = (TARGETS_DIR / "edge" / "haproxy.cfg.tmpl").read_text()
     template = jinja2.Template(
         text,
         undefined=jinja2.StrictUndefined,
