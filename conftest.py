@@ -19,7 +19,7 @@ import pytest
 
 from gameday.platforms.base import StackRequest
 from gameday.platforms.local.platform import LocalPlatform
-from gameday.platforms.local.state import LocalHome
+from gameday.platforms.local.home import LocalHome
 
 REPO = Path(__file__).resolve().parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -1,49 +1,226 @@
 """Reference stacks declared as data: ``targets/<name>/stack.yaml`` read into a StackDef.
 
-A stack says what one replica runs (command, environment, port), how to tell it is alive
-(shallow) and able to serve (deep), and which endpoints it offers. Platforms turn a StackDef
-into processes (local) or manifests (kind); nothing else hard-codes a stack.
+A stack is a set of components (``api``, ``db``, ``patroni``, ``etcd``, ...). Each says what its
+members run (command, environment, user, working directory), how many there are (per region, or
+the suite's replica count, plus optionally one witness at the edge), their ports, a health check
+(http, tcp or a command), what it waits for, its restart policy, the data directories the
+platform creates for it and the config files rendered for it. ``routes`` say which components
+the edge routes to (http or tcp) and ``links`` on which paths between components the fault
+proxy sits. Platforms turn a StackDef into processes (local) or manifests (kind); nothing else
+hard-codes a stack. ``targets/README.md`` shows how to declare one.
+
+Strings in commands, environment values, paths and config templates are Jinja2 templates over
+the member they are rendered for; see ``gameday.platforms.local.render`` for the names.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-import targets
 from gameday.config import read_document, validation_message
 from gameday.errors import ConfigError
 
-__all__ = ["TARGETS_DIR", "StackDef", "load_stack"]
+__all__ = [
+    "TARGETS_DIR",
+    "ComponentDef",
+    "ConfigFile",
+    "HealthDef",
+    "LinkDef",
+    "ProbeRequest",
+    "RouteDef",
+    "StackDef",
+    "load_stack",
+    "stack_file",
+]
 
-TARGETS_DIR = Path(targets.__file__).resolve().parent
+# The reference stacks run from a checkout (they are the system under test, not the harness),
+# so they are found by path and not installed as a package.
+TARGETS_DIR = Path(__file__).resolve().parents[1] / "targets"
+_NAME = r"^[a-z][a-z0-9]*$"
 
 
-class StackDef(BaseModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
-    octet: int = Field(ge=1, le=250, description="third octet of member addresses in a region")
-    port: int = Field(ge=1024, le=65535)
-    command: tuple[str, ...]
+
+class HealthDef(_Strict):
+    """``http``: GET ``path`` on ``port`` answers 200; ``tcp``: a connect to ``port``
+    succeeds; ``command``: ``argv`` exits 0 (run as the member's user, templated)."""
+
+    kind: Literal["http", "tcp", "command"] = "http"
+    path: str = "/health"
+    port: str | None = Field(None, description="a port name of the component; default: first")
+    argv: tuple[str, ...] = ()
+    timeout_s: float = Field(1.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _argv_for_command(self) -> HealthDef:
+        if self.kind == "command" and not self.argv:
+            raise ValueError("a command health check needs argv")
+        return self
+
+
+class ConfigFile(_Strict):
+    """A template (path relative to the stack's folder) rendered to ``path`` per member."""
+
+    template: str
+    path: str
+    mode: int = Field(0o644, ge=0, le=0o777)
+
+
+class ComponentDef(_Strict):
+    command: tuple[str, ...] = Field(min_length=1)
     env: dict[str, str] = Field(default_factory=dict)
+    cwd: str = "{{ repo }}"
+    user: str | None = Field(None, description="run as this user (the platform creates dirs "
+                                               "owned by it); default: the harness's user")
+    members: int | Literal["replicas"] = Field(
+        1, description="members per region; 'replicas' takes the suite's replica count")
+    witness: bool = Field(False, description="one more member beside the edge (a quorum "
+                                             "witness, e.g. the third etcd member)")
+    ports: dict[str, int] = Field(min_length=1, description="name → base port; every member "
+                                                             "listens on its own address")
+    health: HealthDef | None = HealthDef()
+    after: tuple[str, ...] = Field((), description="components that must be healthy first")
+    restart: Literal["always", "on-failure", "never"] = "always"
+    start_timeout_s: float = Field(60.0, gt=0, le=3600)
+    stop_timeout_s: float = Field(5.0, gt=0, le=300)
+    data_dirs: tuple[str, ...] = Field((), description="created (owned by user) before start")
+    config_files: tuple[ConfigFile, ...] = ()
+
+    @model_validator(mode="after")
+    def _health_port_exists(self) -> ComponentDef:
+        if self.health and self.health.port and self.health.port not in self.ports:
+            raise ValueError(f"health.port {self.health.port!r} is not one of the ports "
+                             f"{sorted(self.ports)}")
+        return self
+
+
+class RouteDef(_Strict):
+    """The edge routes ``/<path>/...`` (http) or a listener port (tcp) to a component."""
+
+    path: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    component: str
+    port: str | None = None
+    mode: Literal["http", "tcp"] = "http"
     shallow_health_path: str = "/health"
     deep_health_path: str = "/ready"
-    endpoints: dict[str, str]
-    replay_safe: bool = Field(False, description="the edge may retry a request on another server")
-    start_timeout_s: float = 60.0
-    restart: Literal["always", "on-failure", "never"] = "always"
+    replay_safe: bool = Field(False, description="the edge may retry a request elsewhere")
+    listen_port: int | None = Field(None, ge=1024, le=65535, description="tcp routes only")
+
+    @model_validator(mode="after")
+    def _tcp_needs_listener(self) -> RouteDef:
+        if self.mode == "tcp" and self.listen_port is None:
+            raise ValueError("a tcp route needs listen_port")
+        return self
 
 
-def load_stack(name: str) -> StackDef:
-    path = TARGETS_DIR / name / "stack.yaml"
-    if not path.is_file():
-        known = sorted(p.parent.name for p in TARGETS_DIR.glob("*/stack.yaml"))
-        raise ConfigError(f"unknown stack {name!r}; known stacks: {', '.join(known)}")
+class LinkDef(_Strict):
+    """Cross-region traffic to ``component``'s ``port`` goes through the fault proxy: one proxy
+    per member, which members of the other region reach instead of the member itself."""
+
+    name: str = Field(pattern=_NAME)
+    component: str
+    port: str | None = None
+
+
+class ProbeRequest(_Strict):
+    """One request that proves a member can serve: POST ``body`` to an endpoint."""
+
+    endpoint: str
+    body: dict[str, Any]
+
+
+class StackDef(_Strict):
+    name: str = Field(pattern=_NAME)
+    octet: int = Field(ge=1, le=250, description="third octet of member addresses in a region")
+    components: dict[str, ComponentDef] = Field(min_length=1)
+    routes: tuple[RouteDef, ...] = ()
+    links: tuple[LinkDef, ...] = ()
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    model_admin_path: str | None = Field(None, description="POST {uri} here hot-loads a model")
+    restore_model_uri: str | None = None
+    probe_request: ProbeRequest | None = None
+    folder: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> StackDef:
+        names = set(self.components)
+        for key in self.components:
+            if not _is_name(key):
+                raise ValueError(f"component name {key!r}: lower-case letters and digits")
+        for key, component in self.components.items():
+            unknown = set(component.after) - names
+            if unknown:
+                raise ValueError(f"components.{key}.after: unknown {sorted(unknown)}")
+        refs: list[tuple[str, str, str | None]] = [
+            *((f"route {r.path}", r.component, r.port) for r in self.routes),
+            *((f"link {k.name}", k.component, k.port) for k in self.links)]
+        for what, target, port in refs:
+            if target not in names:
+                raise ValueError(f"{what}: unknown component {target!r}; have "
+                                 f"{sorted(names)}")
+            if port and port not in self.components[target].ports:
+                raise ValueError(f"{what}: {port!r} is not a port of {target}")
+        if self.probe_request and self.probe_request.endpoint not in self.endpoints:
+            raise ValueError(f"probe_request.endpoint {self.probe_request.endpoint!r} is not "
+                             f"one of the endpoints {sorted(self.endpoints)}")
+        _check_order(self.components)
+        return self
+
+    def port_of(self, component: str, name: str | None) -> int:
+        ports = self.components[component].ports
+        return ports[name] if name else next(iter(ports.values()))
+
+    def start_order(self) -> list[str]:
+        """Components in an order where each comes after what it waits for."""
+        done: list[str] = []
+        while len(done) < len(self.components):
+            for name, component in self.components.items():
+                if name not in done and set(component.after) <= set(done):
+                    done.append(name)
+        return done
+
+
+def _is_name(value: str) -> bool:
+    return value.isascii() and value[:1].isalpha() and value.isalnum() and value.islower()
+
+
+def _check_order(components: dict[str, ComponentDef]) -> None:
+    waiting = {name: set(c.after) for name, c in components.items()}
+    while waiting:
+        ready = [name for name, deps in waiting.items() if not deps & set(waiting)]
+        if not ready:
+            raise ValueError(f"components wait for each other in a cycle: {sorted(waiting)}")
+        for name in ready:
+            del waiting[name]
+
+
+def stack_file(name: str, search: tuple[Path, ...] = ()) -> Path:
+    """``<dir>/<name>/stack.yaml`` from the first of ``search`` then ``targets/`` that has it."""
+    for folder in (*search, TARGETS_DIR):
+        path = folder / name / "stack.yaml"
+        if path.is_file():
+            return path
+    known = sorted(p.parent.name for folder in (*search, TARGETS_DIR)
+                   for p in folder.glob("*/stack.yaml"))
+    raise ConfigError(f"unknown stack {name!r}; known stacks: {', '.join(known)}")
+
+
+def load_stack(name: str, search: tuple[Path, ...] = ()) -> StackDef:
+    path = stack_file(name, search)
+    raw = read_document(path)
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a mapping at the top level", source=str(path))
     try:
-        return StackDef.model_validate(read_document(path))
+        stack = StackDef.model_validate({**raw, "folder": path.parent})
     except ValidationError as exc:
         field, message = validation_message(exc)
         raise ConfigError(message, source=str(path), field=field) from None
+    if stack.name != name:
+        raise ConfigError(f"the stack in folder {name!r} is named {stack.name!r}",
+                          source=str(path), field="name")
+    return stack

@@ -1,4 +1,9 @@
-"""How a provider finds its platform, and the capability checks every fault starts with."""
+"""How a provider finds its platform, and the capability checks every fault starts with.
+
+The experiment's configuration is the edge for a provider: ``gameday_platform`` (default
+``local``) and ``gameday_home`` (default ``.gameday``, which the shipped experiments take from
+``GAMEDAY_HOME``). Nothing below reads the environment.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from typing import Any, TypeVar
 
 from gameday.errors import FaultError
 from gameday.platforms import open_platform
-from gameday.platforms.base import FaultLedger, Platform
+from gameday.platforms.base import Platform
 
-__all__ = ["capability", "forget_fault", "platform_for", "remember_fault"]
+__all__ = ["Configuration", "capability", "platform_for"]
 
 Configuration = dict[str, Any] | None
 _C = TypeVar("_C")
@@ -18,7 +23,8 @@ _C = TypeVar("_C")
 def platform_for(configuration: Configuration) -> Platform:
     configuration = configuration or {}
     home = configuration.get("gameday_home")
-    return open_platform(configuration.get("gameday_platform"), Path(home) if home else None)
+    return open_platform(str(configuration.get("gameday_platform") or "local"),
+                         Path(home) if home else None)
 
 
 def capability(configuration: Configuration, kind: type[_C]) -> _C:
@@ -26,16 +32,3 @@ def capability(configuration: Configuration, kind: type[_C]) -> _C:
     if not isinstance(platform, kind):
         raise FaultError(f"the {platform.name} platform cannot do {kind.__name__}")
     return platform
-
-
-def remember_fault(configuration: Configuration, kind: str, **detail: Any) -> None:
-    """Tell the platform a fault is in force, so it can roll it back if this process dies."""
-    platform = platform_for(configuration)
-    if isinstance(platform, FaultLedger):
-        platform.record_fault(kind, **detail)
-
-
-def forget_fault(configuration: Configuration, kind: str, **match: Any) -> None:
-    platform = platform_for(configuration)
-    if isinstance(platform, FaultLedger):
-        platform.clear_fault(kind, **match)

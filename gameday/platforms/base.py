@@ -2,14 +2,22 @@
 
 A platform stands stacks up in two regions behind a global edge, tells where things are
 (``members``, ``edge_url``) and tears everything down. Faults need more: the optional
-capabilities ``RegionControl``, ``LinkControl`` and ``NetworkControl`` below. A fault asks
-``isinstance(platform, RegionControl)`` and never looks processes up by name patterns.
+capabilities below (``RegionControl``, ``LinkControl``, ``NetworkControl``, ``ModelControl``,
+``ScaleControl``, ``EdgeObserver``, ``FaultView``). A fault asks ``isinstance(platform,
+RegionControl)``, never reaches past the interface, and gets its effect checked by the
+platform: a kind platform cannot look a host pid up with psutil.
+
+Every capability that injects a fault records it with its owner (the calling process) before
+injecting, verifies that it took effect, and undoes it if not; the platform rolls back the
+faults of an owner that died, and ``reset_faults`` and ``down`` undo every one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from gameday.records import EdgeServerSample
@@ -20,14 +28,18 @@ __all__ = [
     "REGION_BLOCKS",
     "Direction",
     "EdgeObserver",
-    "FaultLedger",
+    "FaultView",
     "LinkControl",
     "Member",
+    "MemberState",
+    "ModelControl",
     "NetworkControl",
     "Platform",
     "Progress",
     "RegionControl",
+    "ScaleControl",
     "StackRequest",
+    "ToxicSpec",
 ]
 
 REGIONS = ("region-a", "region-b")
@@ -38,31 +50,59 @@ Direction = Literal["ingress", "egress", "both"]
 Progress = Callable[[str], None]
 
 
+class MemberState(StrEnum):
+    WAITING = "waiting"  # its start group has not started yet
+    STARTING = "starting"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    EXITED = "exited"  # ended by itself; the restart policy decides what next
+    HELD_DOWN = "held-down"  # killed by a fault; no restart until the fault is undone
+    FROZEN = "frozen"  # SIGSTOPped by a fault
+    DRAINING = "draining"  # being removed: the edge sends it nothing new
+    STOPPED = "stopped"
+
+
 @dataclass(frozen=True)
 class StackRequest:
-    """What to stand up: which stacks, how many replicas per region, how the edge checks them."""
+    """What to stand up: which stacks, how many replicas per region, how the edge checks them.
+
+    ``stack_dirs`` are searched for ``<name>/stack.yaml`` before ``targets/``.
+    """
 
     stacks: tuple[str, ...] = ("tabular",)
     replicas: int = 2
     edge_health_check: Literal["shallow", "deep"] = "deep"
+    stack_dirs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
 class Member:
-    """One running unit of a stack (a process locally, a pod on kind)."""
+    """One running unit of a stack component (a process group locally, a pod on kind)."""
 
     name: str
     region: str
     stack: str
-    role: str
+    component: str
     address: str
-    port: int
+    port: int  # the component's first port
     pid: int | None
-    state: str  # waiting | starting | healthy | unhealthy | exited | held-down | frozen | stopped
+    state: MemberState
+    ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ToxicSpec:
+    """A Toxiproxy toxic: ``type`` latency, bandwidth, slow_close, timeout, reset_peer, ..."""
+
+    name: str
+    type: str
+    stream: Literal["upstream", "downstream"] = "downstream"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    toxicity: float = 1.0
 
 
 @runtime_checkable
@@ -85,48 +125,51 @@ class Platform(Protocol):
     def is_up(self) -> bool: ...
 
     def members(self, *, region: str | None = None, stack: str | None = None,
-                role: str | None = None) -> list[Member]: ...
+                component: str | None = None) -> list[Member]: ...
 
     def edge_url(self, stack: str) -> str: ...
 
-    def reset_faults(self) -> list[str]: ...
+    def reset_faults(self) -> list[str]:
+        """Undo every fault in force, whoever injected it; what was undone, one line each."""
+        ...
+
+
+@runtime_checkable
+class FaultView(Platform, Protocol):
+    def faults_in_force(self) -> list[str]:
+        """One line per fault in force: its kind, target and owner."""
+        ...
 
 
 @runtime_checkable
 class RegionControl(Platform, Protocol):
-    """Outages of a whole region or of one member; the platform keeps them down until restored."""
+    """Outages of a whole region or of one member; the platform keeps them down until restored.
+    ``stop_region`` returns once every member of the region is verified down (or frozen)."""
 
     def stop_region(self, region: str, *, freeze: bool) -> list[Member]: ...
 
     def restore_region(self, region: str) -> list[Member]: ...
 
-    def kill_member(self, name: str) -> Member: ...
-
-
-@runtime_checkable
-class FaultLedger(Platform, Protocol):
-    """Faults in force, each owned by the process that injected it; the platform rolls back
-    the faults of an owner that died without doing so."""
-
-    def record_fault(self, kind: str, **detail: Any) -> str: ...
-
-    def clear_fault(self, kind: str, **match: Any) -> None: ...
+    def kill_member(self, name: str) -> Member:
+        """SIGKILL one member's process group; returns once its exit was seen."""
+        ...
 
 
 @runtime_checkable
 class LinkControl(Platform, Protocol):
-    """Toxiproxy-API fault proxy on every cross-region link."""
+    """Toxiproxy-API fault proxy on every cross-region link (edge → member, and the stack's
+    declared links such as replication)."""
 
     def proxy_api_url(self) -> str: ...
 
     def link_proxies(self, region: str, stack: str | None = None) -> list[str]: ...
 
+    def add_link_toxic(self, region: str, toxic: ToxicSpec, *,
+                       stack: str | None = None) -> dict[str, Any]:
+        """The toxic on every link into ``region``, verified (latency: by timing)."""
+        ...
 
-@runtime_checkable
-class EdgeObserver(Platform, Protocol):
-    """The global edge's own view of every server behind it (health and admin state)."""
-
-    def edge_server_states(self) -> list[EdgeServerSample]: ...
+    def remove_link_toxic(self, region: str, name: str, *, stack: str | None = None) -> int: ...
 
 
 @runtime_checkable
@@ -135,10 +178,34 @@ class NetworkControl(Platform, Protocol):
 
     def isolation_available(self) -> tuple[bool, str]: ...
 
-    def isolation_observed(self, region: str) -> dict[str, bool]: ...
-
-    def isolate_region(self, region: str, direction: Direction) -> dict[str, object]: ...
+    def isolate_region(self, region: str, direction: Direction) -> dict[str, object]:
+        """Cut the region off; verified by real connects from both sides of the cut."""
+        ...
 
     def heal_region(self, region: str) -> dict[str, object]: ...
 
 
+@runtime_checkable
+class ModelControl(Platform, Protocol):
+    """Hot-load a model into a region's members of a stack (a bad deploy), and restore it."""
+
+    def break_model(self, region: str, stack: str, model_uri: str) -> dict[str, Any]:
+        """Verified: the stack's probe request fails on every member."""
+        ...
+
+    def restore_model(self, region: str, stack: str) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class ScaleControl(Platform, Protocol):
+    """Add or remove members of a component while it serves; the edge follows (new members
+    take traffic once healthy, removed ones are drained first) and link faults reach them."""
+
+    def scale(self, stack: str, component: str, region: str, members: int) -> list[Member]: ...
+
+
+@runtime_checkable
+class EdgeObserver(Platform, Protocol):
+    """The global edge's own view of every server behind it (health and admin state)."""
+
+    def edge_server_states(self) -> list[EdgeServerSample]: ...

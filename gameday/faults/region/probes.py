@@ -11,9 +11,11 @@ __all__ = ["endpoint_healthy", "region_serving"]
 
 
 def region_serving(region: str, stack: str = "tabular", path: str = "/ready",
+                   component: str = "api",
                    configuration: Configuration = None) -> dict[str, Any]:
-    """How many replicas of ``stack`` in ``region`` answer ``path`` with 200, out of how many."""
-    members = platform_for(configuration).members(region=region, stack=stack, role="replica")
+    """How many members of ``stack``'s ``component`` in ``region`` answer ``path`` with 200."""
+    members = platform_for(configuration).members(region=region, stack=stack,
+                                                  component=component)
     healthy = [m.name for m in members if http_status(f"{m.url}{path}", timeout_s=1) == 200]
     return {"region": region, "stack": stack, "replicas": len(members),
             "healthy": len(healthy), "healthy_members": healthy,

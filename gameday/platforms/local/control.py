@@ -7,7 +7,7 @@ import socket
 from typing import Any
 
 from gameday.errors import PlatformError
-from gameday.platforms.local.state import LocalHome
+from gameday.platforms.local.home import LocalHome
 
 __all__ = ["SupervisorUnreachable", "call"]
 

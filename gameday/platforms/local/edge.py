@@ -14,13 +14,13 @@ import subprocess
 import tempfile
 import time
 from dataclasses import KW_ONLY, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import jinja2
 
 from gameday.errors import PlatformError
+from gameday.stacks import TARGETS_DIR
 
 __all__ = [
     "AdminState",
@@ -83,6 +83,8 @@ class EdgeBackend:
     backup: tuple[EdgeServer, ...] = ()
     health_path: str = "/ready"
     replay_safe: bool = False
+    mode: Literal["http", "tcp"] = "http"
+    listen_port: int | None = None  # tcp backends: the edge's listener for them
 
     def __post_init__(self) -> None:
         _require_name("stack", self.stack)
@@ -95,6 +97,8 @@ class EdgeBackend:
             raise ValueError(f"stack {self.stack}: server names repeat: {names}")
         if not self.health_path.startswith("/") or _PATH_UNSAFE.search(self.health_path):
             raise ValueError(f"stack {self.stack}: bad health path {self.health_path!r}")
+        if self.mode == "tcp" and not self.listen_port:
+            raise ValueError(f"stack {self.stack}: a tcp backend needs listen_port")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,10 @@ class EdgeConfig:
     backends: tuple[EdgeBackend, ...]
     admin_socket: Path
     _: KW_ONLY
+    # server name → region, read by HAProxy to name the serving region on every answer
+    # (X-Served-By-Region), so stacks that cannot set headers get failover figures too;
+    # `add map` keeps it current for servers added at run time.
+    region_map: Path | None = None
     bind_address: str = "127.0.0.1"
     port: int = 8080
     stats_port: int = 8404
@@ -148,7 +156,7 @@ def _server_options(
 
 def render_haproxy_config(config: EdgeConfig) -> str:
     """The haproxy.cfg text for `config`, from targets/edge/haproxy.cfg.tmpl."""
-    text = resources.files("targets.edge").joinpath("haproxy.cfg.tmpl").read_text()
+    text = (TARGETS_DIR / "edge" / "haproxy.cfg.tmpl").read_text()
     template = jinja2.Template(
         text,
         undefined=jinja2.StrictUndefined,
@@ -159,8 +167,12 @@ def render_haproxy_config(config: EdgeConfig) -> str:
     options = _server_options(
         config.check_inter_ms, config.fall, config.rise, config.observe, config.error_limit
     )
+    tcp_options = _server_options(
+        config.check_inter_ms, config.fall, config.rise, "layer4", config.error_limit
+    )
     log_level = "info" if config.log_requests else "notice"
-    return str(template.render(c=config, server_options=options, log_level=log_level))
+    return str(template.render(c=config, server_options=options, server_options_tcp=tcp_options,
+                               log_level=log_level))
 
 
 def _haproxy_binary() -> str:
@@ -274,6 +286,15 @@ class HaproxyAdmin:
         # "* L7OK" means a check is running; the status is still the last result.
         check_status = {row["svname"]: row["check_status"].lstrip("* ") for row in stats}
         return [_server_state(row, check_status.get(row["srv_name"], "")) for row in rows]
+
+    def server_sessions(self, backend: str, server: str) -> int:
+        """Sessions the server has open now (``scur``); 0 when HAProxy does not list it."""
+        rows = _runtime_table(self.command(f"show stat {backend} 4 -1"), f"backend {backend!r}")
+        return next((int(row["scur"] or 0) for row in rows if row["svname"] == server), 0)
+
+    def add_map_entry(self, map_path: Path, key: str, value: str) -> None:
+        """Add ``key value`` to a loaded map file (HAProxy's copy only, not the file)."""
+        self._expect(f"add map {map_path} {key} {value}", "")
 
     def set_server_state(self, backend: str, server: str, state: AdminState) -> None:
         """Put a server in ready, drain (no new sessions) or maint (no traffic at all)."""

@@ -1,22 +1,22 @@
-"""LocalPlatform: the Platform interface over the supervisor daemon, nftables and the fault proxy.
+"""LocalPlatform: the Platform interface and its capabilities over the supervisor daemon,
+nftables, the fault proxy and HAProxy's runtime API.
 
 ``up`` sweeps whatever a crashed earlier run left, writes the topology, starts the supervisor
-detached and waits for every process to be healthy. ``down`` asks the supervisor to stop and then
-sweeps by the state file anyway (recorded pids, nft tables), so it works after a crash too.
+detached and waits for every member to be healthy. ``down`` undoes every fault, asks the
+supervisor to stop and then sweeps by the state file anyway (recorded process groups, nft
+tables), so it works after a crash too. Every fault goes through the ledger (``ledger.py``).
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from gameday.errors import FaultError, PlatformError
 from gameday.platforms.base import (
@@ -25,20 +25,30 @@ from gameday.platforms.base import (
     REGIONS,
     Direction,
     Member,
+    MemberState,
     Progress,
     StackRequest,
+    ToxicSpec,
 )
 from gameday.platforms.local import control, nft
 from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
-from gameday.platforms.local.state import (
-    LocalHome,
-    is_same_process,
-    kill_recorded,
-    process_start_time,
-    read_json,
-    write_json_atomic,
+from gameday.platforms.local.edgeconfig import edge_config, region_map_text
+from gameday.platforms.local.faults import (
+    BrokenModel,
+    FaultRecord,
+    LinkToxics,
+    MemberRef,
+    NftTable,
+    ProxyRef,
+    RegionHold,
+    Toxic,
 )
-from gameday.platforms.local.topology import build_topology, proxies_config
+from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.ledger import Ledger
+from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.scaling import scale_component
+from gameday.platforms.local.state import MemberStatus, State, kill_group
+from gameday.platforms.local.topology import Topology, build_topology, proxies_config
 from gameday.records import EdgeServerSample
 
 __all__ = ["LocalPlatform"]
@@ -51,13 +61,24 @@ def _quiet(_: str) -> None:
     return None
 
 
+def _member(status: MemberStatus) -> Member:
+    spec = status.spec
+    return Member(name=spec.name, region=spec.region, stack=spec.stack,
+                  component=spec.component, address=spec.address, port=spec.port,
+                  pid=status.pid, state=status.state, ports=dict(spec.ports))
+
+
 class LocalPlatform:
     name = "local"
 
-    def __init__(self, home: LocalHome | None = None, *, repo: Path | None = None) -> None:
-        self.home = home or LocalHome.default()
+    def __init__(self, home: LocalHome, *, repo: Path | None = None) -> None:
+        self.home = home
         self.repo = repo or _REPO
         self.artifacts = self.repo / "artifacts"
+        self.ledger = Ledger(home, self.proxy_api_url)
+
+    def experiment_configuration(self) -> dict[str, str]:
+        return {"gameday_platform": self.name, "gameday_home": str(self.home.root)}
 
     # -- lifecycle ---------------------------------------------------------------------------
     def up(self, request: StackRequest, *, progress: Progress = _quiet,
@@ -69,13 +90,17 @@ class LocalPlatform:
             progress(f"cleaned up after an earlier run: {', '.join(swept)}")
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         self._check_prerequisites(haproxy)
-        self.home.root.mkdir(parents=True, exist_ok=True)
-        self.home.logs.mkdir(exist_ok=True)
+        self.home.logs.mkdir(parents=True, exist_ok=True)
         topology = build_topology(request, home=self.home.root, repo=self.repo,
-                                  artifacts=self.artifacts, haproxy=haproxy)
-        (self.home.root / "haproxy.cfg").write_text(render_haproxy_config(topology.edge))
-        write_json_atomic(self.home.root / "proxies.json", proxies_config(topology.links))
-        write_json_atomic(self.home.topology, topology.to_json())
+                                  artifacts=self.artifacts, haproxy=haproxy,
+                                  owner=Owner.me() if tie_to_caller else None)
+        _check_ports_free(topology)
+        (self.home.root / "regions.map").write_text(region_map_text(topology))
+        (self.home.root / "haproxy.cfg").write_text(
+            render_haproxy_config(edge_config(topology, self.home)))
+        (self.home.root / "proxies.json").write_text(
+            json.dumps(proxies_config(topology.links), indent=2))
+        topology.save(self.home)
         progress(f"starting {len(topology.processes)} processes "
                  f"(stacks: {', '.join(request.stacks)}, {request.replicas} replicas per region)")
         self._start_supervisor()
@@ -90,38 +115,36 @@ class LocalPlatform:
                                 "(it trains and registers the fraud model)")
 
     def _start_supervisor(self) -> None:
-        log = self.home.supervisor_log.open("ab")
-        subprocess.Popen(
-            [sys.executable, "-m", "gameday.platforms.local.supervisor", "--home",
-             str(self.home.root)],
-            cwd=self.repo, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            start_new_session=True)
-        log.close()
+        with self.home.supervisor_log.open("ab") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "gameday.platforms.local.supervisor", "--home",
+                 str(self.home.root)],
+                cwd=self.repo, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True)
 
     def _wait_ready(self, progress: Progress) -> None:
         deadline = time.monotonic() + _UP_TIMEOUT_S
         seen: dict[str, str] = {}
         while time.monotonic() < deadline:
             try:
-                status = control.call(self.home, "status", timeout_s=5)
+                state = State.model_validate(control.call(self.home, "status", timeout_s=5))
             except control.SupervisorUnreachable:
-                state = read_json(self.home.state) or {}
-                if state.get("error"):
-                    raise PlatformError(f"stand-up failed: {state['error']}") from None
-                if state.get("supervisor_pid") and not is_same_process(
-                        state["supervisor_pid"], state.get("supervisor_create_time")):
+                state = State.load(self.home) or State()
+                if state.error:
+                    raise PlatformError(f"stand-up failed: {state.error}") from None
+                if state.supervisor and not state.supervisor.alive():
                     raise PlatformError(f"supervisor exited; see {self.home.supervisor_log}") \
                         from None
                 time.sleep(0.1)
                 continue
-            for member in status["members"]:
-                if seen.get(member["name"]) != member["state"]:
-                    seen[member["name"]] = member["state"]
-                    progress(f"{member['name']:<14} {member['address']}:{member['port']:<6}"
-                             f" {member['state']}")
-            if status["error"]:
-                raise PlatformError(f"stand-up failed: {status['error']}")
-            if status["ready"]:
+            for status in state.members:
+                spec = status.spec
+                if seen.get(spec.name) != status.state:
+                    seen[spec.name] = status.state
+                    progress(f"{spec.name:<16} {spec.address}:{spec.port:<6} {status.state}")
+            if state.error:
+                raise PlatformError(f"stand-up failed: {state.error}")
+            if state.ready:
                 return
             time.sleep(0.1)
         self.down()
@@ -134,30 +157,39 @@ class LocalPlatform:
             return False
 
     def down(self, *, progress: Progress = _quiet) -> list[str]:
-        state = read_json(self.home.state) or {}
+        cleaned: list[str] = []
+        if self.is_up():
+            try:
+                cleaned.extend(f"rolled back: {line}" for line in self.reset_faults())
+            except FaultError as exc:  # stopping the processes ends most faults anyway
+                cleaned.append(str(exc))
+        state = State.load(self.home)
         try:
             control.call(self.home, "shutdown", timeout_s=5)
-            pid, started = state.get("supervisor_pid"), state.get("supervisor_create_time")
-            deadline = time.monotonic() + 15
-            while is_same_process(pid, started) and time.monotonic() < deadline:
+            deadline = time.monotonic() + 30
+            while state and state.supervisor and state.supervisor.alive() \
+                    and time.monotonic() < deadline:
                 time.sleep(0.1)
             progress("supervisor stopped every process")
         except PlatformError:
             pass
-        cleaned = self.sweep()
+        cleaned.extend(self.sweep())
         for line in cleaned:
             progress(f"cleaned: {line}")
         return cleaned
 
     def sweep(self) -> list[str]:
-        """Remove whatever the state file says is still there: processes, nft tables, files."""
+        """Remove whatever the state file says is still there: process groups, faults, nft
+        tables, files. Safe after any crash."""
         cleaned: list[str] = []
-        state = read_json(self.home.state) or {}
-        for member in state.get("members", []):
-            if kill_recorded(member.get("pid"), member.get("create_time")):
-                cleaned.append(f"process {member['name']} (pid {member['pid']})")
-        if kill_recorded(state.get("supervisor_pid"), state.get("supervisor_create_time")):
-            cleaned.append(f"supervisor (pid {state['supervisor_pid']})")
+        try:
+            state = State.load(self.home)
+        except PlatformError as exc:
+            state = None
+            cleaned.append(f"unreadable state file set aside ({exc})")
+            self.home.state.replace(self.home.state.with_suffix(".unreadable"))
+        if state is not None:
+            cleaned.extend(self._sweep_state(state))
         if nft.nft_usable()[0]:
             for table in nft.list_tables(prefix="gameday"):
                 nft.remove(table)
@@ -166,162 +198,211 @@ class LocalPlatform:
             path.unlink(missing_ok=True)
         return cleaned
 
-    def experiment_configuration(self) -> dict[str, str]:
-        return {"gameday_platform": self.name, "gameday_home": str(self.home.root)}
+    def _sweep_state(self, state: State) -> list[str]:
+        cleaned = []
+        if state.supervisor and state.supervisor.alive():
+            kill_group(state.supervisor.pid, state.supervisor.create_time)
+            cleaned.append(f"supervisor (pid {state.supervisor.pid})")
+        for status in state.members:
+            if kill_group(status.pgid, status.create_time):
+                cleaned.append(f"process group of {status.spec.name} (pid {status.pid})")
+        ctx = self.ledger.context()
+        for record in sorted(state.faults, key=lambda r: -r.injected_s):
+            try:
+                cleaned.append(record.fault.undo(ctx))
+            except Exception as exc:  # the rest of the sweep must still happen
+                cleaned.append(f"could not undo {record.describe()}: {exc}")
+        return cleaned
 
     # -- where things are ---------------------------------------------------------------------
-    def _topology(self) -> dict[str, Any]:
-        topology = read_json(self.home.topology)
-        if not topology:
-            raise PlatformError(f"the local platform is not up (no {self.home.topology}); "
-                                "run `gameday up`")
-        return dict(topology)
+    def topology(self) -> Topology:
+        topology = Topology.load(self.home)
+        if topology is None:
+            raise PlatformError(
+                f"the local platform is not up: no topology at {self.home.topology}. If it "
+                "is up elsewhere, point at its home: `--home DIR` or GAMEDAY_HOME=DIR (for "
+                "plain `chaos run`, GAMEDAY_HOME or the experiment configuration key "
+                "gameday_home); else run `gameday up`")
+        return topology
+
+    def state(self) -> State:
+        try:
+            return State.model_validate(control.call(self.home, "status", timeout_s=5))
+        except control.SupervisorUnreachable:
+            return State.load(self.home) or State()
 
     def members(self, *, region: str | None = None, stack: str | None = None,
-                role: str | None = None) -> list[Member]:
-        try:
-            raw = control.call(self.home, "status", timeout_s=5)["members"]
-        except control.SupervisorUnreachable:
-            raw = (read_json(self.home.state) or {}).get("members", [])
-        members = [Member(name=m["name"], region=m["region"], stack=m["stack"], role=m["role"],
-                          address=m["address"], port=m["port"], pid=m["pid"], state=m["state"])
-                   for m in raw]
+                component: str | None = None) -> list[Member]:
+        members = [_member(status) for status in self.state().members]
         return [m for m in members if (region is None or m.region == region)
-                and (stack is None or m.stack == stack) and (role is None or m.role == role)]
+                and (stack is None or m.stack == stack)
+                and (component is None or m.component == component)]
+
+    def _served(self, region: str, stack: str | None = None) -> list[Member]:
+        """Members in ``region`` that the edge routes to (what an outage must take down)."""
+        routed = {(r.stack, r.component) for r in self.topology().routes}
+        return [m for m in self.members(region=region, stack=stack)
+                if (m.stack, m.component) in routed]
 
     def edge_url(self, stack: str) -> str:
-        urls = self._topology()["edge_urls"]
+        urls = self.topology().edge_urls
         if stack not in urls:
             raise PlatformError(f"stack {stack!r} is not up; up: {', '.join(urls)}")
-        return str(urls[stack])
+        return urls[stack]
 
     def primary_region(self) -> str:
-        return str(self._topology()["primary_region"])
+        return self.topology().primary_region
 
-    # -- EdgeObserver ------------------------------------------------------------------------
-    def edge_server_states(self) -> list[EdgeServerSample]:
-        topology = self._topology()
-        regions = {link["member"]: link["region"] for link in topology["links"]}
-        admin = HaproxyAdmin(self.home.root / "haproxy.sock")
-        now_s = time.time()
-        return [EdgeServerSample(t_s=now_s, backend=stack, server=state.name,
-                                 region=regions.get(state.name, ""), up=state.operational,
-                                 admin=state.admin_state, check=state.check_status)
-                for stack in topology["edge_urls"] for state in admin.server_states(stack)]
+    # -- faults ---------------------------------------------------------------------------------
+    def faults_in_force(self) -> list[str]:
+        return [record.describe() for record in self.ledger.records()]
+
+    def reset_faults(self) -> list[str]:
+        """Undo every fault in the ledger (each by its own undo) and anything the fault proxy
+        still holds; the ledger is empty afterwards."""
+        undone = self.ledger.undo(lambda record: True)
+        for member in self.members():
+            if member.state in (MemberState.HELD_DOWN, MemberState.FROZEN) \
+                    and member.region in REGIONS:
+                undone.append(RegionHold(region=member.region).undo(self.ledger.context()))
+        return sorted(set(undone))
 
     # -- RegionControl -------------------------------------------------------------------------
     def stop_region(self, region: str, *, freeze: bool) -> list[Member]:
         _check_region(region)
-        control.call(self.home, "stop_region", region=region, freeze=freeze, owner=_owner())
+        refs = tuple(MemberRef(name=m.name, address=m.address, ports=m.ports)
+                     for m in self.members(region=region))
+        self.ledger.inject(RegionHold(region=region, freeze=freeze, members=refs))
         return self.members(region=region)
 
     def restore_region(self, region: str) -> list[Member]:
         _check_region(region)
-        control.call(self.home, "restore_region", region=region)
+        self.ledger.undo(lambda r: isinstance(r.fault, RegionHold) and r.fault.region == region)
+        if any(m.state in (MemberState.HELD_DOWN, MemberState.FROZEN)
+               for m in self.members(region=region)):
+            RegionHold(region=region).undo(self.ledger.context())
         return self.members(region=region)
 
     def kill_member(self, name: str) -> Member:
-        killed = control.call(self.home, "kill", name=name)
-        return Member(name=killed["name"], region=killed["region"], stack=killed["stack"],
-                      role=killed["role"], address=killed["address"], port=killed["port"],
-                      pid=killed["pid"], state="killed")
+        return _member(MemberStatus.model_validate(control.call(self.home, "kill", name=name)))
 
     # -- LinkControl ---------------------------------------------------------------------------
     def proxy_api_url(self) -> str:
-        return str(self._topology()["proxy_api_url"])
+        return self.topology().proxy_api_url
 
     def link_proxies(self, region: str, stack: str | None = None) -> list[str]:
-        return [link["proxy"] for link in self._topology()["links"]
-                if link["region"] == region and (stack is None or link["stack"] == stack)]
+        return [link.proxy for link in self.topology().links
+                if link.region == region and (stack is None or link.stack == stack)]
+
+    def add_link_toxic(self, region: str, toxic: ToxicSpec, *,
+                       stack: str | None = None) -> dict[str, Any]:
+        _check_region(region)
+        proxies = tuple(ProxyRef(name=link.proxy, listen=link.listen)
+                        for link in self.topology().links
+                        if link.region == region and (stack is None or link.stack == stack))
+        if not proxies:
+            raise FaultError(f"no fault-proxy link into {region}")
+        fault = LinkToxics(region=region, proxies=proxies, toxic=Toxic(
+            name=toxic.name, type=toxic.type, stream=toxic.stream,
+            attributes=toxic.attributes, toxicity=toxic.toxicity))
+        return self.ledger.inject(fault)
+
+    def remove_link_toxic(self, region: str, name: str, *, stack: str | None = None) -> int:
+        """How many links the toxic was removed from."""
+        def chosen(record: FaultRecord) -> bool:
+            return isinstance(record.fault, LinkToxics) and record.fault.region == region \
+                and record.fault.toxic.name == name
+
+        links = sum(len(r.fault.proxies) for r in self.ledger.records()
+                    if chosen(r) and isinstance(r.fault, LinkToxics))
+        self.ledger.undo(chosen)
+        return links
 
     # -- NetworkControl ------------------------------------------------------------------------
+    def isolation_available(self) -> tuple[bool, str]:
+        return nft.nft_usable()
+
     def isolate_region(self, region: str, direction: Direction) -> dict[str, object]:
         _check_region(region)
         usable, reason = nft.nft_usable()
         if not usable:
             raise FaultError(f"nftables is not usable here: {reason}")
-        table = nft.apply(nft.isolate(REGION_BLOCKS[region], direction,
-                                      table=f"gameday_iso_{region.replace('-', '_')}"))
-        fault_id = self.record_fault("nft_table", name=table, region=region)
-        return {"table": table, "direction": direction, "block": REGION_BLOCKS[region],
-                "fault_id": fault_id}
-
-    def isolation_available(self) -> tuple[bool, str]:
-        return nft.nft_usable()
-
-    def isolation_observed(self, region: str) -> dict[str, bool]:
-        """Real TCP connects with bound source addresses, from both sides of the cut."""
-        inside = self.members(region=region, role="replica")
-        outside = self.members(region=EDGE)
+        inside, outside = self._served(region), self.members(region=EDGE)
         if not inside or not outside:
             raise FaultError(f"cannot observe isolation of {region}: no member to probe")
-        return {
-            "into_region": nft.connect_blocked(outside[0].address, inside[0].address,
-                                               inside[0].port),
-            "out_of_region": nft.connect_blocked(inside[0].address, outside[0].address,
-                                                 outside[0].port),
-        }
+        return self.ledger.inject(NftTable(
+            table=f"gameday_iso_{region.replace('-', '_')}", region=region,
+            block=REGION_BLOCKS[region], direction=direction,
+            inside=(inside[0].address, inside[0].port),
+            outside=(outside[0].address, outside[0].port)))
 
     def heal_region(self, region: str) -> dict[str, object]:
         _check_region(region)
-        table = f"gameday_iso_{region.replace('-', '_')}"
-        nft.remove(table)
-        self.clear_fault("nft_table", name=table)
-        return {"table": table, "removed": True}
+        undone = self.ledger.undo(lambda r: isinstance(r.fault, NftTable)
+                                  and r.fault.region == region)
+        nft.remove(f"gameday_iso_{region.replace('-', '_')}")
+        return {"region": region, "undone": undone}
 
-    # -- FaultLedger -----------------------------------------------------------------------------
-    def record_fault(self, kind: str, **detail: Any) -> str:
-        """Record a fault in force, owned by this process (rolled back if this process dies)."""
-        fault = {"id": uuid.uuid4().hex, "kind": kind, **detail, **_owner()}
-        control.call(self.home, "record_fault", fault=fault)
-        return str(fault["id"])
+    # -- ModelControl --------------------------------------------------------------------------
+    def break_model(self, region: str, stack: str, model_uri: str) -> dict[str, Any]:
+        _check_region(region)
+        definition = self.topology().request.stack(stack)
+        if not definition.model_admin_path or not definition.restore_model_uri \
+                or not definition.probe_request:
+            raise FaultError(f"stack {stack} declares no model_admin_path, restore_model_uri "
+                             "and probe_request: it cannot hot-load a model")
+        members = tuple(MemberRef(name=m.name, address=m.address, ports=m.ports)
+                        for m in self._served(region, stack))
+        if not members:
+            raise FaultError(f"no {stack} member in {region}")
+        probe = definition.probe_request
+        return self.ledger.inject(BrokenModel(
+            region=region, stack=stack, members=members, model_uri=model_uri,
+            admin_path=definition.model_admin_path, restore_uri=definition.restore_model_uri,
+            probe_path=definition.endpoints[probe.endpoint], probe_body=probe.body))
 
-    def clear_fault(self, kind: str, **match: Any) -> None:
-        for fault in self.faults():
-            if fault.get("kind") == kind and all(fault.get(k) == v for k, v in match.items()):
-                control.call(self.home, "clear_fault", id=fault["id"])
+    def restore_model(self, region: str, stack: str) -> dict[str, Any]:
+        undone = self.ledger.undo(lambda r: isinstance(r.fault, BrokenModel)
+                                  and r.fault.region == region and r.fault.stack == stack)
+        return {"region": region, "stack": stack, "undone": undone}
 
-    def faults(self) -> list[dict[str, Any]]:
-        try:
-            return list(control.call(self.home, "status", timeout_s=5)["faults"])
-        except control.SupervisorUnreachable:
-            return list((read_json(self.home.state) or {}).get("faults", []))
+    # -- ScaleControl --------------------------------------------------------------------------
+    def scale(self, stack: str, component: str, region: str, members: int) -> list[Member]:
+        _check_region(region)
+        scale_component(self.home, self.ledger, self.topology(), stack, component, region,
+                        members)
+        return self.members(region=region, stack=stack, component=component)
 
-    def link_faults(self) -> list[str]:
-        """'<proxy>: <what>' for every toxic and every disabled link the fault proxy holds."""
-        response = httpx.get(f"{self.proxy_api_url()}/proxies", timeout=5)
-        response.raise_for_status()
-        found = []
-        for name, proxy in sorted(response.json().items()):
-            if not proxy.get("enabled", True):
-                found.append(f"{name}: disabled")
-            found.extend(f"{name}: toxic {toxic.get('name')} ({toxic.get('type')})"
-                         for toxic in proxy.get("toxics", []))
-        return found
-
-    def reset_faults(self) -> list[str]:
-        """Undo every fault in force: held regions, nft tables, link toxics."""
-        undone = []
-        for member in self.members():
-            if member.state in ("held-down", "frozen") and member.region in REGIONS:
-                self.restore_region(member.region)
-                undone.append(f"restored {member.region}")
-        for fault in self.faults():
-            if fault.get("kind") == "nft_table":
-                nft.remove(fault["name"])
-                control.call(self.home, "clear_fault", id=fault["id"])
-                undone.append(f"removed nft table {fault['name']}")
-        try:
-            in_force = self.link_faults()
-            httpx.post(f"{self.proxy_api_url()}/reset", timeout=5).raise_for_status()
-            undone.extend(f"reset link {fault}" for fault in in_force)
-        except httpx.HTTPError as exc:
-            raise PlatformError(f"could not reset the fault proxy: {exc}") from None
-        return sorted(set(undone))
+    # -- EdgeObserver --------------------------------------------------------------------------
+    def edge_server_states(self) -> list[EdgeServerSample]:
+        topology = self.topology()
+        regions = {spec.name: spec.region for spec in topology.processes}
+        admin = HaproxyAdmin(self.home.haproxy_socket)
+        now_s = time.time()
+        return [EdgeServerSample(t_s=now_s, backend=route.path, server=state.name,
+                                 region=regions.get(state.name, ""), up=state.operational,
+                                 admin=state.admin_state, check=state.check_status)
+                for route in topology.routes for state in admin.server_states(route.path)]
 
 
-def _owner() -> dict[str, Any]:
-    return {"owner_pid": os.getpid(), "owner_create_time": process_start_time(os.getpid())}
+def _check_ports_free(topology: Topology) -> None:
+    """Refuse to start over ports someone else listens on: a member's health check would
+    else be answered by the stranger, and faults would hit the wrong process."""
+    taken = []
+    listeners = [f"{s.address}:{port}" for s in topology.processes for port in s.ports.values()]
+    listeners += [link.listen for link in topology.links]
+    for listener in listeners:
+        address, port = listener.rsplit(":", 1)
+        with socket.socket() as probe:
+            # SO_REUSEADDR as the servers set it: a TIME_WAIT leftover is not a listener
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((address, int(port)))
+            except OSError:
+                taken.append(listener)
+    if taken:
+        raise PlatformError(f"ports already in use: {', '.join(taken)}; is another gameday "
+                            "platform up (another --home)? `gameday down --home DIR` it first")
 
 
 def _check_region(region: str) -> None:

@@ -34,11 +34,29 @@ async def http_status(address: str, port: int, method: str, path: str, *,
     return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
 
+async def _command_ok(argv: tuple[str, ...], user: str | None, timeout_s: float) -> bool:
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, user=user)
+    except OSError:
+        return False
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await proc.wait() == 0
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return False
+
+
 async def check_health(spec: ProcessSpec) -> bool:
     check = spec.health
     if check is None:
         return True
     port = check.port or spec.port
+    if check.kind == "command":
+        return await _command_ok(check.argv, spec.user, check.timeout_s)
     if check.kind == "tcp":
         try:
             async with asyncio.timeout(check.timeout_s):

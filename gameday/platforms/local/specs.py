@@ -1,51 +1,63 @@
-"""What the local supervisor runs: one ProcessSpec per process, as plain JSON-able data.
+"""What the local supervisor runs: one ProcessSpec per member, rendered from a stack's
+declaration (or the platform's own edge and fault proxy), typed and saved in the topology.
 
-The supervisor takes any command with its user, environment, working directory, address,
-health check and restart policy; stacks, the edge and the fault proxy are all just specs.
+The supervisor takes any command with its user, environment, working directory, ports,
+health check, data directories, config files and restart policy; stacks, the edge and the
+fault proxy are all just specs. Each member runs in its own process group.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-__all__ = ["HealthCheck", "ProcessSpec", "RestartPolicy"]
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["HealthCheck", "ProcessSpec", "RenderedFile", "RestartPolicy"]
 
 RestartPolicy = Literal["always", "on-failure", "never"]
 
 
-@dataclass(frozen=True)
-class HealthCheck:
-    """``http``: GET ``path`` answers 200; ``tcp``: a connect succeeds."""
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["http", "tcp"] = "http"
+
+class HealthCheck(_Frozen):
+    """``http``: GET ``path`` on ``port`` answers 200; ``tcp``: a connect to ``port``
+    succeeds; ``command``: ``argv`` exits 0 within ``timeout_s``."""
+
+    kind: Literal["http", "tcp", "command"] = "http"
     path: str = "/health"
-    port: int | None = None  # defaults to the process's own port
+    port: int | None = None  # defaults to the member's first port
+    argv: tuple[str, ...] = ()
     timeout_s: float = 1.0
 
 
-@dataclass(frozen=True)
-class ProcessSpec:
+class RenderedFile(_Frozen):
+    path: str
+    text: str
+    mode: int = 0o644
+
+
+class ProcessSpec(_Frozen):
     name: str
     region: str  # region-a | region-b | edge
     stack: str  # tabular | edge | fault-proxy | ...
-    role: str  # replica | edge | fault-proxy
+    component: str  # api | db | haproxy | fault-proxy | ...
+    index: int = 1
     argv: tuple[str, ...]
     address: str
-    port: int
-    env: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = Field(min_length=1)
+    env: dict[str, str] = Field(default_factory=dict)
     cwd: str | None = None
     user: str | None = None
     health: HealthCheck | None = HealthCheck()
     restart: RestartPolicy = "always"
     start_timeout_s: float = 60.0
+    stop_timeout_s: float = 5.0
+    data_dirs: tuple[str, ...] = ()
+    files: tuple[RenderedFile, ...] = ()
     order: int = 0  # lower starts first; each order group is healthy before the next starts
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> ProcessSpec:
-        health = raw.get("health")
-        return cls(**{**raw, "argv": tuple(raw["argv"]),
-                      "health": HealthCheck(**health) if health else None})
+    @property
+    def port(self) -> int:
+        return next(iter(self.ports.values()))

@@ -1,11 +1,12 @@
-"""The local platform's files under its home (default ``.gameday/``).
+"""The local platform's files under its home, typed: what ``up`` asked for and what runs.
 
-    topology.json   what ``up`` asked for: process specs, edge URLs, fault-proxy links
-    state.json      what the supervisor has running: pids, states, faults in force
-    supervisor.sock the supervisor's control socket; logs/ one log per process
+    topology.json   Topology (topology.py): process specs, edge routes, fault-proxy links
+    state.json      State (here): the supervisor, each member's pid, process group and state,
+                    the faults in force with their owners
+    supervisor.sock the supervisor's control socket; logs/ one log per member
 
-Every pid is stored with its process start time, so a sweep after a crash never kills a
-recycled pid that now belongs to someone else.
+Every pid is stored with its process start time, so a sweep after a crash never signals a
+recycled pid (or process group) that now belongs to someone else.
 """
 
 from __future__ import annotations
@@ -15,112 +16,132 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self, TypeVar
 
 import psutil
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gameday.errors import PlatformError
+from gameday.platforms.base import MemberState
+from gameday.platforms.local.faults import FaultRecord
+from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.specs import ProcessSpec
 
 __all__ = [
     "LocalHome",
-    "kill_recorded",
+    "MemberStatus",
+    "State",
+    "kill_group",
+    "load_model",
     "read_json",
-    "write_json_atomic",
+    "save_model",
 ]
 
 
-@dataclass(frozen=True)
-class LocalHome:
-    root: Path
-
-    @property
-    def topology(self) -> Path:
-        return self.root / "topology.json"
-
-    @property
-    def state(self) -> Path:
-        return self.root / "state.json"
-
-    @property
-    def socket(self) -> Path:
-        return self.root / "supervisor.sock"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def supervisor_log(self) -> Path:
-        return self.logs / "supervisor.log"
-
-    @classmethod
-    def default(cls) -> LocalHome:
-        return cls(Path(os.environ.get("GAMEDAY_HOME", ".gameday")).resolve())
+M = TypeVar("M", bound=BaseModel)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
+def save_model(path: Path, model: BaseModel) -> None:
+    """Write atomically: a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(model.model_dump_json(indent=2))
     tmp.replace(path)
 
 
-def read_json(path: Path) -> Any:
+def load_model(path: Path, model: type[M]) -> M | None:
+    """The file as ``model``; None when it does not exist. A file of another shape (an
+    older gameday) is a PlatformError that says to sweep it."""
     try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        text = path.read_text()
+    except FileNotFoundError:
         return None
-
-
-def process_start_time(pid: int) -> float | None:
     try:
-        return float(psutil.Process(pid).create_time())
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise PlatformError(f"{path} is not a {model.__name__} this gameday can read "
+                            f"({exc.error_count()} problems); remove it after checking "
+                            "nothing of it still runs") from None
 
 
-def is_same_process(pid: int | None, create_time: float | None) -> bool:
-    """True while the recorded process runs; a zombie (exited, not yet reaped) has ended."""
-    if not pid or create_time is None:
+class MemberStatus(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    spec: ProcessSpec
+    pid: int | None = None
+    pgid: int | None = None
+    create_time: float | None = None
+    state: MemberState = MemberState.WAITING
+    restarts: int = 0
+    held: bool = False
+    exit_code: int | None = None
+
+
+class State(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = "local"
+    supervisor: Owner | None = None
+    ready: bool = False
+    error: str | None = None
+    updated_s: float = Field(default_factory=time.time)
+    members: list[MemberStatus] = Field(default_factory=list)
+    faults: list[FaultRecord] = Field(default_factory=list)
+
+    @classmethod
+    def load(cls, home: LocalHome) -> Self | None:
+        return load_model(home.state, cls)
+
+    def save(self, home: LocalHome) -> None:
+        self.updated_s = time.time()
+        save_model(home.state, self)
+
+
+def _group_members(pgid: int, not_before_s: float) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["create_time"]):
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+            if os.getpgid(proc.pid) == pgid and proc.info["create_time"] >= not_before_s - 0.05 \
+                    and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+    return found
+
+
+def kill_group(pgid: int | None, create_time: float | None, *, grace_s: float = 3.0) -> bool:
+    """SIGCONT + SIGTERM every live process of a recorded process group (those started no
+    earlier than its leader, so a reused group id is left alone), SIGKILL after ``grace_s``.
+    Returns whether any was found."""
+    if not pgid or create_time is None:
         return False
-    try:
-        process = psutil.Process(pid)
-        return (abs(process.create_time() - create_time) < 0.05
-                and process.status() != psutil.STATUS_ZOMBIE)
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+    family = _group_members(pgid, create_time)
+    if not family:
         return False
-
-
-def kill_recorded(pid: int | None, create_time: float | None, *, grace_s: float = 3.0) -> bool:
-    """SIGCONT then SIGTERM a recorded process (and its children), SIGKILL after ``grace_s``.
-
-    Returns whether a live process was found.
-    """
-    if not is_same_process(pid, create_time):
-        return False
-    assert pid is not None
-    try:
-        proc = psutil.Process(pid)
-        family = [proc, *proc.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return False
-    for member in family:
-        for sig in (signal.SIGCONT, signal.SIGTERM):
-            try:
-                member.send_signal(sig)
-            except psutil.NoSuchProcess:
-                break
+    for sig in (signal.SIGCONT, signal.SIGTERM):
+        for proc in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.send_signal(sig)
     _, alive = psutil.wait_procs(family, timeout=grace_s)
-    for member in alive:
+    for proc in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
-            member.kill()
+            proc.kill()
     psutil.wait_procs(alive, timeout=grace_s)
     return True
 
 
-def wait_for(predicate: Any, timeout_s: float, interval_s: float = 0.05) -> bool:
+def wait_for(predicate: object, timeout_s: float, interval_s: float = 0.05) -> bool:
+    assert callable(predicate)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
             return True
         time.sleep(interval_s)
     return bool(predicate())
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file of the home as plain data (for tools and tests); None when absent."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

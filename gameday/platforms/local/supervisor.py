@@ -1,15 +1,17 @@
-"""The local supervisor: a daemon that starts, health-checks and restarts every process.
+"""The local supervisor: a daemon that starts, health-checks and restarts every member.
 
 ``gameday up`` starts it detached (``python -m gameday.platforms.local.supervisor --home H``).
-It reads ``topology.json``, starts the processes order group by order group (each group healthy
+It reads ``topology.json``, starts the members order group by order group (each group healthy
 before the next), writes ``state.json`` on every change and answers JSON-line requests on its
-control socket (``control.py`` is the client). A region that a fault took down is *held* down:
-the restart policy does not bring it back until ``restore_region``. Children get
+control socket (``control.py`` is the client). Every member runs in its own process group, so a
+kill, a freeze, a region outage and ``down`` reach whatever it forked (a postmaster's backends).
+A region a fault took down is *held* down: no restart until ``restore_region``. Members get
 PR_SET_PDEATHSIG, so a crash of the supervisor takes them with it.
 
-Every fault in force is recorded with its owner (the process that injected it). If the owner
-dies without rolling back — the harness crashed or was SIGKILLed — the supervisor rolls the
-fault back itself: a dead man's switch, so no fault outlives the run that made it.
+Every fault in force is recorded with its owner. If the owner dies without rolling back, the
+supervisor calls the fault's own ``undo`` (a dead man's switch). If the topology names an
+owner (a run that stood the platform up itself) and it dies, the supervisor tears everything
+down.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import ctypes
 import json
 import os
+import pwd
 import signal
 import sys
 import time
@@ -27,20 +30,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gameday.platforms.local.probing import check_health, http_status
+from gameday.platforms.base import MemberState
+from gameday.platforms.local import control
+from gameday.platforms.local.faults import FaultContext, FaultRecord
+from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.probing import check_health
 from gameday.platforms.local.specs import ProcessSpec
-from gameday.platforms.local.state import (
-    LocalHome,
-    is_same_process,
-    process_start_time,
-    read_json,
-    write_json_atomic,
-)
+from gameday.platforms.local.state import MemberStatus, State, kill_group
+from gameday.platforms.local.topology import Link, Topology
 
 __all__ = ["main"]
 
 _PR_SET_PDEATHSIG = 1
 _BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+_HOLDING = (MemberState.HELD_DOWN, MemberState.FROZEN)
 
 
 def _die_with_parent() -> Callable[[], None]:
@@ -52,154 +56,167 @@ def _die_with_parent() -> Callable[[], None]:
     return _set
 
 
+def _prepare(spec: ProcessSpec) -> None:
+    """Data directories and rendered files, owned by the member's user."""
+    owner = pwd.getpwnam(spec.user) if spec.user else None
+    for path in (*spec.data_dirs, *(str(Path(f.path).parent) for f in spec.files)):
+        Path(path).mkdir(parents=True, exist_ok=True)
+        if owner:
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    for item in spec.files:
+        Path(item.path).write_text(item.text)
+        os.chmod(item.path, item.mode)
+        if owner:
+            os.chown(item.path, owner.pw_uid, owner.pw_gid)
+
+
 @dataclass
 class _Supervised:
-    spec: ProcessSpec
+    status: MemberStatus
     proc: asyncio.subprocess.Process | None = None
-    create_time: float | None = None
-    state: str = "waiting"  # until its order group is started
-    restarts: int = 0
-    held: bool = False
-    exit_code: int | None = None
     watcher: asyncio.Task[None] | None = None
 
-    def describe(self) -> dict[str, Any]:
-        return {**self.spec.to_json(), "pid": self.proc.pid if self.proc else None,
-                "create_time": self.create_time, "state": self.state,
-                "restarts": self.restarts, "held": self.held, "exit_code": self.exit_code}
+    @property
+    def spec(self) -> ProcessSpec:
+        return self.status.spec
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    def signal_group(self, sig: signal.Signals) -> None:
+        if self.status.pgid:
+            try:
+                os.killpg(self.status.pgid, sig)
+            except ProcessLookupError:
+                pass
 
 
 @dataclass
 class Supervisor:
     home: LocalHome
+    topology: Topology
     members: dict[str, _Supervised] = field(default_factory=dict)
-    faults: list[dict[str, Any]] = field(default_factory=list)
-    ready: bool = False
-    error: str | None = None
+    state: State = field(default_factory=State)
     stopping: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    # -- state ---------------------------------------------------------------------------
-    def write_state(self) -> None:
-        write_json_atomic(self.home.state, {
-            "platform": "local", "supervisor_pid": os.getpid(),
-            "supervisor_create_time": process_start_time(os.getpid()),
-            "ready": self.ready, "error": self.error, "updated_s": time.time(),
-            "members": [m.describe() for m in self.members.values()],
-            "faults": self.faults,
-        })
+    def save(self) -> None:
+        self.state.members = [m.status for m in self.members.values()]
+        self.state.save(self.home)
 
-    # -- processes -----------------------------------------------------------------------
+    # -- processes -------------------------------------------------------------------------
     async def spawn(self, member: _Supervised) -> None:
         spec = member.spec
+        _prepare(spec)
         self.home.logs.mkdir(parents=True, exist_ok=True)
         with (self.home.logs / f"{spec.name}.log").open("ab") as log:
             member.proc = await asyncio.create_subprocess_exec(
                 *spec.argv, cwd=spec.cwd, env={**os.environ, **spec.env},
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                user=spec.user, preexec_fn=_die_with_parent())
-        member.create_time = process_start_time(member.proc.pid)
-        member.state, member.exit_code = "starting", None
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, user=spec.user,
+                start_new_session=True, preexec_fn=_die_with_parent())
+        owner = Owner.of(member.proc.pid)
+        member.status = member.status.model_copy(update={
+            "pid": member.proc.pid, "pgid": member.proc.pid, "create_time": owner.create_time,
+            "state": MemberState.STARTING, "exit_code": None})
         member.watcher = asyncio.create_task(self.watch(member, member.proc))
-        self.write_state()
+        self.save()
 
     async def watch(self, member: _Supervised, proc: asyncio.subprocess.Process) -> None:
         code = await proc.wait()
         if member.proc is not proc or self.stopping:
             return
-        member.exit_code = code
-        member.state = "held-down" if member.held else "exited"
-        self.write_state()
+        # whatever the leader forked dies with it: a restart must find its ports free
+        member.signal_group(signal.SIGKILL)
+        held = member.status.held
+        member.status.exit_code = code
+        member.status.state = MemberState.HELD_DOWN if held else MemberState.EXITED
+        self.save()
         policy = member.spec.restart
-        if member.held or policy == "never" or (policy == "on-failure" and code == 0):
+        if held or policy == "never" or (policy == "on-failure" and code == 0):
             return
-        delay_s = _BACKOFF_S[min(member.restarts, len(_BACKOFF_S) - 1)]
-        await asyncio.sleep(delay_s)
-        if member.held or self.stopping or member.proc is not proc:
+        await asyncio.sleep(_BACKOFF_S[min(member.status.restarts, len(_BACKOFF_S) - 1)])
+        if member.status.held or self.stopping or member.proc is not proc \
+                or member.spec.name not in self.members:
             return
-        member.restarts += 1
+        member.status.restarts += 1
         await self.spawn(member)
 
     async def wait_healthy(self, member: _Supervised) -> bool:
         deadline = time.monotonic() + member.spec.start_timeout_s
-        while time.monotonic() < deadline:
-            if member.proc is None or member.proc.returncode is not None:
-                if member.spec.restart == "never" or member.held:
+        while time.monotonic() < deadline and not self.stopping:
+            if not member.running:
+                if member.spec.restart == "never" or member.status.held:
                     return False
             elif await check_health(member.spec):
-                member.state = "healthy"
-                self.write_state()
+                member.status.state = MemberState.HEALTHY
+                self.save()
                 return True
             await asyncio.sleep(0.1)
         return False
 
+    async def start_group(self, group: list[_Supervised]) -> list[str]:
+        for member in group:
+            await self.spawn(member)
+        results = await asyncio.gather(*(self.wait_healthy(m) for m in group))
+        return [m.spec.name for m, ok in zip(group, results, strict=True) if not ok]
+
     async def start_all(self) -> None:
         for order in sorted({m.spec.order for m in self.members.values()}):
-            group = [m for m in self.members.values() if m.spec.order == order]
-            for member in group:
-                await self.spawn(member)
-            results = await asyncio.gather(*(self.wait_healthy(m) for m in group))
-            failed = [m.spec.name for m, ok in zip(group, results, strict=True) if not ok]
+            failed = await self.start_group([m for m in self.members.values()
+                                             if m.spec.order == order])
             if failed:
-                self.error = f"not healthy within their start timeout: {', '.join(failed)}" \
-                             f" (see {self.home.logs}/<name>.log)"
-                self.write_state()
+                self.state.error = (f"not healthy within their start timeout: "
+                                    f"{', '.join(failed)} (see {self.home.logs}/<name>.log)")
+                self.save()
                 await self.shutdown()
                 return
-        self.ready = True
-        self.write_state()
+        self.state.ready = True
+        self.save()
 
     async def monitor(self) -> None:
-        """Keep each member's state honest: healthy, unhealthy, frozen, held-down."""
+        """Keep each member's state honest, roll back orphaned faults, follow the owner."""
         while not self.stopping:
             await asyncio.sleep(0.5)
-            if not self.ready:
+            owner = self.topology.owner
+            if owner is not None and not owner.alive():
+                print(f"owner {owner.pid} of the platform died: tearing down", flush=True)
+                await self.roll_back(lambda record: True)
+                await self.shutdown()
+                return
+            if not self.state.ready:
                 continue
             changed = False
             for member in list(self.members.values()):
-                if member.state in ("healthy", "unhealthy", "starting") and member.proc \
-                        and member.proc.returncode is None:
-                    state = "healthy" if await check_health(member.spec) else "unhealthy"
-                    changed |= state != member.state
-                    member.state = state
+                if member.status.state in (MemberState.HEALTHY, MemberState.UNHEALTHY,
+                                           MemberState.STARTING) and member.running:
+                    state = MemberState.HEALTHY if await check_health(member.spec) \
+                        else MemberState.UNHEALTHY
+                    changed |= state != member.status.state
+                    member.status.state = state
             if changed:
-                self.write_state()
-            await self.roll_back_orphans()
+                self.save()
+            await self.roll_back(lambda record: record.owner is not None
+                                 and not record.owner.alive())
 
-    async def roll_back_orphans(self) -> None:
-        for fault in list(self.faults):
-            owner = fault.get("owner_pid")
-            if owner is None or is_same_process(owner, fault.get("owner_create_time")):
-                continue
+    def fault_context(self) -> FaultContext:
+        def call(op: str, **arguments: Any) -> Any:
+            return control.call(self.home, op, **arguments)
+
+        return FaultContext(home=self.home, proxy_api_url=self.topology.proxy_api_url, call=call)
+
+    async def roll_back(self, which: Callable[[FaultRecord], bool]) -> None:
+        for record in sorted((r for r in self.state.faults if which(r)),
+                             key=lambda r: -r.injected_s):
             try:
-                await self.undo(fault)
-                print(f"owner {owner} of fault {fault} died: rolled it back", flush=True)
-            except Exception as exc:  # keep supervising; the fault stays recorded for `down`
-                print(f"could not roll back orphaned fault {fault}: {exc}", flush=True)
+                # in a thread: an undo may call back into this supervisor (restore a region)
+                done = await asyncio.to_thread(record.fault.undo, self.fault_context())
+                print(f"rolled back {record.describe()}: {done}", flush=True)
+            except Exception as exc:  # keep supervising; the record stays for `down`
+                print(f"could not roll back {record.describe()}: {exc}", flush=True)
                 continue
-            self.faults = [f for f in self.faults if f is not fault]
-            self.write_state()
-
-    async def undo(self, fault: dict[str, Any]) -> None:
-        kind = fault.get("kind")
-        if kind == "region_hold":
-            await self.op_restore_region(fault["region"])
-        elif kind == "nft_table":
-            proc = await asyncio.create_subprocess_exec(
-                "nft", "delete", "table", "inet", fault["name"],
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-            await proc.wait()
-        elif kind == "toxics":
-            proxy = next(m.spec for m in self.members.values() if m.spec.role == "fault-proxy")
-            await http_status(proxy.address, proxy.port, "POST", "/reset")
-        elif kind == "model":
-            body = json.dumps({"uri": fault["restore_uri"]}).encode()
-            for address, port in fault["members"]:
-                await http_status(address, port, "POST", "/admin/model", body=body, timeout_s=60)
-
-    async def signal_member(self, member: _Supervised, sig: signal.Signals) -> None:
-        if member.proc and member.proc.returncode is None:
-            member.proc.send_signal(sig)
+            self.state.faults = [f for f in self.state.faults if f.id != record.id]
+            self.save()
 
     # -- control operations ----------------------------------------------------------------
     def in_region(self, region: str) -> list[_Supervised]:
@@ -208,73 +225,98 @@ class Supervisor:
             raise KeyError(f"no member in region {region!r}")
         return found
 
-    async def op_stop_region(self, region: str, freeze: bool,
-                             owner: dict[str, Any]) -> list[dict[str, Any]]:
+    async def op_stop_region(self, region: str, freeze: bool) -> list[dict[str, Any]]:
         targets = self.in_region(region)
-        self.faults.append({"id": f"hold-{region}", "kind": "region_hold", "region": region,
-                            "freeze": freeze, **owner})
         for member in targets:
-            member.held = True
-            await self.signal_member(member, signal.SIGSTOP if freeze else signal.SIGKILL)
-            member.state = "frozen" if freeze else "held-down"
+            member.status.held = True
+            member.signal_group(signal.SIGSTOP if freeze else signal.SIGKILL)
+            member.status.state = MemberState.FROZEN if freeze else MemberState.HELD_DOWN
         if not freeze:
             await asyncio.gather(*(m.proc.wait() for m in targets if m.proc))
-        self.write_state()
-        return [m.describe() for m in targets]
+        self.save()
+        return [m.status.model_dump(mode="json") for m in targets]
 
     async def op_restore_region(self, region: str) -> list[dict[str, Any]]:
         targets = self.in_region(region)
-        self.faults = [f for f in self.faults if f.get("id") != f"hold-{region}"]
         for member in targets:
-            member.held = False
-            if member.state == "frozen":
-                await self.signal_member(member, signal.SIGCONT)
-                member.state = "starting"
-            elif member.proc is None or member.proc.returncode is not None:
+            member.status.held = False
+            if member.status.state == MemberState.FROZEN and member.running:
+                member.signal_group(signal.SIGCONT)
+                member.status.state = MemberState.STARTING
+            elif not member.running:
                 await self.spawn(member)
         results = await asyncio.gather(*(self.wait_healthy(m) for m in targets))
-        self.write_state()
+        self.save()
         if not all(results):
             raise RuntimeError(f"region {region} did not come back healthy")
-        return [m.describe() for m in targets]
+        return [m.status.model_dump(mode="json") for m in targets]
 
     async def op_kill(self, name: str) -> dict[str, Any]:
-        """SIGKILL one member; returns once ``watch`` has seen it exit, so no caller reads a
-        stale 'healthy' for a dead process (its restart follows the policy as usual)."""
+        """SIGKILL one member's group; returns once ``watch`` has seen it exit, so no caller
+        reads a stale 'healthy' for a dead process (its restart follows the policy)."""
         member = self.members[name]
         proc = member.proc
-        await self.signal_member(member, signal.SIGKILL)
+        member.signal_group(signal.SIGKILL)
         deadline = time.monotonic() + 5
-        while member.proc is proc and proc is not None and member.exit_code is None \
+        while member.proc is proc and proc is not None and member.status.exit_code is None \
                 and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        return member.describe()
+        return member.status.model_dump(mode="json")
+
+    async def op_add_member(self, spec: dict[str, Any],
+                            links: list[dict[str, Any]]) -> dict[str, Any]:
+        new = ProcessSpec.model_validate(spec)
+        if new.name in self.members:
+            raise KeyError(f"member {new.name!r} exists already")
+        member = _Supervised(MemberStatus(spec=new))
+        self.members[new.name] = member
+        self.topology.processes.append(new)
+        self.topology.links.extend(Link.model_validate(link) for link in links)
+        self.topology.next_proxy_port += len(links)
+        self.topology.save(self.home)
+        if await self.start_group([member]):
+            raise RuntimeError(f"{new.name} not healthy within {new.start_timeout_s:g} s")
+        return member.status.model_dump(mode="json")
+
+    async def op_remove_member(self, name: str) -> dict[str, Any]:
+        member = self.members.pop(name)
+        self.topology.processes = [s for s in self.topology.processes if s.name != name]
+        self.topology.links = [link for link in self.topology.links if link.member != name]
+        self.topology.save(self.home)
+        await self.stop_members([member])
+        self.save()
+        return member.status.model_dump(mode="json")
+
+    def op_record_fault(self, record: dict[str, Any]) -> str:
+        parsed = FaultRecord.model_validate(record)
+        self.state.faults = [f for f in self.state.faults if f.id != parsed.id] + [parsed]
+        self.save()
+        return parsed.id
+
+    def op_clear_fault(self, fault_id: str) -> int:
+        before = len(self.state.faults)
+        self.state.faults = [f for f in self.state.faults if f.id != fault_id]
+        self.save()
+        return before - len(self.state.faults)
+
+    def op_shutdown(self) -> str:
+        """Answers first, then stops everything (the caller waits for the pid to go)."""
+        asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.shutdown()))
+        return "shutting down"
 
     async def handle(self, request: dict[str, Any]) -> Any:
-        op = request.get("op")
-        if op == "status":
-            return {"ready": self.ready, "error": self.error,
-                    "members": [m.describe() for m in self.members.values()],
-                    "faults": self.faults}
-        if op == "stop_region":
-            return await self.op_stop_region(request["region"], bool(request.get("freeze")),
-                                             request.get("owner", {}))
-        if op == "restore_region":
-            return await self.op_restore_region(request["region"])
-        if op == "kill":
-            return await self.op_kill(request["name"])
-        if op == "record_fault":
-            self.faults.append(request["fault"])
-            self.write_state()
-            return self.faults
-        if op == "clear_fault":
-            self.faults = [f for f in self.faults if f.get("id") != request["id"]]
-            self.write_state()
-            return self.faults
-        if op == "shutdown":
-            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.shutdown()))
-            return "shutting down"
-        raise KeyError(f"unknown op {op!r}")
+        op = request.pop("op", None)
+        operations: dict[str, Callable[..., Any]] = {
+            "status": lambda: self.state.model_dump(mode="json"),
+            "stop_region": self.op_stop_region, "restore_region": self.op_restore_region,
+            "kill": self.op_kill, "add_member": self.op_add_member,
+            "remove_member": self.op_remove_member, "record_fault": self.op_record_fault,
+            "clear_fault": self.op_clear_fault, "shutdown": self.op_shutdown,
+        }
+        if op not in operations:
+            raise KeyError(f"unknown op {op!r}")
+        result = operations[op](**request)
+        return await result if asyncio.iscoroutine(result) else result
 
     async def serve_client(self, reader: asyncio.StreamReader,
                            writer: asyncio.StreamWriter) -> None:
@@ -289,48 +331,59 @@ class Supervisor:
         finally:
             writer.close()
 
+    async def stop_members(self, members: list[_Supervised]) -> None:
+        """SIGTERM each group (SIGCONT first: a frozen one cannot act on it), SIGKILL what is
+        left after its stop timeout."""
+        running = [m for m in members if m.running]
+        for member in running:
+            member.status.held = True  # no restart from here on
+            member.signal_group(signal.SIGCONT)
+            member.signal_group(signal.SIGTERM)
+        timeout_s = max((m.spec.stop_timeout_s for m in running), default=0)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(m.proc.wait() for m in running if m.proc)),
+                                   timeout=timeout_s)
+        except TimeoutError:
+            pass
+        for member in members:
+            member.signal_group(signal.SIGKILL)  # the group's stragglers too
+            kill_group(member.status.pgid, member.status.create_time, grace_s=1)
+            member.status.state = MemberState.STOPPED
+
     async def shutdown(self) -> None:
         if self.stopping:
             return
         self.stopping = True
-        running = [m for m in self.members.values() if m.proc and m.proc.returncode is None]
-        for member in reversed(running):  # the edge first, so clients see it go first
-            await self.signal_member(member, signal.SIGCONT)
-            await self.signal_member(member, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.gather(*(m.proc.wait() for m in running if m.proc)),
-                                   timeout=5)
-        except TimeoutError:
-            for member in running:
-                await self.signal_member(member, signal.SIGKILL)
-        for member in self.members.values():
-            member.state = "stopped"
-        self.write_state()
+        # the edge first, so clients see it go first, then in reverse start order
+        ordered = sorted(self.members.values(), key=lambda m: -m.spec.order)
+        for order in sorted({m.spec.order for m in ordered}, reverse=True):
+            await self.stop_members([m for m in ordered if m.spec.order == order])
+        self.save()
         self.done.set()
 
 
 async def _amain(home: LocalHome) -> int:
-    topology = read_json(home.topology)
-    if not topology:
+    topology = Topology.load(home)
+    if topology is None:
         print(f"no topology at {home.topology}", file=sys.stderr)
         return 2
-    supervisor = Supervisor(home=home)
-    for raw in topology["processes"]:
-        spec = ProcessSpec.from_json(raw)
-        supervisor.members[spec.name] = _Supervised(spec=spec)
+    supervisor = Supervisor(home=home, topology=topology)
+    supervisor.state = State(supervisor=Owner.me())
+    for spec in topology.processes:
+        supervisor.members[spec.name] = _Supervised(MemberStatus(spec=spec))
     home.socket.unlink(missing_ok=True)
     server = await asyncio.start_unix_server(supervisor.serve_client, path=str(home.socket))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(supervisor.shutdown()))
-    supervisor.write_state()
+    supervisor.save()
     monitor = asyncio.create_task(supervisor.monitor())
     await supervisor.start_all()
     await supervisor.done.wait()
     monitor.cancel()
     server.close()
     home.socket.unlink(missing_ok=True)
-    return 1 if supervisor.error else 0
+    return 1 if supervisor.state.error else 0
 
 
 def main(argv: list[str] | None = None) -> int:

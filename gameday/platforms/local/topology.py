@@ -1,121 +1,243 @@
-"""Lays stacks out on loopback: addresses per region, fault-proxy links, the edge, as data.
+"""Lays stacks out on loopback, typed: member addresses per region, fault-proxy links, the edge.
 
-Region-a members live in 127.10.<octet>.<i>, region-b in 127.20.<octet>.<i> (octet from the
-stack), the edge and the fault proxy on 127.0.0.1. Every edge → replica link goes through the
-fault proxy, so latency and other link toxics apply to exactly the cross-region path.
+Region-a members live in 127.10.<octet>.<n>, region-b in 127.20.<octet>.<n> (octet from the
+stack, n = 20 × component position + member index), witnesses beside the edge on 127.0.0.1
+(their ports shifted by ``WITNESS_PORT_SHIFT``). Every edge → member link of a route goes
+through the fault proxy, and so does every link the stack declares (e.g. replication into a
+region), so link faults hit exactly the cross-region paths. The supervisor owns
+``topology.json`` once the platform is up and rewrites it when members are added or removed.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal, Self
 
+from pydantic import BaseModel, ConfigDict
+
+from gameday.errors import ConfigError
 from gameday.platforms.base import EDGE, REGIONS, StackRequest
-from gameday.platforms.local.edge import EdgeBackend, EdgeConfig, EdgeServer
-from gameday.platforms.local.specs import HealthCheck, ProcessSpec
-from gameday.stacks import StackDef, load_stack
+from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.render import MemberView, Renderer
+from gameday.platforms.local.specs import HealthCheck, ProcessSpec, RenderedFile
+from gameday.platforms.local.state import load_model, save_model
+from gameday.stacks import ComponentDef, StackDef, load_stack
 
-__all__ = ["Link", "Ports", "Topology", "build_topology"]
+__all__ = [
+    "WITNESS_PORT_SHIFT",
+    "Link",
+    "Ports",
+    "RequestRecord",
+    "Route",
+    "Topology",
+    "build_topology",
+    "fault_proxy_argv",
+    "layout_of",
+    "member_name",
+    "member_spec",
+    "proxies_config",
+    "spare_view",
+]
 
-_REGION_SECOND_OCTET = {"region-a": 10, "region-b": 20}
+WITNESS_PORT_SHIFT = 500
+_OCTET = {"region-a": 10, "region-b": 20}
+_LETTER = {"region-a": "a", "region-b": "b", EDGE: "w"}
+_PER_COMPONENT = 20
 
 
-@dataclass(frozen=True)
-class Ports:
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ports(_Frozen):
     edge: int = 8080
     edge_stats: int = 8404
     proxy_api: int = 8474
     proxy_links_base: int = 19000
 
 
-@dataclass(frozen=True)
-class Link:
-    """One fault-proxy link: the edge talks to ``listen``, the proxy forwards to the member."""
+class Link(_Frozen):
+    """One fault-proxy link: clients talk to ``listen``, the proxy forwards to the member."""
 
     proxy: str
-    region: str
+    name: str  # "edge" for a route's link, else the stack's link name
+    region: str  # the region the traffic goes into
     stack: str
     member: str
     listen: str
     upstream: str
 
 
-@dataclass(frozen=True)
-class Topology:
-    processes: tuple[ProcessSpec, ...]
-    links: tuple[Link, ...]
-    edge: EdgeConfig
-    edge_urls: dict[str, str]
-    proxy_api_url: str
+class Route(_Frozen):
+    stack: str
+    path: str
+    component: str
+    port: str | None
+    mode: Literal["http", "tcp"]
+    health_path: str
+    replay_safe: bool
+    listen_port: int | None
+
+
+class RequestRecord(_Frozen):
+    stacks: tuple[str, ...]
+    replicas: int
+    edge_health_check: Literal["shallow", "deep"]
+    stack_dirs: tuple[str, ...] = ()
+
+    def stack(self, name: str) -> StackDef:
+        return load_stack(name, tuple(Path(d) for d in self.stack_dirs))
+
+
+class Topology(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["local"] = "local"
     primary_region: str
+    request: RequestRecord
+    owner: Owner | None = None  # when set, the platform goes down once this process dies
+    repo: str
+    artifacts: str
+    processes: list[ProcessSpec]
+    links: list[Link]
+    routes: list[Route]
+    edge_urls: dict[str, str]
+    ports: Ports
+    next_proxy_port: int
+    haproxy: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "platform": "local",
-            "processes": [p.to_json() for p in self.processes],
-            "links": [vars(link) for link in self.links],
-            "edge_urls": self.edge_urls,
-            "proxy_api_url": self.proxy_api_url,
-            "primary_region": self.primary_region,
-        }
+    @property
+    def proxy_api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.proxy_api}"
 
+    @classmethod
+    def load(cls, home: LocalHome) -> Self | None:
+        return load_model(home.topology, cls)
 
-def member_address(region: str, stack: StackDef, index: int) -> str:
-    return f"127.{_REGION_SECOND_OCTET[region]}.{stack.octet}.{index}"
+    def save(self, home: LocalHome) -> None:
+        save_model(home.topology, self)
 
+    def spec(self, name: str) -> ProcessSpec:
+        for spec in self.processes:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"no member {name!r}")
 
-def _fill(template: str, values: dict[str, str]) -> str:
-    return template.format(**values)
-
-
-def _replica_specs(stack: StackDef, region: str, replicas: int, repo: Path,
-                   artifacts: Path) -> list[ProcessSpec]:
-    specs = []
-    for index in range(1, replicas + 1):
-        name = f"{stack.name}-{region[-1]}{index}"
-        values = {"python": sys.executable, "address": member_address(region, stack, index),
-                  "port": str(stack.port), "region": region, "name": name,
-                  "artifacts": str(artifacts)}
-        specs.append(ProcessSpec(
-            name=name, region=region, stack=stack.name, role="replica",
-            argv=tuple(_fill(part, values) for part in stack.command),
-            address=values["address"], port=stack.port,
-            env={key: _fill(value, values) for key, value in stack.env.items()},
-            cwd=str(repo), health=HealthCheck("http", stack.shallow_health_path),
-            restart=stack.restart, start_timeout_s=stack.start_timeout_s, order=1))
-    return specs
+    def component_members(self, stack: str, component: str, region: str) -> list[ProcessSpec]:
+        return sorted((s for s in self.processes if s.stack == stack
+                       and s.component == component and s.region == region),
+                      key=lambda s: s.index)
 
 
-def _links(replicas: list[ProcessSpec], ports: Ports) -> list[Link]:
-    return [Link(proxy=spec.name, region=spec.region, stack=spec.stack, member=spec.name,
-                 listen=f"127.0.0.1:{ports.proxy_links_base + offset}",
-                 upstream=f"{spec.address}:{spec.port}")
-            for offset, spec in enumerate(replicas)]
+def member_name(stack: str, component: str, region: str, index: int) -> str:
+    return f"{stack}-{component}-{_LETTER[region]}{index}"
 
 
-def _edge_config(stacks: list[StackDef], links: list[Link], request: StackRequest,
-                 home: Path, ports: Ports, primary: str) -> EdgeConfig:
-    backends = []
-    for stack in stacks:
-        def servers(region: str, stack_name: str = stack.name) -> tuple[EdgeServer, ...]:
-            return tuple(EdgeServer(link.member, *_split(link.listen)) for link in links
-                         if link.stack == stack_name and link.region == region)
-        path = stack.deep_health_path if request.edge_health_check == "deep" \
-            else stack.shallow_health_path
-        secondary = next(r for r in REGIONS if r != primary)
-        backends.append(EdgeBackend(stack=stack.name, primary=servers(primary),
-                                    backup=servers(secondary), health_path=path,
-                                    replay_safe=stack.replay_safe))
-    return EdgeConfig(backends=tuple(backends), port=ports.edge, stats_port=ports.edge_stats,
-                      admin_socket=home / "haproxy.sock")
+def _view(stack: StackDef, component: str, region: str, index: int) -> MemberView:
+    position = list(stack.components).index(component)
+    ports = stack.components[component].ports
+    if region == EDGE:
+        return MemberView(member_name(stack.name, component, region, index), region,
+                          "127.0.0.1", {k: v + WITNESS_PORT_SHIFT for k, v in ports.items()})
+    if index >= _PER_COMPONENT:
+        raise ConfigError(f"{stack.name}.{component}: at most {_PER_COMPONENT - 1} members "
+                          "per region")
+    address = f"127.{_OCTET[region]}.{stack.octet}.{_PER_COMPONENT * position + index}"
+    return MemberView(member_name(stack.name, component, region, index), region, address,
+                      dict(ports))
 
 
-def _split(hostport: str) -> tuple[str, int]:
-    host, port = hostport.rsplit(":", 1)
-    return host, int(port)
+def _count(component: ComponentDef, replicas: int) -> int:
+    return replicas if component.members == "replicas" else component.members
+
+
+def _layout(stack: StackDef, replicas: int) -> dict[str, list[MemberView]]:
+    layout: dict[str, list[MemberView]] = {}
+    for name, component in stack.components.items():
+        views = [_view(stack, name, region, index) for region in REGIONS
+                 for index in range(1, _count(component, replicas) + 1)]
+        if component.witness:
+            views.append(_view(stack, name, EDGE, 1))
+        layout[name] = views
+    return layout
+
+
+def _depth(stack: StackDef, component: str) -> int:
+    after = stack.components[component].after
+    return 1 + max((_depth(stack, c) for c in after), default=0)
+
+
+def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int,
+                layout: dict[str, list[MemberView]], links: dict[str, dict[str, list[str]]],
+                home: Path, repo: Path, artifacts: Path) -> ProcessSpec:
+    """The process of one member, every template rendered for it."""
+    definition = stack.components[component]
+    renderer = Renderer(str(stack.folder / "stack.yaml") if stack.folder else stack.name)
+    context = {"python": sys.executable, "repo": str(repo), "artifacts": str(artifacts),
+               "home": str(home), "name": view.name, "stack": stack.name,
+               "component": component, "region": view.region, "index": index,
+               "address": view.address, "ports": view.ports,
+               "data": str(home / "data" / view.name), "members": layout, "links": links}
+    where = f"components.{component}"
+
+    def fill(text: str, field: str) -> str:
+        return renderer.render(text, context, field=f"{where}.{field}")
+
+    health = None
+    if definition.health is not None:
+        check = definition.health
+        health = HealthCheck(kind=check.kind, path=check.path, timeout_s=check.timeout_s,
+                             port=view.ports[check.port] if check.port else None,
+                             argv=tuple(fill(part, "health.argv") for part in check.argv))
+    files = tuple(RenderedFile(
+        path=fill(item.path, "config_files.path"), mode=item.mode,
+        text=fill((stack.folder / item.template).read_text() if stack.folder else "",
+                  f"config_files.template({item.template})"))
+        for item in definition.config_files)
+    return ProcessSpec(
+        name=view.name, region=view.region, stack=stack.name, component=component,
+        index=index, argv=tuple(fill(part, "command") for part in definition.command),
+        address=view.address, ports=dict(view.ports),
+        env={key: fill(value, f"env.{key}") for key, value in definition.env.items()},
+        cwd=fill(definition.cwd, "cwd"), user=definition.user, health=health,
+        restart=definition.restart, start_timeout_s=definition.start_timeout_s,
+        stop_timeout_s=definition.stop_timeout_s,
+        data_dirs=tuple(fill(d, "data_dirs") for d in definition.data_dirs), files=files,
+        order=_depth(stack, component))
+
+
+def _links(stack: StackDef, layout: dict[str, list[MemberView]], first_port: int) -> list[Link]:
+    wanted = [("edge", r.component, r.port) for r in stack.routes if r.mode == "http"] + \
+             [(k.name, k.component, k.port) for k in stack.links]
+    links: list[Link] = []
+    for link_name, component, port_name in wanted:
+        for view in layout[component]:
+            if view.region == EDGE:
+                continue
+            port = view.ports[port_name] if port_name else next(iter(view.ports.values()))
+            proxy = view.name if link_name == "edge" else f"{view.name}-{link_name}"
+            links.append(Link(proxy=proxy, name=link_name, region=view.region,
+                              stack=stack.name, member=view.name,
+                              listen=f"127.0.0.1:{first_port + len(links)}",
+                              upstream=f"{view.address}:{port}"))
+    return links
+
+
+def _link_context(links: list[Link]) -> dict[str, dict[str, list[str]]]:
+    context: dict[str, dict[str, list[str]]] = {}
+    for link in links:
+        context.setdefault(link.name, {}).setdefault(link.region, []).append(link.listen)
+    return context
+
+
+def _routes(stack: StackDef, health: Literal["shallow", "deep"]) -> list[Route]:
+    return [Route(stack=stack.name, path=r.path, component=r.component, port=r.port,
+                  mode=r.mode, replay_safe=r.replay_safe, listen_port=r.listen_port,
+                  health_path=r.deep_health_path if health == "deep" else r.shallow_health_path)
+            for r in stack.routes]
 
 
 def fault_proxy_argv(ports: Ports, config: Path) -> tuple[str, ...]:
@@ -127,30 +249,70 @@ def fault_proxy_argv(ports: Ports, config: Path) -> tuple[str, ...]:
             "--port", str(ports.proxy_api), "--config", str(config))
 
 
-def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: Path,
-                   haproxy: str, ports: Ports | None = None,
-                   primary: str = "region-a") -> Topology:
-    ports = ports or Ports()
-    stacks = [load_stack(name) for name in request.stacks]
-    replicas = [spec for stack in stacks for region in REGIONS
-                for spec in _replica_specs(stack, region, request.replicas, repo, artifacts)]
-    links = _links(replicas, ports)
-    edge = _edge_config(stacks, links, request, home, ports, primary)
+def _platform_specs(ports: Ports, home: Path, repo: Path, haproxy: str,
+                    edge_order: int) -> tuple[ProcessSpec, ProcessSpec]:
     proxy = ProcessSpec(
-        name="fault-proxy", region=EDGE, stack="fault-proxy", role="fault-proxy",
+        name="fault-proxy", region=EDGE, stack="fault-proxy", component="fault-proxy",
         argv=fault_proxy_argv(ports, home / "proxies.json"), address="127.0.0.1",
-        port=ports.proxy_api, cwd=str(repo), health=HealthCheck("http", "/version"), order=0)
-    edge_process = ProcessSpec(
-        name="edge-haproxy", region=EDGE, stack="edge", role="edge",
+        ports={"api": ports.proxy_api}, cwd=str(repo), health=HealthCheck(path="/version"),
+        order=0)
+    edge = ProcessSpec(
+        name="edge-haproxy", region=EDGE, stack="edge", component="haproxy",
         argv=(haproxy, "-db", "-f", str(home / "haproxy.cfg")), address="127.0.0.1",
-        port=ports.edge, cwd=str(home), health=HealthCheck("tcp"), order=2)
+        ports={"http": ports.edge, "stats": ports.edge_stats}, cwd=str(home),
+        health=HealthCheck(kind="tcp"), order=edge_order)
+    return proxy, edge
+
+
+def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: Path,
+                   haproxy: str, ports: Ports | None = None, primary: str = "region-a",
+                   owner: Owner | None = None) -> Topology:
+    ports = ports or Ports()
+    record = RequestRecord(stacks=request.stacks, replicas=request.replicas,
+                           edge_health_check=request.edge_health_check,
+                           stack_dirs=tuple(str(d) for d in request.stack_dirs))
+    specs: list[ProcessSpec] = []
+    links: list[Link] = []
+    routes: list[Route] = []
+    for stack in (record.stack(name) for name in request.stacks):
+        layout = _layout(stack, request.replicas)
+        stack_links = _links(stack, layout, ports.proxy_links_base + len(links))
+        context = _link_context(stack_links)
+        for component in stack.start_order():
+            for view in layout[component]:
+                index = int(view.name.rsplit("-", 1)[1][1:])
+                specs.append(member_spec(stack, component, view, index=index, layout=layout,
+                                         links=context, home=home, repo=repo,
+                                         artifacts=artifacts))
+        links.extend(stack_links)
+        routes.extend(_routes(stack, request.edge_health_check))
+    edge_order = 1 + max((s.order for s in specs), default=0)
+    proxy, edge = _platform_specs(ports, home, repo, haproxy, edge_order)
     return Topology(
-        processes=(proxy, *replicas, edge_process), links=tuple(links), edge=edge,
-        edge_urls={s.name: f"http://127.0.0.1:{ports.edge}/{s.name}" for s in stacks},
-        proxy_api_url=f"http://127.0.0.1:{ports.proxy_api}", primary_region=primary)
+        primary_region=primary, request=record, owner=owner, repo=str(repo),
+        artifacts=str(artifacts), processes=[proxy, *specs, edge], links=links, routes=routes,
+        edge_urls={r.stack: f"http://127.0.0.1:{ports.edge}/{r.path}" for r in routes
+                   if r.mode == "http"},
+        ports=ports, next_proxy_port=ports.proxy_links_base + len(links), haproxy=haproxy)
 
 
-def proxies_config(links: tuple[Link, ...]) -> list[dict[str, Any]]:
+def proxies_config(links: list[Link]) -> list[dict[str, object]]:
     """The fault proxy's start-up config (Toxiproxy's ``-config`` / ``/populate`` format)."""
     return [{"name": link.proxy, "listen": link.listen, "upstream": link.upstream,
              "enabled": True} for link in links]
+
+
+def spare_view(topology: Topology, stack: StackDef, component: str, region: str,
+               index: int) -> MemberView:
+    return _view(stack, component, region, index)
+
+
+def layout_of(topology: Topology, stack: StackDef) -> dict[str, list[MemberView]]:
+    """The stack's members as they are now (after any scaling), for rendering a new one."""
+    layout: dict[str, list[MemberView]] = {name: [] for name in stack.components}
+    for spec in topology.processes:
+        if spec.stack == stack.name:
+            layout[spec.component].append(MemberView(spec.name, spec.region, spec.address,
+                                                     spec.ports))
+    return layout
+

@@ -31,7 +31,7 @@ def test_isolation_blocks_the_region_block_and_the_edge_fails_over(
     try:
         assert done["method"] == "nftables"
         assert done["table"] in nft.list_tables()
-        replica = local_platform.members(region="region-a", role="replica")[0]
+        replica = local_platform.members(region="region-a", component="api")[0]
         # the processes keep running: only the network fails
         assert replica.state != "held-down" and replica.pid
         assert nft.connect_blocked("127.0.0.1", replica.address, replica.port)
@@ -72,3 +72,27 @@ def test_link_latency_slows_the_edge_path_and_removal_restores_it(
         removed = actions.remove_link_latency("region-a", configuration=configuration)
     assert removed["toxics_removed"] == 2
     assert median_latency_s() < 0.1
+
+
+def test_isolation_falls_back_to_the_fault_proxys_timeout_toxic_when_asked(
+        local_platform: LocalPlatform, configuration: dict[str, str]) -> None:
+    done = actions.isolate_region("region-a", method="toxic", configuration=configuration)
+    try:
+        assert done["method"] == "fault-proxy timeout toxic"
+        assert not nft.list_tables()  # the kernel path was not used
+        replica = local_platform.members(region="region-a", component="api")[0]
+        assert replica.state == "healthy"  # only the links are cut
+        until_served_only_by(local_platform, "region-b", timeout_s=15)
+    finally:
+        healed = actions.heal_region("region-a", configuration=configuration)
+    assert healed["toxics_removed"] == 4  # two streams on two links
+    assert local_platform.faults_in_force() == []
+    until_served_only_by(local_platform, "region-a", timeout_s=15)
+
+
+def test_isolation_with_nftables_required_refuses_the_fallback(
+        configuration: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LocalPlatform, "isolation_available",
+                        lambda self: (False, "nft: Operation not permitted"))
+    with pytest.raises(FaultError, match="nftables asked for but nft: Operation not permitted"):
+        actions.isolate_region("region-a", method="nftables", configuration=configuration)

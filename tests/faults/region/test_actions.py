@@ -12,7 +12,7 @@ from tests.faults.edge_client import until_served_only_by
 
 def test_kill_region_takes_every_replica_down_and_the_edge_fails_over(
         local_platform: LocalPlatform, configuration: dict[str, str]) -> None:
-    before = local_platform.members(region="region-a", role="replica")
+    before = local_platform.members(region="region-a", component="api")
     assert until_served_only_by(local_platform, "region-a") >= 0
 
     done = actions.kill_region("region-a", configuration=configuration)

@@ -258,34 +258,39 @@ def test_region_a_crash_fails_over_to_region_b_and_back(
     assert failback_s < 5
 
 
-@pytest.mark.parametrize("observe", ["layer4", "layer7"])
-def test_region_behind_a_resetting_proxy_fails_over(
-    observe: str,
+def test_behind_a_resetting_proxy_layer7_observation_fails_over_within_a_few_requests(
     start_edge: Callable[..., Any],
     resetting_proxy: Callable[[Any], Any],
     regions: tuple[list[Any], list[Any]],
     record_property: Callable[[str, object], None],
 ) -> None:
-    """The fault proxy accepts, then resets when its replica is gone: layer4 sees a good
-    connect, so only layer7 observation (or the health checks) notices."""
+    """The fault proxy accepts, then resets when its replica is gone: layer4 observation sees
+    a good connect and notices only when the reset happens to come before the request left
+    (else the health checks do, after up to inter × fall), so it fails as many requests as
+    layer7 or more; layer7 observation marks the server down on the first empty reply.
+    Measured here: layer7 2 failed requests in 20 ms, layer4 77 in 0.77 s (runs alike)."""
     a, b = regions
     proxied_a = [resetting_proxy(replica) for replica in a]
-    edge = start_edge((_tabular(proxied_a, b),), observe=observe)
-
-    with _OpenLoop(edge.config.port, "/tabular/predict") as load:
-        load.first_success(REGION_A, after_s=time.time())
-        kill_s = time.time()
+    measured: dict[str, tuple[float, int]] = {}
+    for observe in ("layer4", "layer7"):
         for replica in a:
-            replica.kill()
-        failover_s = load.first_success(REGION_B, after_s=kill_s) - kill_s
-        time.sleep(0.5)
-        errors = load.errors_between(kill_s, time.time())
-
-    print(
-        f"{observe} behind a resetting proxy: failover {failover_s * 1000:.0f} ms, {errors} errors"
-    )
-    record_property(f"failover_s_{observe}", failover_s)
-    assert failover_s < 5
+            replica.restart()
+        edge = start_edge((_tabular(proxied_a, b),), observe=observe)
+        with _OpenLoop(edge.config.port, "/tabular/predict") as load:
+            load.first_success(REGION_A, after_s=time.time())
+            kill_s = time.time()
+            for replica in a:
+                replica.kill()
+            failover_s = load.first_success(REGION_B, after_s=kill_s) - kill_s
+            time.sleep(0.5)
+            measured[observe] = (failover_s, load.errors_between(kill_s, time.time()))
+        edge.process.kill()
+        edge.process.wait(timeout=5)
+        record_property(f"failover_s_{observe}", failover_s)
+    print(f"behind a resetting proxy (failover s, failed requests): {measured}")
+    (l4_s, l4_errors), (l7_s, l7_errors) = measured["layer4"], measured["layer7"]
+    assert l7_errors <= 6 and l7_s < 0.5
+    assert l7_errors <= l4_errors + 1
 
 
 def test_body_over_the_limit_gets_413(

@@ -1,0 +1,60 @@
+"""The fault kinds of the local platform, one class each, in one explicit table.
+
+A fault record in the ledger (``state.json``) holds one of these with its owner; whoever rolls
+it back — the capability, the supervisor's dead man's switch, ``reset_faults``, ``down`` —
+calls the same ``undo``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
+from gameday.platforms.local.faults.model import BrokenModel
+from gameday.platforms.local.faults.nft import NftTable
+from gameday.platforms.local.faults.region import RegionHold
+from gameday.platforms.local.faults.toxics import LinkToxics, ProxyRef, Toxic
+from gameday.platforms.local.owner import Owner
+
+__all__ = [
+    "FAULTS",
+    "BrokenModel",
+    "Fault",
+    "FaultContext",
+    "FaultRecord",
+    "LinkToxics",
+    "LocalFault",
+    "MemberRef",
+    "NftTable",
+    "ProxyRef",
+    "RegionHold",
+    "Toxic",
+]
+
+FAULTS: dict[str, type[LocalFault]] = {
+    "region_hold": RegionHold,
+    "nft_table": NftTable,
+    "link_toxics": LinkToxics,
+    "model": BrokenModel,
+}
+
+Fault = Annotated[RegionHold | NftTable | LinkToxics | BrokenModel, Field(discriminator="kind")]
+
+
+class FaultRecord(BaseModel):
+    """A fault in force: what, since when, owned by which process (None: nobody's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    fault: Fault
+    owner: Owner | None = None
+    injected_s: float = Field(default_factory=time.time)
+
+    def describe(self) -> str:
+        owner = f"pid {self.owner.pid}" if self.owner else "no owner"
+        return f"{self.fault.kind}: {self.fault.target()} (owner {owner})"

@@ -1,0 +1,71 @@
+"""Region hold: every member of a region SIGKILLed (or SIGSTOPped), held down until undone."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from typing import Any, Literal
+
+import psutil
+
+from gameday.errors import FaultError
+from gameday.platforms.local.control import SupervisorUnreachable
+from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
+
+__all__ = ["RegionHold"]
+
+
+def _refused(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=0.3):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
+def _group_stopped(pgid: int) -> bool:
+    states = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+            if os.getpgid(proc.pid) == pgid:
+                states.append(proc.status())
+    return bool(states) and all(s == psutil.STATUS_STOPPED for s in states)
+
+
+class RegionHold(LocalFault):
+    kind: Literal["region_hold"] = "region_hold"
+    region: str
+    freeze: bool = False
+    members: tuple[MemberRef, ...] = ()
+
+    def target(self) -> str:
+        return f"{self.region} ({'frozen' if self.freeze else 'killed'})"
+
+    def inject(self, ctx: FaultContext) -> dict[str, Any]:
+        stopped = ctx.call("stop_region", region=self.region, freeze=self.freeze)
+        return {"stopped": [m["spec"]["name"] for m in stopped]}
+
+    def verify(self, ctx: FaultContext) -> dict[str, Any]:
+        if self.freeze:
+            groups = {m["spec"]["name"]: m["pgid"] for m in ctx.call("status")["members"]
+                      if m["spec"]["region"] == self.region}
+            running = [name for name, pgid in groups.items() if not pgid
+                       or not _group_stopped(pgid)]
+            if running:
+                raise FaultError(f"freeze {self.region}: still running: {running}")
+            return {"frozen": sorted(groups)}
+        open_ports = [f"{m.name}:{port}" for m in self.members for port in m.ports.values()
+                      if not _refused(m.address, port)]
+        if open_ports:
+            raise FaultError(f"kill {self.region}: still accepting connections: {open_ports}")
+        return {"refusing": [m.name for m in self.members]}
+
+    def undo(self, ctx: FaultContext) -> str:
+        try:
+            ctx.call("restore_region", region=self.region)
+        except SupervisorUnreachable:
+            return f"{self.region}: no supervisor (nothing runs to restore)"
+        return f"restored {self.region}"

@@ -1,0 +1,55 @@
+"""Renders a stack's templated strings (commands, environment, paths, config files) for one
+member, with every other member of the stack in reach.
+
+Names a template sees: ``python``, ``repo``, ``artifacts``, ``home``, ``name``, ``stack``,
+``component``, ``region``, ``index``, ``address``, ``ports`` (name → port), ``data`` (the
+member's data directory), ``members`` (component → list of members, each with ``name``,
+``region``, ``address``, ``ports``), ``links`` (link name → region → the fault-proxy
+listeners, "host:port", through which the other region reaches that region's members).
+Filters: ``hostports(port)`` → "a:p,b:q"; ``named_urls(port, scheme)`` → "n1=scheme://a:p,...".
+An unknown name is an error, not an empty string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from gameday.errors import ConfigError
+
+__all__ = ["MemberView", "Renderer"]
+
+
+@dataclass(frozen=True)
+class MemberView:
+    name: str
+    region: str
+    address: str
+    ports: Mapping[str, int]
+
+
+def _hostports(members: Sequence[MemberView], port: str) -> str:
+    return ",".join(f"{m.address}:{m.ports[port]}" for m in members)
+
+
+def _named_urls(members: Sequence[MemberView], port: str, scheme: str = "http") -> str:
+    return ",".join(f"{m.name}={scheme}://{m.address}:{m.ports[port]}" for m in members)
+
+
+class Renderer:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._env = jinja2.Environment(undefined=jinja2.StrictUndefined,
+                                       keep_trailing_newline=True, autoescape=False)
+        self._env.filters["hostports"] = _hostports
+        self._env.filters["named_urls"] = _named_urls
+
+    def render(self, text: str, context: Mapping[str, Any], *, field: str) -> str:
+        try:
+            return self._env.from_string(text).render(**context)
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"template {text[:60]!r}: {exc}", source=self.source,
+                              field=field) from None

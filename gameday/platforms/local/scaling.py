@@ -1,0 +1,132 @@
+"""Adding and removing members of a component while it serves (the ScaleControl capability).
+
+A new member gets its fault-proxy links first (so link faults in force reach it: their
+toxics are copied onto its links and its links added to their ledger records), then its
+process, then — once healthy — its server at the edge (HAProxy's runtime API: region map
+entry, ``add server``, health checks on). A removed member is drained at the edge first (no
+new requests; in-flight ones finish), deleted there, then stopped, then its links go.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from gameday.errors import PlatformError
+from gameday.platforms.local import control
+from gameday.platforms.local.edge import HaproxyAdmin
+from gameday.platforms.local.edgeconfig import edge_server
+from gameday.platforms.local.faults import LinkToxics, ProxyRef
+from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.ledger import Ledger
+from gameday.platforms.local.render import MemberView
+from gameday.platforms.local.specs import ProcessSpec
+from gameday.platforms.local.topology import (
+    Link,
+    Topology,
+    layout_of,
+    member_spec,
+    spare_view,
+)
+from gameday.stacks import StackDef
+
+__all__ = ["scale_component"]
+
+_DRAIN_TIMEOUT_S = 10.0
+
+
+def _new_links(topology: Topology, stack: StackDef, component: str,
+               view: MemberView) -> list[Link]:
+    wanted = [("edge", r.port) for r in stack.routes if r.component == component
+              and r.mode == "http"] + [(k.name, k.port) for k in stack.links
+                                       if k.component == component]
+    links = []
+    for offset, (name, port_name) in enumerate(wanted):
+        port = view.ports[port_name] if port_name else next(iter(view.ports.values()))
+        links.append(Link(proxy=view.name if name == "edge" else f"{view.name}-{name}",
+                          name=name, region=view.region, stack=stack.name, member=view.name,
+                          listen=f"127.0.0.1:{topology.next_proxy_port + offset}",
+                          upstream=f"{view.address}:{port}"))
+    return links
+
+
+def _add(home: LocalHome, ledger: Ledger, topology: Topology, stack: StackDef,
+         component: str, region: str, index: int) -> None:
+    view = spare_view(topology, stack, component, region, index)
+    layout = layout_of(topology, stack)
+    layout[component].append(view)
+    links = _new_links(topology, stack, component, view)
+    context: dict[str, dict[str, list[str]]] = {}
+    for link in [*topology.links, *links]:
+        context.setdefault(link.name, {}).setdefault(link.region, []).append(link.listen)
+    spec: ProcessSpec = member_spec(stack, component, view, index=index, layout=layout,
+                                    links=context, home=home.root, repo=Path(topology.repo),
+                                    artifacts=Path(topology.artifacts))
+    with httpx.Client(base_url=topology.proxy_api_url, timeout=5) as proxy_api:
+        for link in links:
+            proxy_api.post("/proxies", json={"name": link.proxy, "listen": link.listen,
+                                             "upstream": link.upstream,
+                                             "enabled": True}).raise_for_status()
+    _extend_link_faults(ledger, region, stack.name, links)
+    control.call(home, "add_member", spec=spec.model_dump(mode="json"),
+                 links=[link.model_dump() for link in links], timeout_s=spec.start_timeout_s + 10)
+    grown = Topology.load(home) or topology
+    admin = HaproxyAdmin(home.haproxy_socket)
+    for route in (r for r in grown.routes if r.stack == stack.name and r.component == component):
+        admin.add_map_entry(home.root / "regions.map", view.name, region)
+        admin.add_server(route.path, edge_server(grown, route, view.name),
+                         backup=region != grown.primary_region)
+
+
+def _extend_link_faults(ledger: Ledger, region: str, stack: str, links: list[Link]) -> None:
+    """Link toxics in force into ``region`` reach the new links too, and are undone on them."""
+    for record in ledger.records():
+        fault = record.fault
+        if isinstance(fault, LinkToxics) and fault.region == region:
+            added = tuple(ProxyRef(name=link.proxy, listen=link.listen) for link in links)
+            grown = fault.model_copy(update={"proxies": (*fault.proxies, *added)})
+            if added:
+                grown.inject(ledger.context())
+            ledger.replace(record.model_copy(update={"fault": grown}))
+
+
+def _remove(home: LocalHome, ledger: Ledger, topology: Topology, spec: ProcessSpec) -> None:
+    admin = HaproxyAdmin(home.haproxy_socket)
+    for route in (r for r in topology.routes if r.stack == spec.stack
+                  and r.component == spec.component):
+        admin.set_server_state(route.path, spec.name, "drain")
+        deadline_s = time.monotonic() + _DRAIN_TIMEOUT_S
+        while admin.server_sessions(route.path, spec.name) and time.monotonic() < deadline_s:
+            time.sleep(0.05)
+        admin.del_server(route.path, spec.name, drain_timeout_s=_DRAIN_TIMEOUT_S)
+    control.call(home, "remove_member", name=spec.name)
+    gone = [link for link in topology.links if link.member == spec.name]
+    with httpx.Client(base_url=topology.proxy_api_url, timeout=5) as proxy_api:
+        for link in gone:
+            proxy_api.delete(f"/proxies/{link.proxy}")
+    names = {link.proxy for link in gone}
+    for record in ledger.records():
+        fault = record.fault
+        if isinstance(fault, LinkToxics) and names & {p.name for p in fault.proxies}:
+            kept = tuple(p for p in fault.proxies if p.name not in names)
+            ledger.replace(record.model_copy(update={
+                "fault": fault.model_copy(update={"proxies": kept})}))
+
+
+def scale_component(home: LocalHome, ledger: Ledger, topology: Topology, stack: str,
+                    component: str, region: str, count: int) -> None:
+    definition = topology.request.stack(stack)
+    if component not in definition.components:
+        raise PlatformError(f"stack {stack} has no component {component!r}")
+    if count < 1:
+        raise PlatformError("a component keeps at least one member per region; stop the "
+                            "region instead")
+    current = topology.component_members(stack, component, region)
+    next_index = max((s.index for s in current), default=0) + 1
+    for index in range(next_index, next_index + max(0, count - len(current))):
+        _add(home, ledger, Topology.load(home) or topology, definition, component, region,
+             index)
+    for spec in sorted(current, key=lambda s: -s.index)[:max(0, len(current) - count)]:
+        _remove(home, ledger, Topology.load(home) or topology, spec)
