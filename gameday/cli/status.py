@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
 
 import typer
 from rich.markup import escape
@@ -19,24 +17,11 @@ from rich.table import Table
 
 from gameday.cli.console import out
 from gameday.cli.options import HomeOption, PlatformOption, PlatformTarget, resolve_platform
-from gameday.platforms.base import Member, Platform
+from gameday.platforms.base import FaultView, Member, Platform
 
 NAME = "status"
 
 _HEALTHY = "healthy"
-# ledger bookkeeping, not what the fault is
-_FAULT_BOOKKEEPING = frozenset({"id", "kind", "owner_pid", "owner_create_time"})
-
-
-@runtime_checkable
-class _ListsFaults(Protocol):
-    """The faults a platform holds in force (the local platform's ledger).
-
-    Not (yet) a declared capability in ``gameday.platforms.base``; a platform without it gets
-    its faults read off the members' states instead.
-    """
-
-    def faults(self) -> list[Any]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,42 +29,28 @@ class _Status:
     target: PlatformTarget
     up: bool
     members: list[Member]
-    faults: list[dict[str, Any]]
+    faults: list[str]
 
     @property
     def problems(self) -> list[str]:
         found = [] if self.up else [f"the {self.target.name} platform is not up "
                                     f"(home {self.target.home})"]
         found += [f"{m.name} is {m.state}" for m in self.members if m.state != _HEALTHY]
-        found += [f"fault in force: {_describe(f)}" for f in self.faults]
+        found += [f"fault in force: {fault}" for fault in self.faults]
         return found
 
 
-def _fault_fields(fault: object) -> dict[str, Any]:
-    if isinstance(fault, Mapping):
-        return dict(fault)
-    if dataclasses.is_dataclass(fault) and not isinstance(fault, type):
-        return dataclasses.asdict(fault)
-    return {"kind": type(fault).__name__, "description": str(fault)}
-
-
-def _held_regions(members: list[Member]) -> list[dict[str, Any]]:
+def _held_regions(members: list[Member]) -> list[str]:
     """Without a fault ledger: a region whose members are held down or frozen is under a fault."""
     held = sorted({(m.region, str(m.state)) for m in members
                    if m.state in ("held-down", "frozen")})
-    return [{"kind": "region_hold", "region": region, "state": state} for region, state in held]
+    return [f"region_hold: {region} ({state})" for region, state in held]
 
 
-def _faults(platform: Platform, members: list[Member]) -> list[dict[str, Any]]:
-    if isinstance(platform, _ListsFaults):
-        return [_fault_fields(fault) for fault in platform.faults()]
+def _faults(platform: Platform, members: list[Member]) -> list[str]:
+    if isinstance(platform, FaultView):
+        return platform.faults_in_force()
     return _held_regions(members)
-
-
-def _describe(fault: dict[str, Any]) -> str:
-    detail = ", ".join(f"{key}={value}" for key, value in fault.items()
-                       if key not in _FAULT_BOOKKEEPING)
-    return f"{fault.get('kind', 'fault')} ({detail})" if detail else str(fault.get("kind"))
 
 
 def _read(target: PlatformTarget) -> _Status:
