@@ -3,7 +3,7 @@
 The reference is the slowest thing ``up`` must wait for: one tabular replica started with the
 very argv and environment the platform uses, until it answers its health check. The ratio says
 what the platform adds on top (order groups, the edge and the fault proxy, health polling).
-Runs in its own ``GAMEDAY_HOME`` and tears everything down; the default edge port must be free.
+Runs in its own home and tears everything down; the default edge port must be free.
 
     python bench/standup.py [--rounds 3]
 """
@@ -21,9 +21,10 @@ from typing import Any
 
 from gameday.faults.checks import http_status
 from gameday.platforms.base import StackRequest
+from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.platform import LocalPlatform
 from gameday.platforms.local.specs import ProcessSpec
-from gameday.platforms.local.state import LocalHome, read_json
+from gameday.platforms.local.topology import Topology
 
 __all__ = ["main"]
 
@@ -34,8 +35,9 @@ def _time_up(home: LocalHome) -> tuple[float, ProcessSpec]:
     platform.up(StackRequest(stacks=("tabular",), replicas=2, edge_health_check="deep"))
     elapsed_s = time.perf_counter() - started
     try:
-        specs = [ProcessSpec.from_json(raw) for raw in read_json(home.topology)["processes"]]
-        replica = next(s for s in specs if s.role == "replica" and s.region == "region-a")
+        topology = Topology.load(home)
+        assert topology is not None
+        replica = topology.component_members("tabular", "api", "region-a")[0]
     finally:
         platform.down()
     return elapsed_s, replica
