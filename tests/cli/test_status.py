@@ -7,7 +7,6 @@ test sets them); the last one asks the real local platform, with a region held d
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,18 +15,16 @@ from typing import Any
 import pytest
 
 from gameday.platforms import PLATFORMS
-from gameday.platforms.base import Member
+from gameday.platforms.base import Member, MemberState
 from tests.cli.conftest import CliResult
 
 Cli = Callable[..., CliResult]
 
 
 def _member(name: str, region: str, state: str, port: int) -> Member:
-    values: dict[str, Any] = {"name": name, "region": region, "stack": "tabular",
-                              "role": "replica", "address": "127.10.1.1", "port": port,
-                              "pid": 4242, "state": state}
-    # Member is being reshaped (Platform v2): pass only the fields it has.
-    return Member(**{f.name: values[f.name] for f in dataclasses.fields(Member)})
+    return Member(name=name, region=region, stack="tabular", component="api",
+                  address="127.10.1.1", port=port, pid=4242, state=MemberState(state),
+                  ports={"http": port})
 
 
 class _DeclaredPlatform:
@@ -44,15 +41,31 @@ class _DeclaredPlatform:
     def members(self, **_: Any) -> list[Member]:
         return list(self._members)
 
+    # the rest of the Platform interface, so capability checks see a whole platform
+    def up(self, *_: Any, **__: Any) -> None:
+        return None
+
+    def down(self, **_: Any) -> list[str]:
+        return []
+
+    def edge_url(self, stack: str) -> str:
+        return f"http://127.0.0.1:1/{stack}"
+
+    def reset_faults(self) -> list[str]:
+        return []
+
+    def experiment_configuration(self) -> dict[str, str]:
+        return {"gameday_platform": self.name}
+
 
 class _DeclaredWithLedger(_DeclaredPlatform):
     name = "declared-ledger"
 
-    def __init__(self, members: list[Member], faults: list[dict[str, Any]]) -> None:
+    def __init__(self, members: list[Member], faults: list[str]) -> None:
         super().__init__(members)
         self._faults = faults
 
-    def faults(self) -> list[dict[str, Any]]:
+    def faults_in_force(self) -> list[str]:
         return list(self._faults)
 
 
@@ -121,12 +134,11 @@ def test_a_member_that_is_not_healthy_exits_1_naming_it(
 
 def test_a_fault_in_force_exits_1_saying_which(cli: Cli,
                                                declare: Declare) -> None:
-    fault = {"id": "f1", "kind": "toxics", "name": "gameday_latency", "region": "region-a",
-             "owner_pid": 1234}
+    fault = "link_toxics: toxic gameday_latency (latency) on 2 links into region-a (owner pid 1)"
     name = declare(_DeclaredWithLedger(_healthy(), faults=[fault]))
     result = cli("status", "--platform", name)
     assert result.code == 1
-    assert "fault in force: toxics (name=gameday_latency, region=region-a)" in result.output
+    assert f"fault in force: {fault}" in result.output
     document = json.loads(cli("status", "--json", "--platform", name).stdout)
     assert document["faults"] == [fault]
 
@@ -137,8 +149,7 @@ def test_without_a_fault_ledger_a_held_region_is_read_off_its_members(
                _member("tabular-b1", "region-b", "healthy", 18100)]
     name = declare(_DeclaredPlatform(members))
     document = json.loads(cli("status", "--json", "--platform", name).stdout)
-    assert document["faults"] == [{"kind": "region_hold", "region": "region-a",
-                                   "state": "held-down"}]
+    assert document["faults"] == ["region_hold: region-a (held-down)"]
     assert "tabular-a1 is held-down" in document["problems"]
 
 

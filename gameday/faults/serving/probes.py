@@ -77,16 +77,19 @@ def _members_answer(members: list[Member], stack: str, endpoint: str, require: s
 
 def region_answers_inference(region: str, stack: str = "tabular", endpoint: str = "predict",
                              require: Require = "all", timeout_s: float = 2.0,
+                             component: str = "api",
                              configuration: Configuration = None) -> dict[str, Any]:
     """Every replica (``require: all``) or at least one (``any``) of ``stack`` in ``region``
-    answers a sample inference request with a valid answer. No replica at all: not serving."""
-    members = platform_for(configuration).members(region=region, stack=stack)
+    answers a sample inference request with a valid answer. No replica at all: not serving.
+    ``component``: the one that serves inference (the stack's routed component)."""
+    members = platform_for(configuration).members(region=region, stack=stack,
+                                                  component=component)
     return {"region": region, **_members_answer(members, stack, endpoint, require, timeout_s)}
 
 
 def other_region_answers_inference(region: str, stack: str = "tabular",
                                    endpoint: str = "predict", require: Require = "all",
-                                   timeout_s: float = 2.0,
+                                   timeout_s: float = 2.0, component: str = "api",
                                    configuration: Configuration = None) -> dict[str, Any]:
     """As ``region_answers_inference``, for the region(s) other than ``region``: the capacity
     that must take over when a fault takes ``region`` out."""
@@ -94,7 +97,8 @@ def other_region_answers_inference(region: str, stack: str = "tabular",
         raise FaultError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
     others = [r for r in REGIONS if r != region]
     platform = platform_for(configuration)
-    members = [m for other in others for m in platform.members(region=other, stack=stack)]
+    members = [m for other in others
+               for m in platform.members(region=other, stack=stack, component=component)]
     return {"region": ", ".join(others), "other_than": region,
             **_members_answer(members, stack, endpoint, require, timeout_s)}
 

@@ -8,7 +8,6 @@ knows exactly which members fail and how.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
-from gameday.platforms.base import Member, StackRequest
+from gameday.platforms.base import Member, MemberState, StackRequest
 
 PLATFORM_NAME = "serving-fleet"
 MODES = ("ok", "broken", "bad-score", "not-json")
@@ -72,11 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _member(name: str, server: InferenceServer) -> Member:
-    values: dict[str, Any] = {"name": name, "region": server.region, "stack": "tabular",
-                              "role": "replica", "address": "127.0.0.1", "port": server.port,
-                              "pid": None, "state": "healthy"}
-    # Member is being reshaped (Platform v2): pass only the fields it has.
-    return Member(**{f.name: values[f.name] for f in dataclasses.fields(Member)})
+    return Member(name=name, region=server.region, stack="tabular", component="api",
+                  address="127.0.0.1", port=server.port, pid=None, state=MemberState.HEALTHY,
+                  ports={"http": server.port})
 
 
 @dataclass
