@@ -156,6 +156,22 @@ def test_rendered_config_is_accepted_by_haproxy_check_without_warnings(tmp_path:
     assert check_haproxy_config(render_haproxy_config(_two_stack_config(tmp_path))) == []
 
 
+def test_a_tcp_backend_and_the_region_map_are_accepted_by_haproxy_check(tmp_path: Path) -> None:
+    """A database route is `mode tcp` on a listener of its own; http answers name the region
+    from the server → region map, whatever the stack sets."""
+    a, b = (EdgeServer("db-a1", "127.10.0.21", 15432),), (EdgeServer("db-b1", "127.20.0.21", 15432),)
+    region_map = tmp_path / "regions.map"
+    region_map.write_text("db-a1 region-a\ndb-b1 region-b\na0 region-a\n")
+    base = _two_stack_config(tmp_path)
+    config = EdgeConfig((*base.backends, EdgeBackend("pg", a, b, mode="tcp", listen_port=15499)),
+                        tmp_path / "admin.sock", region_map=region_map)
+    text = render_haproxy_config(config)
+    assert check_haproxy_config(text) == []
+    assert "listen pg\n    mode tcp\n    bind 127.0.0.1:15499" in text
+    assert f'X-Served-By-Region %[srv_name,map("{region_map}",unknown)]' in text
+    assert "acl stack_pg" not in text  # no http route to a tcp backend
+
+
 def test_other_region_servers_are_backups_and_all_of_them_take_traffic(tmp_path: Path) -> None:
     text = render_haproxy_config(_two_stack_config(tmp_path))
 
