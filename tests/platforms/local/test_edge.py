@@ -159,7 +159,8 @@ def test_rendered_config_is_accepted_by_haproxy_check_without_warnings(tmp_path:
 def test_a_tcp_backend_and_the_region_map_are_accepted_by_haproxy_check(tmp_path: Path) -> None:
     """A database route is `mode tcp` on a listener of its own; http answers name the region
     from the server → region map, whatever the stack sets."""
-    a, b = (EdgeServer("db-a1", "127.10.0.21", 15432),), (EdgeServer("db-b1", "127.20.0.21", 15432),)
+    a = (EdgeServer("db-a1", "127.10.0.21", 15432),)
+    b = (EdgeServer("db-b1", "127.20.0.21", 15432),)
     region_map = tmp_path / "regions.map"
     region_map.write_text("db-a1 region-a\ndb-b1 region-b\na0 region-a\n")
     base = _two_stack_config(tmp_path)
@@ -304,7 +305,7 @@ def test_behind_a_resetting_proxy_layer7_observation_fails_over_within_a_few_req
         edge.process.wait(timeout=5)
         record_property(f"failover_s_{observe}", failover_s)
     print(f"behind a resetting proxy (failover s, failed requests): {measured}")
-    (l4_s, l4_errors), (l7_s, l7_errors) = measured["layer4"], measured["layer7"]
+    (_, l4_errors), (l7_s, l7_errors) = measured["layer4"], measured["layer7"]
     assert l7_errors <= 6 and l7_s < 0.5
     assert l7_errors <= l4_errors + 1
 
