@@ -4,6 +4,7 @@ faults, always through the fault's own ``undo``."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -74,10 +75,8 @@ class Ledger:
             except Exception as exc:  # the others must still be undone; this one stays
                 failed.append(f"{record.describe()}: {exc}")
                 continue
-            try:
+            with contextlib.suppress(control.SupervisorUnreachable):
                 control.call(self.home, "clear_fault", fault_id=record.id)
-            except control.SupervisorUnreachable:
-                pass
         if failed:
             raise FaultError(f"could not undo {len(failed)} fault(s), still injected: "
                              f"{'; '.join(failed)} (undone: {', '.join(undone) or 'none'})")

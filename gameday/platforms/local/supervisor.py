@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import json
 import os
@@ -86,10 +87,8 @@ class _Supervised:
 
     def signal_group(self, sig: signal.Signals) -> None:
         if self.status.pgid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.status.pgid, sig)
-            except ProcessLookupError:
-                pass
 
 
 @dataclass
@@ -340,11 +339,9 @@ class Supervisor:
             member.signal_group(signal.SIGCONT)
             member.signal_group(signal.SIGTERM)
         timeout_s = max((m.spec.stop_timeout_s for m in running), default=0)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(m.proc.wait() for m in running if m.proc)),
                                    timeout=timeout_s)
-        except TimeoutError:
-            pass
         for member in members:
             member.signal_group(signal.SIGKILL)  # the group's stragglers too
             kill_group(member.status.pgid, member.status.create_time, grace_s=1)
