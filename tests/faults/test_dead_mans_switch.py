@@ -105,6 +105,10 @@ def test_reset_faults_undoes_every_kind_and_empties_the_ledger(
     assert _kinds(local_platform) == []
     assert _toxics(local_platform) == []
     assert nft.list_tables() == []
-    assert {m.state for m in local_platform.members()} == {"healthy"}
+    # the supervisor's health view catches up within a check or two of the heal
+    deadline = time.monotonic() + 10
+    while {m.state for m in local_platform.members()} != {"healthy"}:
+        assert time.monotonic() < deadline, local_platform.members()
+        time.sleep(0.1)
     assert _region_a_predicts(local_platform) == [200, 200]
     until_served_only_by(local_platform, "region-a", timeout_s=20)
