@@ -3,7 +3,7 @@
 Exit 0: the platform is up, every member is healthy and no fault is in force. Exit 1: it is
 down, a member is not healthy, or a fault is in force (each reason is printed). Exit 2: the
 platform could not be asked. --json prints one object: platform, home, up, members (name,
-region, stack, address, port, pid, state), faults, problems.
+region, stack, component, address, port, pid, state), faults, problems.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def _as_json(status: _Status) -> str:
         "platform": status.target.name,
         "home": str(status.target.home),
         "up": status.up,
-        "members": [{"name": m.name, "region": m.region, "stack": m.stack, "address": m.address,
+        "members": [{"name": m.name, "region": m.region, "stack": m.stack,
+                     "component": m.component, "address": m.address,
                      "port": m.port, "pid": m.pid, "state": str(m.state)}
                     for m in status.members],
         "faults": status.faults,
@@ -75,10 +76,10 @@ def _as_json(status: _Status) -> str:
 
 def _print_table(status: _Status) -> None:
     if status.members:
-        table = Table("member", "region", "stack", "address", "pid", "state")
+        table = Table("member", "region", "stack", "component", "address", "pid", "state")
         for m in status.members:
             colour = "green" if m.state == _HEALTHY else "red"
-            table.add_row(escape(m.name), m.region, m.stack, f"{m.address}:{m.port}",
+            table.add_row(escape(m.name), m.region, m.stack, m.component, f"{m.address}:{m.port}",
                           str(m.pid or "-"), f"[{colour}]{escape(str(m.state))}[/{colour}]")
         out.print(table)
     for problem in status.problems:
