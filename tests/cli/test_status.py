@@ -119,7 +119,8 @@ def test_json_lists_each_member_with_its_address_and_state(
     document = json.loads(cli("status", "--json", "--platform", name).stdout)
     assert document["up"] is True and document["platform"] == name
     assert document["members"][0] == {"name": "tabular-a1", "region": "region-a",
-                                      "stack": "tabular", "component": "api", "address": "127.10.1.1",
+                                      "stack": "tabular", "component": "api",
+                                      "address": "127.10.1.1",
                                       "port": 18100, "pid": 4242, "state": "healthy"}
     assert document["faults"] == [] and document["problems"] == []
 
