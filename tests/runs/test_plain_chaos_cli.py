@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gameday.platforms.local.platform import LocalPlatform
@@ -38,7 +39,8 @@ def test_every_experiment_passes_chaos_validate(experiment: Path, tmp_path: Path
 def test_plain_chaos_run_against_a_stood_up_platform(local_platform: LocalPlatform, tmp_path: Path,
                                                      experiment: Path) -> None:
     journal = tmp_path / "journal.json"
-    result = _chaos("run", "--rollback-strategy=always", "--journal-path", str(journal),
+    # no --rollback-strategy: each experiment's runtime block says "always"
+    result = _chaos("run", "--journal-path", str(journal),
                     str(experiment), cwd=tmp_path,
                     env={"GAMEDAY_HOME": str(local_platform.home.root),
                          "GAMEDAY_FAULT_DURATION_S": "2"})
@@ -48,5 +50,7 @@ def test_plain_chaos_run_against_a_stood_up_platform(local_platform: LocalPlatfo
     actions = [run for run in document["run"] if run["activity"]["type"] == "action"]
     assert actions and all(run["status"] == "succeeded" for run in actions)
     assert all(run["status"] == "succeeded" for run in document["rollbacks"])
-    assert local_platform.link_faults() == [] and local_platform.faults() == []
+    assert local_platform.faults_in_force() == []
+    proxies = httpx.get(f"{local_platform.proxy_api_url()}/proxies", timeout=5).json()
+    assert [p["toxics"] for p in proxies.values() if p["toxics"]] == []
     assert all_members_healthy(local_platform), local_platform.members()
