@@ -8,6 +8,7 @@ makes the hypothesis deviate.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -104,21 +105,30 @@ def other_region_answers_inference(region: str, stack: str = "tabular",
 
 
 def edge_serves_within_slo(stack: str = "tabular", endpoint: str = "predict",
-                           requests: int = 5, latency_threshold_s: float = 0.25,
-                           timeout_s: float = 2.0,
+                           requests: int = 10, latency_threshold_s: float = 0.25,
+                           percentile: float = 90.0, timeout_s: float = 2.0,
                            configuration: Configuration = None) -> dict[str, Any]:
     """``requests`` sequential inference requests through the global edge: all valid, and the
-    slowest within ``latency_threshold_s``."""
+    ``percentile`` latency (nearest rank) within ``latency_threshold_s``.
+
+    A latency SLO is a percentile, not a maximum: the one request HAProxy holds ~0.5 s for its
+    connect retry at the instant a replica dies must not read as a deviation (measured: with
+    the slowest of 5 judged, plain ``chaos run`` of replica-kill deviated in 1 of 2 runs)."""
     if requests < 1:
         raise FaultError(f"requests must be at least 1, got {requests}")
+    if not 0 < percentile <= 100:
+        raise FaultError(f"percentile must be in (0, 100], got {percentile}")
     url = platform_for(configuration).edge_url(stack) + _endpoint_path(stack, endpoint)
     sample = sample_for(stack, endpoint)
     with httpx.Client(timeout=timeout_s) as client:
         outcomes = [_ask(client, sample, url) for _ in range(requests)]
     failures = [o.problem for o in outcomes if o.problem is not None]
-    latency_max_s = max(o.latency_s for o in outcomes)
+    latencies_s = sorted(o.latency_s for o in outcomes)
+    judged_s = latencies_s[max(0, math.ceil(percentile / 100 * requests) - 1)]
     served_by = Counter(o.region for o in outcomes if o.region is not None)
     return {"url": url, "requests": requests, "ok": requests - len(failures),
             "failures": failures, "served_by": dict(served_by),
-            "latency_max_s": round(latency_max_s, 4), "latency_threshold_s": latency_threshold_s,
-            "within_slo": not failures and latency_max_s <= latency_threshold_s}
+            "latency_max_s": round(latencies_s[-1], 4), "percentile": percentile,
+            "latency_percentile_s": round(judged_s, 4),
+            "latency_threshold_s": latency_threshold_s,
+            "within_slo": not failures and judged_s <= latency_threshold_s}

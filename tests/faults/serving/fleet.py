@@ -32,6 +32,7 @@ class InferenceServer(ThreadingHTTPServer):
         self.region = region
         self.mode = "ok"
         self.delay_s = 0.0
+        self.slow_next = 0  # how many of the next requests take an extra 0.3 s
         self.requests = 0
 
     @property
@@ -45,7 +46,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.requests += 1
-        time.sleep(self.server.delay_s)
+        time.sleep(self.server.delay_s + (0.3 if self.server.slow_next > 0 else 0.0))
+        self.server.slow_next -= 1
         if not self.path.endswith("/predict"):
             self._answer(404, b'{"detail": "not found"}')
         elif "amount" not in json.loads(body or b"{}"):
