@@ -298,15 +298,15 @@ class _Run:
     def _ending(self, failure: Exception | None) -> GamedayError | None:
         """What the run ends with, logged: interrupted, a harness error, or None (it ran)."""
         request = self.stops.requested
-        if (request is not None and request.kind != "load-failed") or \
-                isinstance(failure, RunInterrupted):
+        if request is not None and request.kind == "load-failed":
+            # the generator crashed: nothing more was measured, and the harness is to blame
+            failure = LoadError(f"{request.reason}; see "
+                                f"{self.load.log_path if self.load else self.run_dir}")
+        elif request is not None or isinstance(failure, RunInterrupted):
             reason = request.reason if request is not None else str(failure)
             phase = request.phase if request is not None else self.stops.phase_name
             self._log_interrupted(reason, phase, failure)
             return RunInterrupted(f"interrupted: {reason} during {phase}")
-        if request is not None:  # the generator crashed: nothing more was measured
-            failure = LoadError(f"{request.reason}; see "
-                                f"{self.load.log_path if self.load else self.run_dir}")
         if failure is None:
             return None
         if isinstance(failure, FaultError) and failure is self.rollback_error:

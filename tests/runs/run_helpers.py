@@ -26,15 +26,21 @@ REPO = Path(__file__).resolve().parents[2]
 GAMEDAY = Path(sys.executable).parent / "gameday"
 
 
-def write_suite(path: Path, *, experiment: str = "region-outage", duration_s: float = 24,
+def write_suite(path: Path, *, experiment: str | Path = "region-outage", duration_s: float = 24,
                 offset_s: float = 4, fault_duration_s: float = 6, rate_per_s: float = 50,
-                slos: list[dict[str, Any]] | None = None) -> Path:
-    """A short smoke-like suite; the experiment path is absolute, so the suite can live anywhere."""
+                warmup_s: float = 2, slos: list[dict[str, Any]] | None = None) -> Path:
+    """A short smoke-like suite; the experiment path is absolute, so the suite can live anywhere.
+
+    ``experiment``: the name of one in experiments/, or the path of an experiment file."""
     suite = yaml.safe_load((REPO / "suites" / "smoke.yaml").read_text())
-    suite["name"] = f"test-{experiment}"
-    suite["load"].update(duration_s=duration_s, warmup_s=2, rate_per_s=rate_per_s)
+    if isinstance(experiment, Path):
+        name, experiment_path = experiment.stem, experiment
+    else:
+        name, experiment_path = experiment, REPO / "experiments" / f"{experiment}.json"
+    suite["name"] = f"test-{name}"
+    suite["load"].update(duration_s=duration_s, warmup_s=warmup_s, rate_per_s=rate_per_s)
     suite["scenarios"] = [{
-        "name": experiment, "experiment": str(REPO / "experiments" / f"{experiment}.json"),
+        "name": name, "experiment": str(experiment_path),
         "offset_s": offset_s, "target_region": "region-a",
         "configuration": {"fault_duration_s": fault_duration_s},
     }]
@@ -48,8 +54,13 @@ def gameday_argv(*args: str) -> list[str]:
     return [str(GAMEDAY), *args]
 
 
-def run_gameday(*args: str, home: Path, timeout_s: float = 240) -> subprocess.CompletedProcess[str]:
+def run_gameday(*args: str, home: Path, timeout_s: float = 240,
+                python_path: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python_path``: a folder put first on PYTHONPATH (a provider module of the test's)."""
     env = {**os.environ, "GAMEDAY_HOME": str(home)}
+    if python_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(python_path),
+                                                        env.get("PYTHONPATH")) if p)
     return subprocess.run(gameday_argv(*args), capture_output=True, text=True, env=env,
                           cwd=REPO, timeout=timeout_s)
 
@@ -106,17 +117,25 @@ def send(process: subprocess.Popen[str], how: str) -> float:
     if how == "group":
         os.killpg(process.pid, signal.SIGINT)
     else:
-        process.send_signal({"process": signal.SIGINT, "SIGTERM": signal.SIGTERM,
-                             "SIGKILL": signal.SIGKILL}[how])
+        process.send_signal({"process": signal.SIGINT, "process-sigign": signal.SIGINT,
+                             "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}[how])
     return sent_s
 
 
-def start_gameday(*args: str, home: Path) -> subprocess.Popen[str]:
-    """``gameday`` in its own process group, as a shell runs a foreground job."""
+def start_gameday(*args: str, home: Path, sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    """``gameday`` in its own process group, as a shell runs a foreground job.
+
+    ``sigint_ignored``: started with SIGINT ignored, as a non-interactive shell starts a
+    background job (``gameday run ... &`` in a CI script); Python then installs no handler."""
     env = {**os.environ, "GAMEDAY_HOME": str(home)}
+
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     return subprocess.Popen(gameday_argv(*args), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=ignore_sigint if sigint_ignored else None)
 
 
 def finish(process: subprocess.Popen[str], timeout_s: float) -> tuple[int, str]:

@@ -1,5 +1,6 @@
-"""SIGINT to ``gameday run`` alone, and to its whole process group as a terminal's Ctrl-C
-sends it, at every phase of a run on a platform someone else stood up: the run stops within a
+"""SIGINT to ``gameday run`` alone (also one started with SIGINT ignored, as a CI script's
+background job is), and to its whole process group as a terminal's Ctrl-C sends it, at every
+phase of a run on a platform someone else stood up: the run stops within a
 bound, rolls every fault back, exits 2, logs ``interrupted`` with the phase, leaves the
 platform up and clean, and its folder rebuilds with ``gameday report``.
 
@@ -41,6 +42,9 @@ PHASES = {
     "report": (EventKind.RUN_END, 0.0),
 }
 
+HOW = {"process": "process", "group": "process group (Ctrl-C)",
+       "process-sigign": "process, started with SIGINT ignored (a background job)"}
+
 
 def _suite(tmp_path: Path, experiment: str = "edge-latency") -> Path:
     return write_suite(tmp_path / "suite.yaml", experiment=experiment, duration_s=10,
@@ -51,7 +55,7 @@ def _interrupt_at(platform: LocalPlatform, tmp_path: Path, phase: str, how: str,
                   experiment: str = "edge-latency") -> tuple[int, str, float, RunFolder]:
     runs = tmp_path / "runs"
     process = start_gameday("run", str(_suite(tmp_path, experiment)), "--runs-dir", str(runs),
-                            home=platform.home.root)
+                            home=platform.home.root, sigint_ignored=how == "process-sigign")
     kind, delay_s = PHASES[phase]
     try:
         wait_for_event(runs, kind, timeout_s=90, interval_s=0.02)
@@ -62,11 +66,11 @@ def _interrupt_at(platform: LocalPlatform, tmp_path: Path, phase: str, how: str,
     finally:
         sent_s = send(process, how)
     code, output, stop_s = stopped_within(process, sent_s)
-    print(f"{phase} / SIGINT to the {how}: exit {code} {stop_s:.2f} s after the signal")
+    print(f"{phase} / SIGINT to the {HOW[how]}: exit {code} {stop_s:.2f} s after the signal")
     return code, output, stop_s, RunFolder.only_one_in(runs)
 
 
-@pytest.mark.parametrize("how", ["process", "group"])
+@pytest.mark.parametrize("how", list(HOW))
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_sigint_at_each_phase_stops_rolls_back_and_exits_2(
         local_platform: LocalPlatform, tmp_path: Path, phase: str, how: str) -> None:
@@ -75,6 +79,7 @@ def test_sigint_at_each_phase_stops_rolls_back_and_exits_2(
     assert code == 2, output
     assert "Traceback" not in output
     assert stop_s < STOP_BOUND_S
+    assert not [e.detail for e in run.events if e.kind == EventKind.ROLLBACK_FAILED]
     (interrupted,) = [e for e in run.events if e.kind == EventKind.INTERRUPTED]
     assert interrupted.detail["phase"] == phase and interrupted.detail["reason"] == "SIGINT"
     assert left_on_a_shared_platform(local_platform, run.path) == []
