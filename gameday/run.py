@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,21 +31,21 @@ from chaoslib.types import Experiment, Journal
 
 from gameday.config import Scenario, Suite
 from gameday.edgewatch import EdgeWatch
-from gameday.errors import FaultError, GamedayError, LoadError, PlatformError
+from gameday.errors import GamedayError, LoadError, PlatformError
 from gameday.experiment import FaultWindowRecorder, run_scenario
 from gameday.interrupts import NOWHERE, StopSignals
 from gameday.load.plan import LoadPlan
 from gameday.load.process import LoadEnd, LoadProcess
 from gameday.platforms import open_platform
-from gameday.platforms.base import EdgeObserver, FaultView, Platform, Progress, StackRequest
+from gameday.platforms.base import EdgeObserver, Platform, Progress, StackRequest
 from gameday.preflight import Checked, check_suite
 from gameday.records import EVENTS_FILE, EventKind, EventLog
+from gameday.rollbacks import RollbackAudit
 
 __all__ = ["HarnessCrash", "RunInterrupted", "RunOutcome", "new_run_dir", "run_suite"]
 
 _LOAD_START_LEAD_S = 2.0
 _LOAD_END_MARGIN_S = 120.0
-_ROLLBACK_OK = "succeeded"
 
 
 class RunInterrupted(GamedayError):
@@ -136,7 +137,7 @@ class _Run:
         self.edge: EdgeWatch | None = None
         self.scenario = ""
         self.interrupted_logged = False
-        self.rollback_error: FaultError | None = None
+        self.rollbacks = RollbackAudit(platform, self.events)
 
     # -- the run --------------------------------------------------------------------------
     def execute(self) -> None:
@@ -161,8 +162,8 @@ class _Run:
             self.events.emit(EventKind.HARNESS_ERROR, message=f"clean-up: {problem}")
             self.progress(f"clean-up problem: {problem}")
         self.events.emit(EventKind.RUN_END)
-        if self.rollback_error is not None:
-            raise self.rollback_error
+        if self.rollbacks.failure is not None:
+            raise self.rollbacks.failure
         if error is not None:
             raise error
         if problems:
@@ -250,49 +251,14 @@ class _Run:
 
     def _judge_scenario(self, scenario: Scenario, journal: Journal,
                         recorder: FaultWindowRecorder) -> None:
+        self.rollbacks.after_scenario(scenario.name, journal)  # no interrupt can cut it short
         self.stops.enter("fault")  # a stop that came during the rollbacks is raised here
         if journal.get("status") == "interrupted":
             raise RunInterrupted(f"scenario {scenario.name} was interrupted "
                                  "(the journal's status is interrupted)")
-        self._check_rollbacks(scenario.name, journal)
         if recorder.fault_failed or not recorder.fault_started:
             why = recorder.fault_failed or _not_injected_why(journal)
             raise PlatformError(f"scenario {scenario.name}: the fault was not injected: {why}")
-
-    def _check_rollbacks(self, scenario: str, journal: Journal) -> None:
-        """A rollback that failed, or one that left a fault in force, is a harness error."""
-        failed = [_run_failure(run) for run in journal.get("rollbacks") or []
-                  if run.get("status") != _ROLLBACK_OK]
-        try:
-            left = self.platform.reset_faults()
-        except GamedayError as exc:
-            self._rollback_failed(scenario, self._still_injected(exc), [*failed, str(exc)])
-            raise self._rollback_error(f"scenario {scenario}: {exc}") from None
-        if failed or left:
-            what = "; ".join(failed) if failed else "its rollbacks succeeded"
-            self._rollback_failed(scenario, left, [f"{what}; the harness undid what was left: "
-                                                   f"{', '.join(left) or 'nothing'}"])
-            raise self._rollback_error(
-                f"scenario {scenario}: rollback failed ({what}); still injected after it: "
-                f"{', '.join(left) or 'nothing'} (undone by the harness)")
-
-    def _rollback_failed(self, scenario: str, still_injected: list[str],
-                         messages: list[str]) -> None:
-        self.events.emit(EventKind.ROLLBACK_FAILED, scenario, still_injected=still_injected,
-                         message="; ".join(messages))
-
-    def _rollback_error(self, message: str) -> FaultError:
-        if self.rollback_error is None:
-            self.rollback_error = FaultError(message)
-        return self.rollback_error
-
-    def _still_injected(self, error: GamedayError) -> list[str]:
-        if isinstance(self.platform, FaultView):
-            try:
-                return self.platform.faults_in_force()
-            except GamedayError:
-                pass
-        return [f"unknown: {error}"]
 
     # -- the end --------------------------------------------------------------------------
     def _ending(self, failure: Exception | None) -> GamedayError | None:
@@ -309,7 +275,7 @@ class _Run:
             return RunInterrupted(f"interrupted: {reason} during {phase}")
         if failure is None:
             return None
-        if isinstance(failure, FaultError) and failure is self.rollback_error:
+        if failure is self.rollbacks.failure:
             return failure  # logged as rollback_failed
         if not isinstance(failure, GamedayError):
             message = f"internal error: {type(failure).__name__}: {failure}"
@@ -331,39 +297,36 @@ class _Run:
 
     def _clean_up(self) -> list[str]:
         """Stop the watchers and the load, undo any fault still in force, tear down what this
-        run stood up. Never raises; returns the problems, one line each."""
+        run stood up. Each step runs whatever the one before did; the problems, one a line."""
         problems: list[str] = []
-        if self.edge is not None:
-            self.edge.stop()
-        if self.load is not None:
-            self.load.stop()
-        try:
-            if self.platform.is_up():
-                for undone in self.platform.reset_faults():
-                    self.progress(f"rollback: {undone}")
-        except GamedayError as exc:
-            self._rollback_failed(self.scenario, self._still_injected(exc), [f"clean-up: {exc}"])
-            self._rollback_error(f"rollback at clean-up: {exc}")
-        if self.owned:
-            self.progress("tearing the platform down")
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("edge watch", self.edge.stop if self.edge else _nothing),
+            ("load", self.load.stop if self.load else _nothing),
+            ("rollback", self._undo_left_faults),
+            ("tear-down", self._tear_down if self.owned else _nothing)]
+        for name, step in steps:
             try:
-                self.platform.down(progress=self.progress)
-            except GamedayError as exc:
-                problems.append(f"tear-down: {exc}")
+                step()
+            except Exception as exc:  # the next step must still run
+                problems.append(f"{name}: {type(exc).__name__}: {exc}")
         return problems
+
+    def _undo_left_faults(self) -> None:
+        for undone in self.rollbacks.at_clean_up(self.scenario):
+            self.progress(f"rollback: {undone}")
+
+    def _tear_down(self) -> None:
+        self.progress("tearing the platform down")
+        self.platform.down(progress=self.progress)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _sleep_until(t_s: float) -> None:
     while (left := t_s - time.time()) > 0:
         time.sleep(min(left, 0.2))
-
-
-def _run_failure(run: dict[str, Any]) -> str:
-    name = (run.get("activity") or {}).get("name", "?")
-    exception = run.get("exception") or []
-    last = exception[-1].strip() if isinstance(exception, list) and exception else ""
-    status = run.get("status") or "did not finish"
-    return f"rollback {name} {status}" + (f": {last}" if last else "")
 
 
 def _not_injected_why(journal: Journal) -> str:
