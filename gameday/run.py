@@ -271,7 +271,8 @@ class _Run:
         elif request is not None or isinstance(failure, RunInterrupted):
             reason = request.reason if request is not None else str(failure)
             phase = request.phase if request is not None else self.stops.phase_name
-            self._log_interrupted(reason, phase, failure)
+            self._log_interrupted(reason, phase, failure,
+                                  request.at_s if request is not None else None)
             return RunInterrupted(f"interrupted: {reason} during {phase}")
         if failure is None:
             return None
@@ -285,8 +286,11 @@ class _Run:
         self.events.emit(EventKind.HARNESS_ERROR, message=str(failure))
         return failure
 
-    def _log_interrupted(self, reason: str, phase: str, failure: Exception | None) -> None:
-        detail: dict[str, Any] = {"reason": reason, "phase": phase}
+    def _log_interrupted(self, reason: str, phase: str, failure: Exception | None,
+                         requested_s: float | None) -> None:
+        # logged once the phase let go (after chaoslib's rollbacks): requested_s says when
+        # the stop came
+        detail: dict[str, Any] = {"reason": reason, "phase": phase, "requested_s": requested_s}
         if self.scenario:
             detail["scenario"] = self.scenario
         if failure is not None and not isinstance(failure, RunInterrupted):

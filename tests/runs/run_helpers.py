@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -115,7 +116,8 @@ def send(process: subprocess.Popen[str], how: str) -> float:
     ``SIGKILL`` (to gameday alone). Returns when it was sent (time.monotonic())."""
     sent_s = time.monotonic()
     if how == "group":
-        os.killpg(process.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):  # it ended first: nothing to stop
+            os.killpg(process.pid, signal.SIGINT)
     else:
         process.send_signal({"process": signal.SIGINT, "process-sigign": signal.SIGINT,
                              "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}[how])

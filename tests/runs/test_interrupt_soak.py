@@ -34,7 +34,7 @@ from tests.runs.run_helpers import (
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(3600)]
 
 SIGNALS = ("process", "group", "SIGTERM", "SIGKILL")
-LATEST_S = 24.0  # stand-up ~10 s, load 2 + 12 s: most points fall inside the run
+LATEST_S = 22.0  # stand-up ~10 s, load 2 + 16 s: points fall inside the run
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def _one_run(tmp_path: Path, rng: random.Random, index: int) -> dict[str, object
     home, runs = LocalHome(work / "home"), work / "runs"
     suite = write_suite(work / "suite.yaml", experiment=rng.choice(["edge-latency",
                                                                     "region-outage"]),
-                        duration_s=12, offset_s=2, fault_duration_s=5, rate_per_s=20)
+                        duration_s=16, offset_s=2, fault_duration_s=5, rate_per_s=20)
     how, delay_s = rng.choice(SIGNALS), rng.uniform(0.0, LATEST_S)
     process = start_gameday("run", str(suite), "--runs-dir", str(runs), home=home.root)
     try:

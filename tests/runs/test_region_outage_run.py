@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gameday.platforms.local.platform import LocalPlatform
+from gameday.records import read_edge_samples
 from tests.runs.run_helpers import RunFolder, left_on_a_shared_platform, run_gameday, write_suite
 
 
@@ -96,3 +97,19 @@ def test_an_impossible_slo_fails_the_run_with_exit_1(local_platform: LocalPlatfo
     failures = [case.get("name") for case in suite_xml.iter("testcase")
                 if case.find("failure") is not None]
     assert failures == ["latency.p99.outside_faults"]
+
+
+def test_the_edge_view_shows_region_a_marked_down_after_the_kill_and_up_again(
+        outage_run: RunFolder) -> None:
+    output = outage_run.event("fault_start").detail["output"]
+    fault_end_s = outage_run.summary["scenarios"][0]["fault_end_s"]
+    samples = read_edge_samples(outage_run.path)
+    region_a = sorted({s.server for s in samples if s.region == "region-a"})
+    assert region_a == ["tabular-api-a1", "tabular-api-a2"]
+    for server in region_a:
+        states = [(s.t_s, s.up) for s in samples if s.server == server]
+        assert states[0][1] is True, states  # up when the watch started
+        down_s = next(t_s for t_s, up in states if not up)
+        assert output["signalled_from_s"] <= down_s <= fault_end_s  # marked down by the kill
+        assert states[-1][1] is True and states[-1][0] > down_s  # and up again after restore
+    assert {s.up for s in samples if s.region == "region-b"} == {True}
