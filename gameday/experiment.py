@@ -1,7 +1,9 @@
 """Chaos Toolkit experiments: load and validate them, run one as a scenario, log its fault window.
 
 The fault window comes from chaoslib's own lifecycle events (``RunEventHandler``): it opens
-when the method's first action returned and closes when the rollbacks returned.
+when the method's first action returned and closes when the rollbacks returned. A stop (Ctrl-C,
+SIGTERM) reaches chaoslib as ``KeyboardInterrupt`` only inside an activity before the
+rollbacks, where chaoslib turns it into status ``interrupted`` and plays the rollbacks.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ import logging
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
-from chaoslib.exceptions import ChaosException
+from chaoslib.activity import execute_activity
+from chaoslib.exceptions import ChaosException, InterruptExecution
 from chaoslib.experiment import ensure_experiment_is_valid, run_experiment
 from chaoslib.run import RunEventHandler
 from chaoslib.types import Activity, Experiment, Journal, Run
 
 from gameday.config import read_document
 from gameday.errors import ConfigError
+from gameday.interrupts import NOWHERE, StopSignals
 from gameday.records import EventKind, EventLog
 
 __all__ = ["FaultWindowRecorder", "load_experiment", "run_scenario"]
@@ -98,11 +103,58 @@ def _short(value: Any) -> Any:
     return value if len(text) < 2000 else text[:2000]
 
 
+_ACTIVITY_CODE = execute_activity.__code__
+
+
+def _inside_an_activity(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code is _ACTIVITY_CODE:
+            return True
+        frame = frame.f_back
+    return False
+
+
+class _ChaoslibStops(RunEventHandler):  # type: ignore[misc]
+    """Where chaoslib can take a KeyboardInterrupt, and when it has taken one.
+
+    Inside an activity (a probe, an action, an action's pause) of the hypothesis or the
+    method it becomes status ``interrupted`` and the rollbacks are played. Anywhere else it
+    could escape chaoslib's handling (between catching one and starting the rollbacks) or cut
+    the rollbacks short, so the stop waits there and is re-delivered (``StopSignals``). An
+    interrupt inside an action makes chaoslib sleep out the action's pause before it acts:
+    the re-delivery ends that sleep.
+    """
+
+    def __init__(self, stops: StopSignals) -> None:
+        self.stops = stops
+        self.rolling_back = False
+
+    def may_raise(self, frame: FrameType | None) -> bool:
+        return not self.rolling_back and _inside_an_activity(frame)
+
+    def started(self, experiment: Experiment, journal: Journal) -> None:
+        self.stops.reinstall()  # chaoslib's exit_signals() swapped SIGTERM for its own
+
+    def start_rollbacks(self, experiment: Experiment) -> None:
+        self.rolling_back = True
+
+    def signal_exit(self) -> None:
+        self.stops.taken()
+
+    def interrupted(self, experiment: Experiment, journal: Journal) -> None:
+        self.stops.taken()
+
+
 def run_scenario(experiment: Experiment, *, recorder: FaultWindowRecorder,
-                 configuration: dict[str, Any], journal_path: Path) -> Journal:
+                 configuration: dict[str, Any], journal_path: Path,
+                 stops: StopSignals) -> Journal:
     """Run one experiment with our recorder; the journal is saved even when it was interrupted.
 
-    chaoslib's own log goes to ``<journal>.log`` beside the journal, not to the console.
+    A stop during the run ends it as chaoslib ends an interrupted run (status
+    ``interrupted``, rollbacks played); a stop during the rollbacks lets them finish. Either
+    way ``stops.requested`` says so afterwards; the current phase is left with no interrupt
+    allowed (the caller's next ``stops.enter`` raises a pending one). chaoslib's own log goes
+    to ``<journal>.log`` beside the journal, not to the console.
     """
     chaos_log = logging.getLogger("chaostoolkit")
     handler = logging.FileHandler(journal_path.with_suffix(".log"))
@@ -111,11 +163,21 @@ def run_scenario(experiment: Experiment, *, recorder: FaultWindowRecorder,
     chaos_log.addHandler(handler)
     chaos_log.setLevel(logging.DEBUG)
     chaos_log.propagate = False
+    guard = _ChaoslibStops(stops)
+    phase = stops.phase_name
     try:
+        stops.enter(phase, guard.may_raise, repeat=True)
         journal: Journal = run_experiment(
             experiment, settings=_SETTINGS, experiment_vars=(configuration, {}),
-            event_handlers=[recorder])
+            event_handlers=[recorder, guard])
+    except InterruptExecution:  # chaoslib's own SIGTERM handler, before ours was back
+        stops.request("SIGTERM", "signal")
+        stops.taken()
+        raise KeyboardInterrupt("SIGTERM") from None
     finally:
+        # A stop re-delivered just as chaoslib returned must not land in the caller's code at
+        # a random point: the caller enters its next phase, which raises it where it can.
+        stops.enter(phase, NOWHERE)
         chaos_log.removeHandler(handler)
         handler.close()
         chaos_log.setLevel(previous[0])

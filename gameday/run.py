@@ -2,36 +2,54 @@
 
 Every step writes into the run folder as it happens (``gameday.records``), so whatever stops the
 run — an SLO breach, a harness failure, Ctrl-C — the folder holds what happened, every injected
-fault is rolled back, the load is stopped and a (partial) report is written.
+fault is rolled back, the load is stopped and a (partial) report can be written.
+
+How a run ends, as the event log says it (the report builder reads these):
+
+- SIGINT or SIGTERM at any phase, or a load generator stopped before the end of its schedule:
+  ``interrupted`` (reason, phase), then ``RunInterrupted`` — exit 2;
+- a load generator that crashed, a fault that was not injected, any other harness failure:
+  ``harness_error``, then a ``GamedayError`` — exit 2;
+- a rollback that failed, or left a fault the harness had to undo: ``rollback_failed``
+  (still_injected, message), then a ``FaultError`` — exit 2;
+- a steady-state hypothesis that deviated: ``scenario_end`` with ``deviated: true`` (the report
+  fails that scenario, exit 1) and the run goes on.
 """
 
 from __future__ import annotations
 
-import signal
+import os
+import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
+from typing import Any
 
-from gameday.config import Suite, resolve_experiment
-from gameday.errors import GamedayError, PlatformError
-from gameday.experiment import FaultWindowRecorder, load_experiment, run_scenario
+from chaoslib.types import Experiment, Journal
+
+from gameday.config import Scenario, Suite
+from gameday.edgewatch import EdgeWatch
+from gameday.errors import GamedayError, LoadError, PlatformError
+from gameday.experiment import FaultWindowRecorder, run_scenario
+from gameday.interrupts import NOWHERE, StopSignals
 from gameday.load.plan import LoadPlan
-from gameday.load.process import LoadProcess
+from gameday.load.process import LoadEnd, LoadProcess
 from gameday.platforms import open_platform
-from gameday.platforms.base import Platform, Progress, StackRequest
-from gameday.records import EventKind, EventLog
+from gameday.platforms.base import EdgeObserver, Platform, Progress, StackRequest
+from gameday.preflight import Checked, check_suite
+from gameday.records import EVENTS_FILE, EventKind, EventLog
+from gameday.rollbacks import RollbackAudit
 
 __all__ = ["HarnessCrash", "RunInterrupted", "RunOutcome", "new_run_dir", "run_suite"]
 
 _LOAD_START_LEAD_S = 2.0
+_LOAD_END_MARGIN_S = 120.0
 
 
 class RunInterrupted(GamedayError):
-    """Ctrl-C or SIGTERM arrived during the run."""
+    """SIGINT or SIGTERM arrived during the run, or its load stopped before its schedule's end."""
 
 
 class HarnessCrash(GamedayError):
@@ -55,16 +73,259 @@ def new_run_dir(runs_root: Path, suite_name: str) -> Path:
     return run_dir
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    def _raise(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+def run_suite(suite: Suite, run_dir: Path, *, progress: Progress,
+              home: Path | None = None) -> RunOutcome:
+    """Run ``suite`` into ``run_dir`` on the platform at ``home``. Raises RunInterrupted or
+    another GamedayError after cleaning up; the caller builds the report either way.
 
-    previous = signal.signal(signal.SIGTERM, _raise)
+    Everything the suite names is checked first (``check_suite``), before anything starts.
+    SIGINT/SIGTERM are handled from then on, and stay handled after this returns: the report
+    the caller builds next is the run's last phase, and a signal during it logs
+    ``interrupted`` (phase ``report``) and exits 2 at once.
+    """
+    checked = check_suite(suite)
+    platform = open_platform(suite.platform, home if home is not None else _home_from_cli())
+    stops = StopSignals()
+    stops.install()
+    run = _Run(checked, platform, run_dir, progress, stops)
     try:
-        yield
+        run.execute()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stops.after_run(_ReportPhase(run_dir, interrupted=run.interrupted_logged))
+    return RunOutcome(run_dir=run_dir, owned_platform=run.owned)
+
+
+def _home_from_cli() -> Path | None:
+    # The CLI resolves the home at its edge and, until it passes ``home=``, exports it as
+    # GAMEDAY_HOME for this call (gameday/cli/run.py, _home_exported).
+    value = os.environ.get("GAMEDAY_HOME", "").strip()
+    return Path(value) if value else None
+
+
+class _ReportPhase:
+    """After the run: a signal while the caller builds the report ends the process with 2."""
+
+    def __init__(self, run_dir: Path, *, interrupted: bool) -> None:
+        self.run_dir = run_dir
+        self.interrupted = interrupted
+
+    def __call__(self, reason: str) -> None:
+        if not self.interrupted:
+            self.interrupted = True
+            # a log of its own: the run's EventLog lock may be held where the signal landed
+            EventLog(self.run_dir / EVENTS_FILE).emit(EventKind.INTERRUPTED, reason=reason,
+                                                      phase="report")
+        os.write(sys.stderr.fileno(), f"\ninterrupted ({reason}) while writing the report; "
+                 f"rebuild it with: gameday report {self.run_dir}\n".encode())
+        raise SystemExit(2)
+
+
+class _Run:
+    """One run's state as it goes: what it owns, what runs, how it ends."""
+
+    def __init__(self, checked: Checked, platform: Platform, run_dir: Path,
+                 progress: Progress, stops: StopSignals) -> None:
+        self.suite = checked.suite
+        self.experiments = checked.experiments
+        self.platform = platform
+        self.run_dir = run_dir
+        self.progress = progress
+        self.stops = stops
+        self.events = EventLog(run_dir / EVENTS_FILE)
+        self.owned = False
+        self.load: LoadProcess | None = None
+        self.edge: EdgeWatch | None = None
+        self.scenario = ""
+        self.interrupted_logged = False
+        self.rollbacks = RollbackAudit(platform, self.events)
+
+    # -- the run --------------------------------------------------------------------------
+    def execute(self) -> None:
+        (self.run_dir / "suite.json").write_text(self.suite.model_dump_json(indent=2))
+        self.events.emit(EventKind.RUN_START, suite=self.suite.name, platform=self.platform.name)
+        failure: Exception | None = None
+        try:
+            try:
+                self._stand_up()
+                self._load_and_scenarios()
+            finally:
+                self.stops.enter("clean-up", NOWHERE)
+        except KeyboardInterrupt:
+            pass  # the stop request says why
+        except Exception as exc:
+            failure = exc
+        error = self._ending(failure)  # logged before the clean-up, which may take a while
+        problems = self._clean_up()
+        if error is None and self.stops.requested is not None:
+            error = self._ending(None)  # a signal during the clean-up
+        for problem in problems:
+            self.events.emit(EventKind.HARNESS_ERROR, message=f"clean-up: {problem}")
+            self.progress(f"clean-up problem: {problem}")
+        self.events.emit(EventKind.RUN_END)
+        if self.rollbacks.failure is not None:
+            raise self.rollbacks.failure
+        if error is not None:
+            raise error
+        if problems:
+            raise PlatformError(f"clean-up: {problems[0]}")
+
+    def _stand_up(self) -> None:
+        self.stops.enter("stand-up")
+        if self.platform.is_up():
+            self.progress("platform already up: using it (faults reset first)")
+            for undone in self.platform.reset_faults():
+                self.progress(f"  {undone}")
+            return
+        self.progress(f"standing up the {self.platform.name} platform")
+        self.owned = True  # before up(): a stand-up cut short is torn down too
+        self.platform.up(StackRequest(stacks=tuple(self.suite.stacks),
+                                      replicas=self.suite.replicas,
+                                      edge_health_check=self.suite.edge.health_check),
+                         progress=self.progress, tie_to_caller=True)
+
+    def _load_and_scenarios(self) -> None:
+        self.stops.enter("warm-up")
+        load = self._start_load()
+        t0_s = load.wait_started(timeout_s=60)
+        self._watch_edge()
+        self.progress(f"load: {self.suite.load.rate_per_s:g} req/s {self.suite.load.arrival} "
+                      f"for {self.suite.load.warmup_s:g}+{self.suite.load.duration_s:g} s")
+        warmup_end_s = t0_s + self.suite.load.warmup_s
+        _sleep_until(warmup_end_s)
+        for scenario in self.suite.scenarios:
+            self.stops.enter("before-fault")
+            self._run_scenario(scenario, self.experiments[scenario.name],
+                               warmup_end_s + scenario.offset_s)
+            self.scenario = ""
+        self.stops.enter("after-fault")
+        end = load.wait_end(timeout_s=self.suite.load.warmup_s + self.suite.load.duration_s
+                            + _LOAD_END_MARGIN_S)
+        self._judge_load(end)
+
+    def _start_load(self) -> LoadProcess:
+        plan = LoadPlan.from_profile(self.suite.load, self.platform.edge_url(self.suite.load.stack),
+                                     start_at_s=time.time() + _LOAD_START_LEAD_S)
+        self.load = load = LoadProcess.start(plan, self.run_dir)
+        self.stops.on_stop(load.request_stop)  # it drains while the run rolls back
+        load.watch(self._load_ended_early)
+        return load
+
+    def _watch_edge(self) -> None:
+        if isinstance(self.platform, EdgeObserver):
+            self.edge = EdgeWatch(self.platform, self.run_dir, self.events)
+            self.edge.start()
+
+    def _load_ended_early(self, end: LoadEnd) -> None:
+        kind = "load-stopped" if end.code == 0 and end.stopped_by else "load-failed"
+        self.stops.request(f"the load generator {end.describe()}", kind)
+
+    def _judge_load(self, end: LoadEnd) -> None:
+        if end.completed:
+            return
+        kind = "load-stopped" if end.code == 0 and end.stopped_by else "load-failed"
+        self.stops.request(f"the load generator {end.describe()}", kind)
+        self.stops.check()
+
+    # -- one scenario ---------------------------------------------------------------------
+    def _run_scenario(self, scenario: Scenario, experiment: Experiment, start_s: float) -> None:
+        self.progress(f"scenario {scenario.name}: starts in "
+                      f"{max(0.0, start_s - time.time()):.1f} s")
+        _sleep_until(start_s)
+        self.stops.enter("fault")
+        self.scenario = scenario.name
+        self.events.emit(EventKind.SCENARIO_START, scenario.name,
+                         experiment=str(scenario.experiment),
+                         target_region=scenario.target_region)
+        recorder = FaultWindowRecorder(self.events, scenario.name, scenario.target_region)
+        configuration = {**self.platform.experiment_configuration(),
+                         "gameday_region": scenario.target_region, **scenario.configuration}
+        journal = run_scenario(experiment, recorder=recorder, configuration=configuration,
+                               journal_path=self.run_dir / f"journal-{scenario.name}.json",
+                               stops=self.stops)
+        rollbacks = [run.get("status") for run in journal.get("rollbacks") or []]
+        self.events.emit(EventKind.SCENARIO_END, scenario.name, status=journal.get("status"),
+                         deviated=journal.get("deviated"), rollbacks=rollbacks)
+        self.progress(f"scenario {scenario.name}: {journal.get('status')}"
+                      f"{' (deviated)' if journal.get('deviated') else ''}")
+        self._judge_scenario(scenario, journal, recorder)
+
+    def _judge_scenario(self, scenario: Scenario, journal: Journal,
+                        recorder: FaultWindowRecorder) -> None:
+        self.rollbacks.after_scenario(scenario.name, journal)  # no interrupt can cut it short
+        self.stops.enter("fault")  # a stop that came during the rollbacks is raised here
+        if journal.get("status") == "interrupted":
+            raise RunInterrupted(f"scenario {scenario.name} was interrupted "
+                                 "(the journal's status is interrupted)")
+        if recorder.fault_failed or not recorder.fault_started:
+            why = recorder.fault_failed or _not_injected_why(journal)
+            raise PlatformError(f"scenario {scenario.name}: the fault was not injected: {why}")
+
+    # -- the end --------------------------------------------------------------------------
+    def _ending(self, failure: Exception | None) -> GamedayError | None:
+        """What the run ends with, logged: interrupted, a harness error, or None (it ran)."""
+        request = self.stops.requested
+        if request is not None and request.kind == "load-failed":
+            # the generator crashed: nothing more was measured, and the harness is to blame
+            failure = LoadError(f"{request.reason}; see "
+                                f"{self.load.log_path if self.load else self.run_dir}")
+        elif request is not None or isinstance(failure, RunInterrupted):
+            reason = request.reason if request is not None else str(failure)
+            phase = request.phase if request is not None else self.stops.phase_name
+            self._log_interrupted(reason, phase, failure,
+                                  request.at_s if request is not None else None)
+            return RunInterrupted(f"interrupted: {reason} during {phase}")
+        if failure is None:
+            return None
+        if failure is self.rollbacks.failure:
+            return failure  # logged as rollback_failed
+        if not isinstance(failure, GamedayError):
+            message = f"internal error: {type(failure).__name__}: {failure}"
+            crash = HarnessCrash(message)
+            crash.__cause__ = failure
+            failure = crash
+        self.events.emit(EventKind.HARNESS_ERROR, message=str(failure))
+        return failure
+
+    def _log_interrupted(self, reason: str, phase: str, failure: Exception | None,
+                         requested_s: float | None) -> None:
+        # logged once the phase let go (after chaoslib's rollbacks): requested_s says when
+        # the stop came
+        detail: dict[str, Any] = {"reason": reason, "phase": phase, "requested_s": requested_s}
+        if self.scenario:
+            detail["scenario"] = self.scenario
+        if failure is not None and not isinstance(failure, RunInterrupted):
+            detail["error"] = f"{type(failure).__name__}: {failure}"  # likely a consequence
+        self.events.emit(EventKind.INTERRUPTED, **detail)
+        self.interrupted_logged = True
+        self.progress(f"interrupted ({reason}) during {phase}: rolling back and stopping")
+
+    def _clean_up(self) -> list[str]:
+        """Stop the watchers and the load, undo any fault still in force, tear down what this
+        run stood up. Each step runs whatever the one before did; the problems, one a line."""
+        problems: list[str] = []
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("edge watch", self.edge.stop if self.edge else _nothing),
+            ("load", self.load.stop if self.load else _nothing),
+            ("rollback", self._undo_left_faults),
+            ("tear-down", self._tear_down if self.owned else _nothing)]
+        for name, step in steps:
+            try:
+                step()
+            except Exception as exc:  # the next step must still run
+                problems.append(f"{name}: {type(exc).__name__}: {exc}")
+        return problems
+
+    def _undo_left_faults(self) -> None:
+        for undone in self.rollbacks.at_clean_up(self.scenario):
+            self.progress(f"rollback: {undone}")
+
+    def _tear_down(self) -> None:
+        self.progress("tearing the platform down")
+        self.platform.down(progress=self.progress)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _sleep_until(t_s: float) -> None:
@@ -72,111 +333,9 @@ def _sleep_until(t_s: float) -> None:
         time.sleep(min(left, 0.2))
 
 
-def _ensure_up(platform: Platform, suite: Suite, progress: Progress) -> bool:
-    """Stand the platform up unless it already is; True when this run owns it."""
-    if platform.is_up():
-        progress("platform already up: using it (faults reset first)")
-        for undone in platform.reset_faults():
-            progress(f"  {undone}")
-        return False
-    progress(f"standing up the {platform.name} platform")
-    platform.up(StackRequest(stacks=tuple(suite.stacks), replicas=suite.replicas,
-                             edge_health_check=suite.edge.health_check), progress=progress)
-    return True
+def _not_injected_why(journal: Journal) -> str:
+    status = journal.get("status")
+    if status == "failed" and not journal.get("run"):
+        return "the steady-state hypothesis did not hold before the method"
+    return f"no method action succeeded (journal status {status})"
 
-
-def _run_scenarios(suite: Suite, platform: Platform, events: EventLog, run_dir: Path,
-                   warmup_end_s: float, progress: Progress) -> None:
-    home = getattr(getattr(platform, "home", None), "root", None)
-    for scenario in suite.scenarios:
-        experiment = load_experiment(resolve_experiment(suite, scenario))
-        start_s = warmup_end_s + scenario.offset_s
-        progress(f"scenario {scenario.name}: starts in {max(0.0, start_s - time.time()):.1f} s")
-        _sleep_until(start_s)
-        events.emit(EventKind.SCENARIO_START, scenario.name, experiment=str(scenario.experiment),
-                    target_region=scenario.target_region)
-        recorder = FaultWindowRecorder(events, scenario.name, scenario.target_region)
-        configuration = {"gameday_region": scenario.target_region,
-                         "gameday_platform": platform.name, **scenario.configuration}
-        if home is not None:
-            configuration["gameday_home"] = str(home)
-        journal = run_scenario(experiment, recorder=recorder, configuration=configuration,
-                               journal_path=run_dir / f"journal-{scenario.name}.json")
-        events.emit(EventKind.SCENARIO_END, scenario.name, status=journal.get("status"),
-                    deviated=journal.get("deviated"))
-        progress(f"scenario {scenario.name}: {journal.get('status')}"
-                 f"{' (deviated)' if journal.get('deviated') else ''}")
-        if journal.get("status") == "interrupted":
-            raise RunInterrupted(f"scenario {scenario.name} was interrupted")
-        if recorder.fault_failed or not recorder.fault_started:
-            raise PlatformError(f"scenario {scenario.name}: the fault was not injected: "
-                                f"{recorder.fault_failed or 'no method action succeeded'}")
-
-
-def run_suite(suite: Suite, run_dir: Path, *, progress: Progress) -> RunOutcome:
-    """Run ``suite`` into ``run_dir``. Raises GamedayError / RunInterrupted after cleaning up;
-    the caller builds the report either way."""
-    events = EventLog(run_dir / "events.jsonl")
-    (run_dir / "suite.json").write_text(suite.model_dump_json(indent=2))
-    events.emit(EventKind.RUN_START, suite=suite.name, platform=suite.platform)
-    platform = open_platform(suite.platform)
-    owned = False
-    load: LoadProcess | None = None
-    try:
-        with _sigterm_as_interrupt():
-            owned = _ensure_up(platform, suite, progress)
-            plan = LoadPlan.from_profile(suite.load, platform.edge_url(suite.load.stack),
-                                         start_at_s=time.time() + _LOAD_START_LEAD_S)
-            load = LoadProcess.start(plan, run_dir)
-            t0_s = load.wait_started(timeout_s=60)
-            progress(f"load: {suite.load.rate_per_s:g} req/s {suite.load.arrival} for "
-                     f"{suite.load.warmup_s:g}+{suite.load.duration_s:g} s")
-            _run_scenarios(suite, platform, events, run_dir, t0_s + suite.load.warmup_s,
-                           progress)
-            code = load.wait(timeout_s=suite.load.warmup_s + suite.load.duration_s + 120)
-            if code != 0:
-                raise PlatformError(f"the load generator exited with {code}; see {run_dir}")
-    except KeyboardInterrupt:
-        events.emit(EventKind.INTERRUPTED, reason="Ctrl-C or SIGTERM")
-        raise RunInterrupted("interrupted") from None
-    except RunInterrupted:
-        events.emit(EventKind.INTERRUPTED, reason="interrupted during a scenario")
-        raise
-    except GamedayError as exc:
-        events.emit(EventKind.HARNESS_ERROR, message=str(exc))
-        raise
-    except Exception as exc:
-        events.emit(EventKind.HARNESS_ERROR, message=f"internal error: {type(exc).__name__}: {exc}")
-        raise HarnessCrash(f"internal error: {type(exc).__name__}: {exc}") from exc
-    finally:
-        _clean_up(platform, load, owned, events, progress)
-    return RunOutcome(run_dir=run_dir, owned_platform=owned)
-
-
-def _clean_up(platform: Platform, load: LoadProcess | None, owned: bool, events: EventLog,
-              progress: Progress) -> None:
-    """Stop the load, undo any fault still in force, tear down what this run stood up."""
-    with _ignoring_interrupts():
-        if load is not None:
-            load.stop()
-        try:
-            if platform.is_up():
-                for undone in platform.reset_faults():
-                    progress(f"rollback: {undone}")
-            if owned:
-                progress("tearing the platform down")
-                platform.down(progress=progress)
-        except GamedayError as exc:
-            events.emit(EventKind.HARNESS_ERROR, message=f"clean-up: {exc}")
-            progress(f"clean-up problem: {exc}")
-        events.emit(EventKind.RUN_END)
-
-
-@contextmanager
-def _ignoring_interrupts() -> Iterator[None]:
-    """A second Ctrl-C must not abort the clean-up half way."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

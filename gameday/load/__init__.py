@@ -6,12 +6,13 @@ inside the child started by ``LoadProcess`` (``python -m gameday.load``).
 
 from gameday.load.payloads import ENDPOINTS, Endpoint, endpoint_for, make_bodies
 from gameday.load.plan import MAX_SENDS, LoadPlan, join_url, require_loopback, schedule
-from gameday.load.process import LoadProcess
+from gameday.load.process import LoadEnd, LoadProcess
 
 __all__ = [
     "ENDPOINTS",
     "MAX_SENDS",
     "Endpoint",
+    "LoadEnd",
     "LoadPlan",
     "LoadProcess",
     "endpoint_for",

@@ -1,28 +1,62 @@
 """The parent's handle on a load generator child process (no Locust, no gevent here).
 
 The orchestrator runs Chaos Toolkit in threads and must never import Locust, so the generator
-runs as ``python -m gameday.load`` and is driven through ``LoadProcess``.
+runs as ``python -m gameday.load`` and is driven through ``LoadProcess``. The child runs in a
+process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) reaches the
+harness only, which stops the child itself once it has decided how the run ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import gameday
 from gameday.errors import LoadError
 from gameday.load.plan import LoadPlan
 from gameday.records import EventKind, read_events
 
-__all__ = ["LoadProcess"]
+__all__ = ["LoadEnd", "LoadProcess"]
 
 _POLL_S = 0.05
+_WATCH_S = 0.1
 _LOG_TAIL_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class LoadEnd:
+    """How a generator ended: its exit code and its ``load_end`` event (None if it logged
+    none: it crashed or was killed)."""
+
+    code: int
+    detail: dict[str, Any] | None
+
+    @property
+    def stopped_by(self) -> str:
+        """What stopped it before the end of its schedule ("" when it ran the whole plan)."""
+        return str((self.detail or {}).get("stopped_by") or "")
+
+    @property
+    def completed(self) -> bool:
+        return self.code == 0 and self.detail is not None and not self.stopped_by
+
+    def describe(self) -> str:
+        if self.completed:
+            return "ran its whole schedule"
+        if self.code == 0 and self.stopped_by:
+            return f"was stopped by {self.stopped_by} before the end of its schedule"
+        return (f"exited with code {self.code} before the end of its schedule"
+                + ("" if self.detail else " (no load_end logged)"))
 
 
 class LoadProcess:
@@ -39,6 +73,7 @@ class LoadProcess:
         self.run_dir = run_dir
         self.name = name
         self.log_path = log_path
+        self._stop_asked = False
 
     @classmethod
     def start(cls, plan: LoadPlan, run_dir: Path, name: str = "gen0") -> LoadProcess:
@@ -51,7 +86,8 @@ class LoadProcess:
                    "--run-dir", str(run_dir), "--name", name, "--parent-pid", str(os.getpid())]
         with log_path.open("ab") as log:
             popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=subprocess.STDOUT, env=_child_env())
+                                     stderr=subprocess.STDOUT, env=_child_env(),
+                                     process_group=0)
         return cls(popen, plan, run_dir, name, log_path)
 
     @property
@@ -82,11 +118,38 @@ class LoadProcess:
             time.sleep(_POLL_S)
 
     def _logged_t0(self) -> float | None:
+        detail = self._logged(EventKind.LOAD_START)
+        return None if detail is None else float(detail["t0_s"])
+
+    def _logged(self, kind: str) -> dict[str, Any] | None:
         for event in read_events(self.run_dir):
-            detail = event.detail
-            if event.kind == EventKind.LOAD_START and detail.get("pid") == self.pid:
-                return float(detail["t0_s"])
+            if event.kind == kind and event.detail.get("pid") == self.pid:
+                return event.detail
         return None
+
+    def ended(self) -> LoadEnd | None:
+        """How the child ended; None while it runs."""
+        code = self._popen.poll()
+        return None if code is None else LoadEnd(code, self._logged(EventKind.LOAD_END))
+
+    def watch(self, on_early_end: Callable[[LoadEnd], None]) -> None:
+        """Call ``on_early_end`` (from a thread) if the child ends other than by running its
+        whole schedule, unless ``stop``/``request_stop`` asked it to."""
+        def _watch() -> None:
+            while (end := self.ended()) is None:
+                time.sleep(_WATCH_S)
+            if not self._stop_asked and not end.completed:
+                on_early_end(end)
+
+        threading.Thread(target=_watch, name=f"watch-{self.name}", daemon=True).start()
+
+    def request_stop(self) -> None:
+        """SIGTERM without waiting (safe in a signal handler): the child drains and logs
+        ``load_end``; ``stop`` or ``wait`` collects it."""
+        self._stop_asked = True
+        if self._popen.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._popen.pid, signal.SIGTERM)
 
     def wait(self, timeout_s: float) -> int:
         """Wait for the child to exit by itself; its exit code. LoadError on timeout."""
@@ -96,8 +159,14 @@ class LoadProcess:
             raise LoadError(f"load generator {self.name} still running after "
                             f"{timeout_s:g} s") from None
 
+    def wait_end(self, timeout_s: float) -> LoadEnd:
+        """Wait for the child to exit by itself; how it ended. LoadError on timeout."""
+        code = self.wait(timeout_s)
+        return LoadEnd(code, self._logged(EventKind.LOAD_END))
+
     def stop(self, grace_s: float | None = None) -> int:
         """SIGTERM (drain in-flight, flush, log load_end), then SIGKILL after ``grace_s``."""
+        self._stop_asked = True
         if self.alive:
             self._popen.send_signal(signal.SIGTERM)
         grace_s = 2 * self.plan.timeout_s + 3.0 if grace_s is None else grace_s

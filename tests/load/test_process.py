@@ -1,7 +1,9 @@
-"""The parent's handle on the generator child: start, started, wait, stop, parent death."""
+"""The parent's handle on the generator child: start, started, wait, stop, parent death, its
+own process group, how it ended and the watch for an early end."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import pytest
 
 from gameday.errors import LoadError
 from gameday.load import LoadPlan, LoadProcess
+from gameday.load.process import LoadEnd
 from gameday.records import EventKind, read_events
 
 if TYPE_CHECKING:
@@ -94,3 +97,62 @@ def test_the_child_stops_cleanly_when_its_parent_is_killed(fake_tabular: FakeTab
             psutil.Process(child_pid).kill()
     (end,) = [e for e in read_events(tmp_path) if e.kind == EventKind.LOAD_END]
     assert end.detail["stopped_by"] == "parent died"
+
+
+def test_the_child_runs_in_a_process_group_of_its_own_so_a_ctrl_c_misses_it(
+        fake_tabular: FakeTabular, tmp_path: Path, quick_plan: Callable[..., LoadPlan]) -> None:
+    with LoadProcess.start(quick_plan(fake_tabular.url, duration_s=30), tmp_path) as generator:
+        generator.wait_started(timeout_s=30)
+        assert os.getpgid(generator.pid) == generator.pid != os.getpgid(0)
+
+
+def test_a_child_that_ran_its_schedule_ended_complete(
+        fake_tabular: FakeTabular, tmp_path: Path, quick_plan: Callable[..., LoadPlan]) -> None:
+    with LoadProcess.start(quick_plan(fake_tabular.url, duration_s=1), tmp_path) as generator:
+        end = generator.wait_end(timeout_s=30)
+    assert end.completed and end.code == 0 and end.stopped_by == ""
+    assert end.describe() == "ran its whole schedule"
+
+
+def _watched(generator: LoadProcess) -> tuple[threading.Event, list[LoadEnd]]:
+    called, seen = threading.Event(), []
+
+    def on_early_end(end: LoadEnd) -> None:
+        seen.append(end)
+        called.set()
+
+    generator.watch(on_early_end)
+    return called, seen
+
+
+def test_the_watch_reports_a_child_killed_before_the_end_of_its_schedule(
+        fake_tabular: FakeTabular, tmp_path: Path, quick_plan: Callable[..., LoadPlan]) -> None:
+    with LoadProcess.start(quick_plan(fake_tabular.url, duration_s=30), tmp_path) as generator:
+        generator.wait_started(timeout_s=30)
+        called, seen = _watched(generator)
+        os.kill(generator.pid, signal.SIGKILL)
+        assert called.wait(timeout=5)
+    (end,) = seen
+    assert end.code == -signal.SIGKILL and end.detail is None and not end.completed
+    assert end.describe() == ("exited with code -9 before the end of its schedule "
+                              "(no load_end logged)")
+
+
+def test_the_watch_reports_a_child_stopped_by_someone_else_but_not_one_we_stopped(
+        fake_tabular: FakeTabular, tmp_path: Path, quick_plan: Callable[..., LoadPlan]) -> None:
+    with LoadProcess.start(quick_plan(fake_tabular.url, duration_s=30), tmp_path) as generator:
+        generator.wait_started(timeout_s=30)
+        called, seen = _watched(generator)
+        os.kill(generator.pid, signal.SIGINT)
+        assert called.wait(timeout=10)
+    (end,) = seen
+    assert end.code == 0 and end.stopped_by == "SIGINT" and not end.completed
+    assert end.describe() == "was stopped by SIGINT before the end of its schedule"
+
+    run_dir = tmp_path / "ours"
+    with LoadProcess.start(quick_plan(fake_tabular.url, duration_s=30), run_dir) as generator:
+        generator.wait_started(timeout_s=30)
+        called, seen = _watched(generator)
+        generator.request_stop()  # ours: not an early end to report
+        assert generator.wait_end(timeout_s=10).stopped_by == "SIGTERM"
+    assert not called.wait(timeout=0.5) and seen == []

@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gameday.platforms.local.platform import LocalPlatform
-from tests.runs.run_helpers import all_members_healthy
+from tests.runs.run_helpers import all_members_healthy, toxics
 
 REPO = Path(__file__).resolve().parents[2]
 CHAOS = Path(sys.executable).parent / "chaos"
@@ -50,7 +49,5 @@ def test_plain_chaos_run_against_a_stood_up_platform(local_platform: LocalPlatfo
     actions = [run for run in document["run"] if run["activity"]["type"] == "action"]
     assert actions and all(run["status"] == "succeeded" for run in actions)
     assert all(run["status"] == "succeeded" for run in document["rollbacks"])
-    assert local_platform.faults_in_force() == []
-    proxies = httpx.get(f"{local_platform.proxy_api_url()}/proxies", timeout=5).json()
-    assert [p["toxics"] for p in proxies.values() if p["toxics"]] == []
+    assert local_platform.faults_in_force() == [] and toxics(local_platform) == []
     assert all_members_healthy(local_platform), local_platform.members()

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from gameday.platforms.local.platform import LocalPlatform
-from tests.runs.run_helpers import RunFolder, all_members_healthy, run_gameday, write_suite
+from gameday.records import read_edge_samples
+from tests.runs.run_helpers import RunFolder, left_on_a_shared_platform, run_gameday, write_suite
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,15 @@ def test_rto_and_its_parts_match_the_real_kill(outage_run: RunFolder) -> None:
     # the window opens when the kill action returned: after the signals, by its own check
     assert signalled_by_s <= scenario["fault_start_s"] == fault_start.t_s
     assert rto["recovered"] and 0 <= rto["rto_s"] <= 2.0
-    assert rto["detect_s"] is None or rto["detect_s"] >= 0  # no failure seen is possible
+    # detect = end of the first bad request ending at/after the fault start, from the records
+    slo_s = rto["latency_slo_s"]
+    bad_ends = sorted(r.end_s for r in outage_run.requests if r.end_s >= fault_start.t_s
+                      and not (r.ok and r.latency_s <= slo_s))
+    if bad_ends:  # no failure seen is possible (the edge marked region-a down in time)
+        assert rto["detect_s"] == pytest.approx(bad_ends[0] - fault_start.t_s, abs=1e-3)
+        assert rto["detect_s"] <= rto["rto_s"] + 1.0
+    else:
+        assert rto["detect_s"] is None
     assert rto["failover_s"] is not None and rto["failover_s"] <= rto["rto_s"] + 1.0
     # no answer from region-a for a request sent after the kill, until the rollback
     fault_end_s = scenario["fault_end_s"]
@@ -69,9 +78,8 @@ def test_failover_answers_come_from_region_b(outage_run: RunFolder) -> None:
 def test_the_run_left_the_platform_up_with_no_fault_in_force(outage_run: RunFolder,
                                                              local_platform: LocalPlatform) -> None:
     assert local_platform.is_up()
-    assert local_platform.faults() == [] and local_platform.link_faults() == []
+    assert left_on_a_shared_platform(local_platform, outage_run.path) == []
     assert local_platform.reset_faults() == []
-    assert all_members_healthy(local_platform), local_platform.members()
 
 
 def test_an_impossible_slo_fails_the_run_with_exit_1(local_platform: LocalPlatform,
@@ -88,4 +96,20 @@ def test_an_impossible_slo_fails_the_run_with_exit_1(local_platform: LocalPlatfo
     suite_xml = ET.parse(run.path / "junit.xml").getroot()
     failures = [case.get("name") for case in suite_xml.iter("testcase")
                 if case.find("failure") is not None]
-    assert len(failures) == 1 and (failures[0] or "").startswith("p99<=")
+    assert failures == ["latency.p99.outside_faults"]
+
+
+def test_the_edge_view_shows_region_a_marked_down_after_the_kill_and_up_again(
+        outage_run: RunFolder) -> None:
+    output = outage_run.event("fault_start").detail["output"]
+    fault_end_s = outage_run.summary["scenarios"][0]["fault_end_s"]
+    samples = read_edge_samples(outage_run.path)
+    region_a = sorted({s.server for s in samples if s.region == "region-a"})
+    assert region_a == ["tabular-api-a1", "tabular-api-a2"]
+    for server in region_a:
+        states = [(s.t_s, s.up) for s in samples if s.server == server]
+        assert states[0][1] is True, states  # up when the watch started
+        down_s = next(t_s for t_s, up in states if not up)
+        assert output["signalled_from_s"] <= down_s <= fault_end_s  # marked down by the kill
+        assert states[-1][1] is True and states[-1][0] > down_s  # and up again after restore
+    assert {s.up for s in samples if s.region == "region-b"} == {True}

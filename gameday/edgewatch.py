@@ -1,0 +1,67 @@
+"""The edge's view during a run: poll an ``EdgeObserver`` in a background thread and append
+to ``edge.jsonl`` each server's first sample and every change of its state (up, admin
+state, check result), so the report can show when the edge marked a server down and up."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from gameday.platforms.base import EdgeObserver
+from gameday.records import EdgeServerSample, EventLog, append_edge_samples
+
+__all__ = ["EDGE_WATCH_FAILED", "EdgeWatch"]
+
+EDGE_WATCH_FAILED = "edge_watch_failed"  # event kind; detail: message (noted once per run)
+
+_Key = tuple[str, str]  # (backend, server)
+_Seen = tuple[bool, str, str]  # (up, admin, check)
+
+
+class EdgeWatch:
+    """``start()`` polls every ``interval_s`` until ``stop()``; a failed poll is noted once
+    in the event log and polling goes on (the edge may answer again)."""
+
+    def __init__(self, observer: EdgeObserver, run_dir: Path, events: EventLog, *,
+                 interval_s: float = 0.2) -> None:
+        self._observer = observer
+        self._run_dir = run_dir
+        self._events = events
+        self._interval_s = interval_s
+        self._seen: dict[_Key, _Seen] = {}
+        self._failed = False
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="edge-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def poll_once(self) -> list[EdgeServerSample]:
+        """One poll: the samples that were new or changed (and were appended)."""
+        try:
+            samples = self._observer.edge_server_states()
+        except Exception as exc:  # the edge's admin API is a nice-to-have, never fatal
+            if not self._failed:
+                self._failed = True
+                self._events.emit(EDGE_WATCH_FAILED, message=f"{type(exc).__name__}: {exc}")
+            return []
+        changed = [sample for sample in samples if self._changed(sample)]
+        append_edge_samples(self._run_dir, changed)
+        return changed
+
+    def _changed(self, sample: EdgeServerSample) -> bool:
+        key, seen = (sample.backend, sample.server), (sample.up, sample.admin, sample.check)
+        if self._seen.get(key) == seen:
+            return False
+        self._seen[key] = seen
+        return True
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.poll_once()
+            self._stopping.wait(self._interval_s)
