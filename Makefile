@@ -20,7 +20,7 @@ chaos-run:
 	$(BIN)/gameday run suites/smoke.yaml
 
 test:
-	$(BIN)/pytest -q -m "not e2e"
+	$(BIN)/pytest -q -m "not e2e and not soak"
 
 test-e2e:
 	$(BIN)/pytest -q -m e2e

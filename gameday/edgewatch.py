@@ -8,11 +8,10 @@ import threading
 from pathlib import Path
 
 from gameday.platforms.base import EdgeObserver
-from gameday.records import EdgeServerSample, EventLog, append_edge_samples
+from gameday.records import EdgeServerSample, EventKind, EventLog, append_edge_samples
 
-__all__ = ["EDGE_WATCH_FAILED", "EdgeWatch"]
+__all__ = ["EdgeWatch"]
 
-EDGE_WATCH_FAILED = "edge_watch_failed"  # event kind; detail: message (noted once per run)
 
 _Key = tuple[str, str]  # (backend, server)
 _Seen = tuple[bool, str, str]  # (up, admin, check)
@@ -48,7 +47,8 @@ class EdgeWatch:
         except Exception as exc:  # the edge's admin API is a nice-to-have, never fatal
             if not self._failed:
                 self._failed = True
-                self._events.emit(EDGE_WATCH_FAILED, message=f"{type(exc).__name__}: {exc}")
+                self._events.emit(EventKind.EDGE_WATCH_FAILED,
+                                  message=f"{type(exc).__name__}: {exc}")
             return []
         changed = [sample for sample in samples if self._changed(sample)]
         append_edge_samples(self._run_dir, changed)

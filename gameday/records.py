@@ -66,6 +66,7 @@ class EventKind:
     LOAD_END = "load_end"
     GENERATOR_SATURATED = "generator_saturated"
     HARNESS_ERROR = "harness_error"
+    EDGE_WATCH_FAILED = "edge_watch_failed"  # detail: message (noted once per run)
     ROLLBACK_FAILED = "rollback_failed"  # detail: still_injected (list of str), message
     INTERRUPTED = "interrupted"  # detail: reason, phase
     RUN_END = "run_end"

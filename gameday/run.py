@@ -74,7 +74,7 @@ def new_run_dir(runs_root: Path, suite_name: str) -> Path:
 
 
 def run_suite(suite: Suite, run_dir: Path, *, progress: Progress,
-              home: Path | None = None) -> RunOutcome:
+              home: Path) -> RunOutcome:
     """Run ``suite`` into ``run_dir`` on the platform at ``home``. Raises RunInterrupted or
     another GamedayError after cleaning up; the caller builds the report either way.
 
@@ -84,7 +84,7 @@ def run_suite(suite: Suite, run_dir: Path, *, progress: Progress,
     ``interrupted`` (phase ``report``) and exits 2 at once.
     """
     checked = check_suite(suite)
-    platform = open_platform(suite.platform, home if home is not None else _home_from_cli())
+    platform = open_platform(suite.platform, home)
     stops = StopSignals()
     stops.install()
     run = _Run(checked, platform, run_dir, progress, stops)
@@ -93,13 +93,6 @@ def run_suite(suite: Suite, run_dir: Path, *, progress: Progress,
     finally:
         stops.after_run(_ReportPhase(run_dir, interrupted=run.interrupted_logged))
     return RunOutcome(run_dir=run_dir, owned_platform=run.owned)
-
-
-def _home_from_cli() -> Path | None:
-    # The CLI resolves the home at its edge and, until it passes ``home=``, exports it as
-    # GAMEDAY_HOME for this call (gameday/cli/run.py, _home_exported).
-    value = os.environ.get("GAMEDAY_HOME", "").strip()
-    return Path(value) if value else None
 
 
 class _ReportPhase:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -25,21 +22,6 @@ from reports import build_reports
 NAME = "run"
 
 
-@contextmanager
-def _home_exported(home: Path) -> Iterator[None]:
-    """run_suite opens the platform by the suite's name and (for now) finds its home through
-    $GAMEDAY_HOME: export the home resolved at the edge for the run, so both sides agree."""
-    previous = os.environ.get("GAMEDAY_HOME")
-    os.environ["GAMEDAY_HOME"] = str(home)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("GAMEDAY_HOME", None)
-        else:
-            os.environ["GAMEDAY_HOME"] = previous
-
-
 def command(
     suite: Path = typer.Argument(..., help="suite file, e.g. suites/smoke.yaml"),
     runs_dir: Path = typer.Option(Path("runs"), help="where run folders are written"),
@@ -55,8 +37,7 @@ def command(
     progress(f"run folder {run_dir}")
     failure: GamedayError | None = None
     try:
-        with _home_exported(target.home):
-            run_suite(checked.suite, run_dir, progress=progress)
+        run_suite(checked.suite, run_dir, progress=progress, home=target.home)
     except RunInterrupted as exc:
         failure = exc
         err.print("[red]interrupted[/red]: every fault rolled back; writing a partial report")

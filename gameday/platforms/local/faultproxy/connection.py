@@ -245,7 +245,9 @@ class Connection:
             direction.done = True
             dst = self.client if direction.stream == "downstream" else self._upstream
             if dst.transport is not None and dst.transport.can_write_eof():
-                dst.transport.write_eof()
+                # the peer may have gone first (ENOTCONN): nothing left to tell it
+                with contextlib.suppress(OSError):
+                    dst.transport.write_eof()
             if all(d.done for d in self._directions.values()):
                 self.close()
 
