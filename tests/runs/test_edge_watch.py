@@ -7,9 +7,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gameday.edgewatch import EDGE_WATCH_FAILED, EdgeWatch
+from gameday.edgewatch import EdgeWatch
 from gameday.platforms.base import Member, Progress, StackRequest
-from gameday.records import EdgeServerSample, EventLog, read_edge_samples, read_events
+from gameday.records import (
+    EdgeServerSample,
+    EventKind,
+    EventLog,
+    read_edge_samples,
+    read_events,
+)
 
 
 class _ScriptedEdge:
@@ -65,7 +71,7 @@ def test_a_failing_edge_is_noted_once_and_the_watch_goes_on(tmp_path: Path) -> N
     while not read_edge_samples(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.01)
     watch.stop()
-    failed = [e for e in read_events(tmp_path) if e.kind == EDGE_WATCH_FAILED]
+    failed = [e for e in read_events(tmp_path) if e.kind == EventKind.EDGE_WATCH_FAILED]
     assert len(failed) == 1 and "no admin socket" in failed[0].detail["message"]
     assert [(s.server, s.up) for s in read_edge_samples(tmp_path)] == [("a1", True)]
     polls = edge.polls
