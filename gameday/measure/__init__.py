@@ -1,5 +1,5 @@
-"""Pure functions on recorded data (``gameday.records``): fault windows, SLIs, RTO, generator
-health and SLO verdicts. Nothing here starts a process or opens a socket."""
+"""Pure functions on recorded data (``gameday.records``): fault windows, SLIs, RTO, RPO, write
+RTO, split brain, generator health and SLO verdicts. Nothing here starts a process or opens a socket."""
 
 from gameday.measure.arrays import RequestArrays, percentile
 from gameday.measure.edge import (
@@ -9,6 +9,7 @@ from gameday.measure.edge import (
     first_marked_down_s,
 )
 from gameday.measure.generator import GeneratorHealth, generator_health
+from gameday.measure.rpo import Rpo, measure_rpo
 from gameday.measure.rto import Rto, measure_rto, scenario_rtos
 from gameday.measure.sli import (
     Aggregate,
@@ -20,6 +21,7 @@ from gameday.measure.sli import (
     scope_requests,
 )
 from gameday.measure.slo import SloResult, evaluate_slos, slo_case_name, slo_name
+from gameday.measure.split_brain import RoleSample, SplitBrain, measure_split_brain
 from gameday.measure.windows import (
     FaultWindow,
     Scope,
@@ -38,10 +40,13 @@ __all__ = [
     "FaultWindow",
     "GeneratorHealth",
     "RequestArrays",
+    "RoleSample",
+    "Rpo",
     "Rto",
     "RunSlis",
     "Scope",
     "SloResult",
+    "SplitBrain",
     "aggregate",
     "aggregate_slis",
     "bucket_slis",
@@ -52,7 +57,9 @@ __all__ = [
     "generator_health",
     "in_scope",
     "load_start_s",
+    "measure_rpo",
     "measure_rto",
+    "measure_split_brain",
     "percentile",
     "scenario_rtos",
     "scope_requests",
