@@ -1,5 +1,6 @@
 """Pure functions on recorded data (``gameday.records``): fault windows, SLIs, RTO, RPO, write
-RTO, split brain, generator health and SLO verdicts. Nothing here starts a process or opens a socket."""
+RTO, split brain, generator health and SLO verdicts. Nothing here starts a process or opens a
+socket."""
 
 from gameday.measure.arrays import RequestArrays, percentile
 from gameday.measure.edge import (
