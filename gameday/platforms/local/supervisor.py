@@ -45,6 +45,9 @@ __all__ = ["main"]
 
 _PR_SET_PDEATHSIG = 1
 _BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+# A member healthy this long before it exited is not crash-looping: its next restart waits the
+# shortest backoff again, so the tenth replica kill of a game day recovers like the first.
+_STABLE_S = 10.0
 _HOLDING = (MemberState.HELD_DOWN, MemberState.FROZEN)
 
 
@@ -76,6 +79,26 @@ class _Supervised:
     status: MemberStatus
     proc: asyncio.subprocess.Process | None = None
     watcher: asyncio.Task[None] | None = None
+    crash_loop: int = 0  # restarts since it was last healthy for _STABLE_S
+    healthy_since_s: float | None = None
+
+    def mark(self, state: MemberState) -> bool:
+        """Set the state; whether it changed."""
+        if state == MemberState.HEALTHY and self.healthy_since_s is None:
+            self.healthy_since_s = time.monotonic()
+        elif state != MemberState.HEALTHY:
+            self.healthy_since_s = None
+        changed = state != self.status.state
+        self.status.state = state
+        return changed
+
+    def restart_delay_s(self) -> float:
+        if self.healthy_since_s is not None \
+                and time.monotonic() - self.healthy_since_s >= _STABLE_S:
+            self.crash_loop = 0
+        delay_s = _BACKOFF_S[min(self.crash_loop, len(_BACKOFF_S) - 1)]
+        self.crash_loop += 1
+        return delay_s
 
     @property
     def spec(self) -> ProcessSpec:
@@ -129,12 +152,13 @@ class Supervisor:
         member.signal_group(signal.SIGKILL)
         held = member.status.held
         member.status.exit_code = code
-        member.status.state = MemberState.HELD_DOWN if held else MemberState.EXITED
+        delay_s = member.restart_delay_s()  # before mark(): it reads how long it was healthy
+        member.mark(MemberState.HELD_DOWN if held else MemberState.EXITED)
         self.save()
         policy = member.spec.restart
         if held or policy == "never" or (policy == "on-failure" and code == 0):
             return
-        await asyncio.sleep(_BACKOFF_S[min(member.status.restarts, len(_BACKOFF_S) - 1)])
+        await asyncio.sleep(delay_s)
         if member.status.held or self.stopping or member.proc is not proc \
                 or member.spec.name not in self.members:
             return
@@ -148,7 +172,7 @@ class Supervisor:
                 if member.spec.restart == "never" or member.status.held:
                     return False
             elif await check_health(member.spec):
-                member.status.state = MemberState.HEALTHY
+                member.mark(MemberState.HEALTHY)
                 self.save()
                 return True
             await asyncio.sleep(0.1)
@@ -191,8 +215,7 @@ class Supervisor:
                                            MemberState.STARTING) and member.running:
                     state = MemberState.HEALTHY if await check_health(member.spec) \
                         else MemberState.UNHEALTHY
-                    changed |= state != member.status.state
-                    member.status.state = state
+                    changed |= member.mark(state)
             if changed:
                 self.save()
             await self.roll_back(lambda record: record.owner is not None
@@ -229,7 +252,7 @@ class Supervisor:
         for member in targets:
             member.status.held = True
             member.signal_group(signal.SIGSTOP if freeze else signal.SIGKILL)
-            member.status.state = MemberState.FROZEN if freeze else MemberState.HELD_DOWN
+            member.mark(MemberState.FROZEN if freeze else MemberState.HELD_DOWN)
         if not freeze:
             await asyncio.gather(*(m.proc.wait() for m in targets if m.proc))
         self.save()
@@ -241,7 +264,7 @@ class Supervisor:
             member.status.held = False
             if member.status.state == MemberState.FROZEN and member.running:
                 member.signal_group(signal.SIGCONT)
-                member.status.state = MemberState.STARTING
+                member.mark(MemberState.STARTING)
             elif not member.running:
                 await self.spawn(member)
         results = await asyncio.gather(*(self.wait_healthy(m) for m in targets))
@@ -345,7 +368,7 @@ class Supervisor:
         for member in members:
             member.signal_group(signal.SIGKILL)  # the group's stragglers too
             kill_group(member.status.pgid, member.status.create_time, grace_s=1)
-            member.status.state = MemberState.STOPPED
+            member.mark(MemberState.STOPPED)
 
     async def shutdown(self) -> None:
         if self.stopping:
