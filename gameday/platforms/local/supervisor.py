@@ -213,9 +213,15 @@ class Supervisor:
             for member in list(self.members.values()):
                 if member.status.state in (MemberState.HEALTHY, MemberState.UNHEALTHY,
                                            MemberState.STARTING) and member.running:
-                    state = MemberState.HEALTHY if await check_health(member.spec) \
-                        else MemberState.UNHEALTHY
-                    changed |= member.mark(state)
+                    before, proc = member.status.state, member.proc
+                    healthy = await check_health(member.spec)
+                    # a start or restore decided meanwhile wins; a starting member only
+                    # becomes healthy here (wait_healthy or a later check decides the rest)
+                    if member.proc is not proc or member.status.state != before or (
+                            before == MemberState.STARTING and not healthy):
+                        continue
+                    changed |= member.mark(MemberState.HEALTHY if healthy
+                                           else MemberState.UNHEALTHY)
             if changed:
                 self.save()
             await self.roll_back(lambda record: record.owner is not None
