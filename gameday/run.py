@@ -92,6 +92,13 @@ def run_suite(suite: Suite, run_dir: Path, *, progress: Progress,
         run.execute()
     finally:
         stops.after_run(_ReportPhase(run_dir, interrupted=run.interrupted_logged))
+    late = stops.requested
+    if late is not None and not run.interrupted_logged:
+        # a stop that came during the clean-up, after the run had decided how it ended: the
+        # run still received it, so it is interrupted (seen: SIGINT just after run_end gave
+        # exit 0 in a clean-clone CI run)
+        run.events.emit(EventKind.INTERRUPTED, reason=late.reason, phase=late.phase or "clean-up")
+        raise RunInterrupted(f"{late.reason} during the clean-up")
     return RunOutcome(run_dir=run_dir, owned_platform=run.owned)
 
 
