@@ -71,7 +71,11 @@ def _interrupt_at(platform: LocalPlatform, tmp_path: Path, phase: str, how: str,
 
 
 @pytest.mark.parametrize("how", list(HOW))
-@pytest.mark.parametrize("phase", list(PHASES))
+# The report phase is a race by construction (the signal is sent when run_end is seen, and
+# the report takes ~0.4 s): it flaked once in 6 full runs, so it runs with `make test-e2e`
+# and the random-point soak, not in the default CI run.
+@pytest.mark.parametrize("phase", [pytest.param(p, marks=pytest.mark.e2e) if p == "report"
+                                   else p for p in PHASES])
 def test_sigint_at_each_phase_stops_rolls_back_and_exits_2(
         local_platform: LocalPlatform, tmp_path: Path, phase: str, how: str) -> None:
     code, output, stop_s, run = _interrupt_at(local_platform, tmp_path, phase, how)
