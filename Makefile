@@ -8,9 +8,18 @@ export DO_NOT_TRACK := 1
 
 .PHONY: setup chaos-run test test-e2e lint bench clean
 
+PATRONI_VENV := .venv-patroni
+
 setup: $(VENV)/.installed
 	bash scripts/install-system-packages.sh
+	$(MAKE) --no-print-directory $(PATRONI_VENV)/.installed
 	$(BIN)/python -m targets.tabular.train
+
+# Patroni runs as the database user, which cannot read a Python under /root (pyenv): its venv is
+# made from Debian's /usr/bin/python3 (FACTS.md).
+$(PATRONI_VENV)/.installed: targets/rag/patroni-requirements.txt
+	test -x $(PATRONI_VENV)/bin/python || /usr/bin/python3 -m venv $(PATRONI_VENV)
+	$(PATRONI_VENV)/bin/pip install -q --disable-pip-version-check -r targets/rag/patroni-requirements.txt && touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,4 +44,4 @@ bench:
 
 clean:
 	-$(BIN)/gameday down
-	rm -rf runs .gameday build *.egg-info
+	rm -rf runs .gameday build *.egg-info $(PATRONI_VENV)

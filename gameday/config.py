@@ -19,15 +19,22 @@ from gameday.errors import ConfigError
 __all__ = [
     "NO_SLOS",
     "REGIONS",
+    "DATABASE_SLOS",
+    "PATRONI_MIN_TTL_S",
     "AvailabilitySlo",
+    "DatabaseOptions",
     "LatencySlo",
     "LoadProfile",
     "Measurement",
+    "PatroniOptions",
+    "RpoSlo",
     "RtoSlo",
     "Scenario",
     "Slo",
+    "SplitBrainSlo",
     "Suite",
     "load_suite",
+    "WriteRtoSlo",
     "validation_message",
 ]
 
@@ -39,9 +46,11 @@ class _Strict(BaseModel):
 
 
 class LoadProfile(_Strict):
-    """Open-model load (arrival rate) against one stack endpoint through the global edge."""
+    """Open-model load (arrival rate) against one stack endpoint through the global edge, or
+    (``target: database``) numbered writes straight to the stack's database, the RPO ledger."""
 
     model: Literal["open"] = "open"
+    target: Literal["edge", "database"] = "edge"
     stack: str = "tabular"
     endpoint: str = "predict"
     arrival: Literal["constant", "poisson"] = "poisson"
@@ -52,6 +61,7 @@ class LoadProfile(_Strict):
     timeout_s: float = Field(2.0, gt=0, le=120)
     concurrency: int = Field(300, ge=1, le=10000)
     lag_bound_s: float = Field(0.010, gt=0, description="a send later than this is 'dropped'")
+    connections: int = Field(8, ge=1, le=64, description="database target: client connections")
 
 
 class Scenario(_Strict):
@@ -88,7 +98,34 @@ class RtoSlo(_Strict):
     threshold_s: float = Field(gt=0)
 
 
-Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo, Field(discriminator="kind")]
+class RpoSlo(_Strict):
+    """Acknowledged writes lost by a database fault: at most ``max_lost`` of them, and the
+    oldest no more than ``max_seconds`` before the fault started."""
+
+    kind: Literal["rpo"]
+    name: str = ""
+    max_lost: int = Field(0, ge=0)
+    max_seconds: float = Field(0.0, ge=0)
+
+
+class WriteRtoSlo(_Strict):
+    """From the fault start to the first write the new primary acknowledged."""
+
+    kind: Literal["write_rto"]
+    name: str = ""
+    threshold_s: float = Field(gt=0)
+
+
+class SplitBrainSlo(_Strict):
+    """Two nodes accepting writes at the same instant: never (the objective is zero)."""
+
+    kind: Literal["split_brain"]
+    name: str = ""
+
+
+Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo,
+                Field(discriminator="kind")]
+DATABASE_SLOS = ("rpo", "write_rto", "split_brain")
 
 
 class Measurement(_Strict):
@@ -101,7 +138,61 @@ class EdgeOptions(_Strict):
     health_check: Literal["shallow", "deep"] = "deep"
 
 
-StackName = Literal["tabular"]  # each has targets/<name>/stack.yaml
+PATRONI_MIN_TTL_S = 20  # Patroni 4 silently raises a lower ttl to 20 (FACTS.md)
+
+
+class PatroniOptions(_Strict):
+    """Patroni's DCS timing (seconds) and failover guards, written into its dynamic config."""
+
+    ttl: int = Field(PATRONI_MIN_TTL_S, description="leader lock time to live")
+    loop_wait: int = Field(1, ge=1, le=60)
+    retry_timeout: int = Field(3, ge=3, le=300)
+    maximum_lag_on_failover: int = Field(1_048_576, ge=0, description="bytes a standby may lag "
+                                                                       "and still be promoted")
+    failsafe_mode: bool = Field(True, description="keep the primary while all members see it "
+                                                  "although the DCS is gone")
+
+    @model_validator(mode="after")
+    def _patroni_floor(self) -> PatroniOptions:
+        if self.ttl < PATRONI_MIN_TTL_S:
+            raise _field_error("database.patroni.ttl",
+                               f"Patroni 4 enforces ttl >= {PATRONI_MIN_TTL_S} s (a lower value "
+                               f"is silently raised to {PATRONI_MIN_TTL_S}, so the run would not "
+                               f"measure what the suite says), got {self.ttl}")
+        if self.loop_wait + 2 * self.retry_timeout > self.ttl:
+            raise _field_error("database.patroni",
+                               f"Patroni needs loop_wait + 2 x retry_timeout <= ttl, got "
+                               f"{self.loop_wait} + 2 x {self.retry_timeout} > {self.ttl}")
+        return self
+
+
+class DatabaseOptions(_Strict):
+    """The stack's PostgreSQL: who fails it over and how it replicates."""
+
+    failover: Literal["patroni", "promote"] = Field(
+        "patroni", description="patroni: Patroni + etcd decide; promote: the harness detects "
+                               "the dead primary and calls pg_promote() on the standby")
+    nodes: int = Field(2, ge=1, le=2, description="primary in region-a, standby in region-b")
+    replication: Literal["async", "sync"] = "async"
+    synchronous_commit: Literal["on", "remote_apply", "remote_write", "local", "off"] = "on"
+    patroni: PatroniOptions = PatroniOptions()
+    promote_after_s: float = Field(0.3, gt=0, le=60, description="promote mode: how long the "
+                                   "primary must fail every probe before the standby is promoted")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatabaseOptions:
+        if self.replication == "sync" and self.nodes < 2:
+            raise _field_error("database.replication",
+                               "synchronous replication needs a standby to confirm each commit; "
+                               "with nodes: 1 every write would wait forever (use async, or "
+                               "nodes: 2)")
+        if self.failover == "patroni" and self.nodes < 2:
+            raise _field_error("database.failover",
+                               "patroni failover needs a standby to promote (nodes: 2)")
+        return self
+
+
+StackName = Literal["tabular", "rag"]  # each has targets/<name>/stack.yaml
 
 
 def _default_stacks() -> list[StackName]:
@@ -126,6 +217,7 @@ class Suite(_Strict):
     replicas: int = Field(2, ge=1, le=16)
     edge: EdgeOptions = EdgeOptions()
     load: LoadProfile = LoadProfile()
+    database: DatabaseOptions | None = Field(None, description="stacks with a database only")
     scenarios: list[Scenario] = Field(default_factory=list)
     slos: list[Slo] = Field(default_factory=list)
     allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
@@ -142,6 +234,14 @@ class Suite(_Strict):
             raise _field_error("scenarios", f"scenario names must be unique, got {names}")
         if not self.slos and not self.allow_no_slos:
             raise _field_error("slos", NO_SLOS)
+        if self.load.target == "database" and self.database is None:
+            raise _field_error("load.target", "a database load needs the suite's `database` "
+                                              "section (failover mode and replication)")
+        for index, slo in enumerate(self.slos):
+            if slo.kind in DATABASE_SLOS and self.load.target != "database":
+                raise _field_error(f"slos.{index}.kind",
+                                   f"a {slo.kind} SLO is measured on numbered writes: it needs "
+                                   f"`load.target: database`")
         return self
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local platform runs (HAProxy, Prometheus, nftables) when missing,
-# and wrk, the HTTP load tool `make bench` measures the fault proxy with.
+# wrk, the HTTP load tool `make bench` measures the fault proxy with, etcd (Patroni's DCS) and
+# python3-venv (Patroni runs from a venv of Debian's Python, which the database user can read).
 # Never fails the set-up: where it cannot install, it says what is missing and what that disables.
 set -u
 want=()
@@ -8,8 +9,24 @@ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || want+=(haproxy
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || want+=(prometheus)
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || want+=(nftables)
 command -v wrk >/dev/null 2>&1 || want+=(wrk)
+command -v etcd >/dev/null 2>&1 || want+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || want+=(etcd-client)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)
+# PostgreSQL refuses to run as root: the database members run as this unprivileged user.
+DB_USER=gameday-db
+if ! id "$DB_USER" >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin "$DB_USER" && echo "system user: created $DB_USER"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo useradd --system --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin "$DB_USER" && echo "system user: created $DB_USER"
+  else
+    echo "system user: cannot create $DB_USER (not root, no sudo); the rag stack's database cannot start" >&2
+  fi
+fi
 if [ ${#want[@]} -eq 0 ]; then
-  echo "system packages: haproxy, prometheus, nftables, wrk present"
+  echo "system packages: haproxy, prometheus, nftables, wrk, etcd, python3-venv present"
   exit 0
 fi
 echo "system packages: installing ${want[*]}"
@@ -26,7 +43,7 @@ if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-rec
   echo "system packages: apt-get could not install ${want[*]}; install them by hand" >&2
 fi
 # Debian starts the services it installs where systemd runs; the harness runs its own copies.
-for svc in haproxy prometheus; do
+for svc in haproxy prometheus etcd; do
   command -v systemctl >/dev/null 2>&1 && $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
 exit 0

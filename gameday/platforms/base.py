@@ -24,6 +24,9 @@ from gameday.records import EdgeServerSample
 
 __all__ = [
     "EDGE",
+    "DatabaseAccess",
+    "DatabaseInfo",
+    "DbNode",
     "REGIONS",
     "REGION_BLOCKS",
     "Direction",
@@ -73,6 +76,7 @@ class StackRequest:
     replicas: int = 2
     edge_health_check: Literal["shallow", "deep"] = "deep"
     stack_dirs: tuple[Path, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)  # templates see it as `settings`
 
 
 @dataclass(frozen=True)
@@ -209,3 +213,52 @@ class EdgeObserver(Platform, Protocol):
     """The global edge's own view of every server behind it (health and admin state)."""
 
     def edge_server_states(self) -> list[EdgeServerSample]: ...
+
+
+@dataclass(frozen=True)
+class DbNode:
+    """One PostgreSQL node of a stack, as a client reaches it directly (not through a proxy)."""
+
+    name: str
+    region: str
+    host: str
+    port: int
+    patroni_url: str | None = None  # Patroni's REST API; None when Patroni does not run
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """Where a stack's database is and who fails it over."""
+
+    stack: str
+    failover: Literal["patroni", "promote"]
+    dbname: str
+    user: str
+    nodes: tuple[DbNode, ...]
+
+    def dsn(self, *, connect_timeout_s: int = 2, application_name: str = "gameday") -> str:
+        """The libpq multi-host string clients use: it finds whichever node is writable."""
+        hosts = ",".join(n.host for n in self.nodes)
+        ports = ",".join(str(n.port) for n in self.nodes)
+        return (f"host={hosts} port={ports} dbname={self.dbname} user={self.user} "
+                f"target_session_attrs=read-write connect_timeout={connect_timeout_s} "
+                f"application_name={application_name}")
+
+    def node_dsn(self, name: str, *, connect_timeout_s: int = 1,
+                 application_name: str = "gameday") -> str:
+        node = self.node(name)
+        return (f"host={node.host} port={node.port} dbname={self.dbname} user={self.user} "
+                f"connect_timeout={connect_timeout_s} application_name={application_name}")
+
+    def node(self, name: str) -> DbNode:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(f"no database node {name!r}; have {[n.name for n in self.nodes]}")
+
+
+@runtime_checkable
+class DatabaseAccess(Platform, Protocol):
+    """A stack's PostgreSQL nodes, for the writer, the role probe and the audit."""
+
+    def database(self, stack: str) -> DatabaseInfo: ...
