@@ -69,6 +69,9 @@ class EventKind:
     EDGE_WATCH_FAILED = "edge_watch_failed"  # detail: message (noted once per run)
     ROLLBACK_FAILED = "rollback_failed"  # detail: still_injected (list of str), message
     INTERRUPTED = "interrupted"  # detail: reason, phase
+    DB_PROMOTED = "db_promoted"  # promote mode: detail node, region, reason, took_s
+    DB_WATCH_FAILED = "db_watch_failed"  # detail: message (noted once per run)
+    DB_AUDIT = "db_audit"  # detail: node, present (count), error
     RUN_END = "run_end"
 
 
