@@ -224,6 +224,10 @@ class Suite(_Strict):
     measurement: Measurement = Measurement()
     source: Path | None = Field(None, exclude=True)
 
+    def stack_settings(self) -> dict[str, Any]:
+        """What the suite says to the stacks' templates (``settings``)."""
+        return {"database": (self.database or DatabaseOptions()).model_dump(mode="json")}
+
     @model_validator(mode="after")
     def _check(self) -> Suite:
         if self.load.stack not in self.stacks:

@@ -12,6 +12,7 @@ from gameday.config import Suite, resolve_experiment
 from gameday.errors import ConfigError, LoadError
 from gameday.experiment import load_experiment
 from gameday.load.payloads import endpoint_for
+from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.stacks import StackDef, load_stack
 
 __all__ = ["Checked", "check_suite"]
@@ -33,7 +34,27 @@ def check_suite(suite: Suite) -> Checked:
     if suite.load.stack not in stacks:
         raise ConfigError(f"{suite.load.stack!r} is not one of the suite's stacks "
                           f"({', '.join(stacks)})", source=source, field="load.stack")
-    endpoints = stacks[suite.load.stack].endpoints
+    if suite.load.target == "database":
+        _check_database_load(suite, stacks[suite.load.stack], source)
+    else:
+        _check_edge_load(suite, stacks[suite.load.stack], source)
+    experiments = {scenario.name: load_experiment(resolve_experiment(suite, scenario))
+                   for scenario in suite.scenarios}
+    return Checked(suite=suite, stacks=stacks, experiments=experiments)
+
+
+def _check_database_load(suite: Suite, stack: StackDef, source: str | None) -> None:
+    if stack.database is None:
+        raise ConfigError(f"stack {stack.name!r} has no database to write to",
+                          source=source, field="load.target")
+    if suite.load.endpoint != WRITE_ENDPOINT:
+        raise ConfigError(f"a database load sends numbered writes: endpoint must be "
+                          f"{WRITE_ENDPOINT!r}, got {suite.load.endpoint!r}",
+                          source=source, field="load.endpoint")
+
+
+def _check_edge_load(suite: Suite, stack: StackDef, source: str | None) -> None:
+    endpoints = stack.endpoints
     if suite.load.endpoint not in endpoints:
         raise ConfigError(f"unknown endpoint {suite.load.endpoint!r} of stack "
                           f"{suite.load.stack!r}; expected one of {', '.join(sorted(endpoints))}",
@@ -42,6 +63,3 @@ def check_suite(suite: Suite) -> Checked:
         endpoint_for(suite.load.stack, suite.load.endpoint)
     except LoadError as exc:
         raise ConfigError(str(exc), source=source, field="load.endpoint") from None
-    experiments = {scenario.name: load_experiment(resolve_experiment(suite, scenario))
-                   for scenario in suite.scenarios}
-    return Checked(suite=suite, stacks=stacks, experiments=experiments)

@@ -180,7 +180,8 @@ class _Run:
         self.owned = True  # before up(): a stand-up cut short is torn down too
         self.platform.up(StackRequest(stacks=tuple(self.suite.stacks),
                                       replicas=self.suite.replicas,
-                                      edge_health_check=self.suite.edge.health_check),
+                                      edge_health_check=self.suite.edge.health_check,
+                                      settings=self.suite.stack_settings()),
                          progress=self.progress, tie_to_caller=True)
 
     def _load_and_scenarios(self) -> None:

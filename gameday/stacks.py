@@ -27,6 +27,7 @@ __all__ = [
     "TARGETS_DIR",
     "ComponentDef",
     "ConfigFile",
+    "DatabaseDef",
     "HealthDef",
     "LinkDef",
     "ProbeRequest",
@@ -72,6 +73,10 @@ class ConfigFile(_Strict):
 
 
 class ComponentDef(_Strict):
+    when: str | None = Field(None, description="a Jinja expression over `settings`: the "
+                                               "component runs only where it is true")
+    regions: str | None = Field(None, description="a Jinja expression over `settings` giving "
+                                                  "the regions with members (default: both)")
     command: tuple[str, ...] = Field(min_length=1)
     env: dict[str, str] = Field(default_factory=dict)
     cwd: str = "{{ repo }}"
@@ -127,6 +132,19 @@ class LinkDef(_Strict):
     port: str | None = None
 
 
+class DatabaseDef(_Strict):
+    """The stack's PostgreSQL: which component's members are its nodes, and how to reach them.
+    The suite's ``database`` section (failover mode, replication) reaches the templates as
+    ``settings.database``."""
+
+    component: str
+    port: str = "pg"
+    patroni_api_port: str | None = Field(None, description="the port Patroni's REST API "
+                                                            "listens on, in patroni mode")
+    dbname: str = "postgres"
+    user: str = "postgres"
+
+
 class ProbeRequest(_Strict):
     """One request that proves a member can serve: POST ``body`` to an endpoint."""
 
@@ -144,6 +162,7 @@ class StackDef(_Strict):
     model_admin_path: str | None = Field(None, description="POST {uri} here hot-loads a model")
     restore_model_uri: str | None = None
     probe_request: ProbeRequest | None = None
+    database: DatabaseDef | None = None
     folder: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -159,6 +178,11 @@ class StackDef(_Strict):
         refs: list[tuple[str, str, str | None]] = [
             *((f"route {r.path}", r.component, r.port) for r in self.routes),
             *((f"link {k.name}", k.component, k.port) for k in self.links)]
+        if self.database is not None:
+            refs.append(("database", self.database.component, self.database.port))
+            if self.database.patroni_api_port:
+                refs.append(("database", self.database.component,
+                             self.database.patroni_api_port))
         for what, target, port in refs:
             if target not in names:
                 raise ValueError(f"{what}: unknown component {target!r}; have "

@@ -15,6 +15,7 @@ from gameday.cli.options import (
     resolve_platform,
 )
 from gameday.platforms.base import StackRequest
+from gameday.stacks import load_stack
 
 NAME = "up"
 
@@ -29,7 +30,9 @@ def command(
     opened = resolve_platform(platform, home, loaded).open()
     started = time.monotonic()
     opened.up(StackRequest(stacks=tuple(loaded.stacks), replicas=replicas or loaded.replicas,
-                           edge_health_check=loaded.edge.health_check), progress=progress)
+                           edge_health_check=loaded.edge.health_check,
+                           settings=loaded.stack_settings()), progress=progress)
     out.print(f"[green]up[/green] in {time.monotonic() - started:.1f} s; edge: "
-              + ", ".join(opened.edge_url(s) for s in loaded.stacks), highlight=False)
+              + (", ".join(opened.edge_url(s) for s in loaded.stacks if load_stack(s).routes)
+                 or "none (no stack is routed)"), highlight=False)
     return 0

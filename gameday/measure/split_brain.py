@@ -3,7 +3,10 @@
 A probe asks every node every ~100 ms whether it accepts writes (``pg_is_in_recovery()`` is
 false and a write succeeds). Each node's answer holds from its sample until its next one, but
 no longer than ``max_age_s``: past that the node is unobserved, which is reported, never
-counted as writable or as safe.
+counted as writable or as safe. A probe that got no answer (``writable`` None) makes the node
+unobserved at once: a node that cannot be reached may still take writes from clients that
+can reach it, and its last answer must not outlive the silence either (in promote mode the
+standby is promoted 0.3 s after the primary stops answering, well within ``max_age_s``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ __all__ = ["RoleSample", "SplitBrain", "WritableWindow", "measure_split_brain"]
 class RoleSample:
     t_s: float
     node: str
-    writable: bool
+    writable: bool | None  # None: the node did not answer this probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,8 @@ class SplitBrain:
         return bool(self.windows)
 
 
-def _intervals(samples: list[RoleSample], max_age_s: float) -> list[tuple[float, float, bool]]:
+def _intervals(samples: list[RoleSample],
+               max_age_s: float) -> list[tuple[float, float, bool | None]]:
     """One node's (start, end, writable) intervals, each ending at the next sample or at
     ``max_age_s`` after its own, whichever is first."""
     ordered = sorted(samples, key=lambda s: s.t_s)

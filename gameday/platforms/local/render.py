@@ -5,7 +5,10 @@ Names a template sees: ``python``, ``repo``, ``artifacts``, ``home``, ``name``, 
 ``component``, ``region``, ``index``, ``address``, ``ports`` (name → port), ``data`` (the
 member's data directory), ``members`` (component → list of members, each with ``name``,
 ``region``, ``address``, ``ports``), ``links`` (link name → region → the fault-proxy
-listeners, "host:port", through which the other region reaches that region's members).
+listeners, "host:port", through which the other region reaches that region's members),
+``settings`` (what the suite says about the stack: ``settings.database.failover``, ...),
+``site_packages`` (the harness's Python packages, for binaries a package ships) and
+``primary_region``.
 Filters: ``hostports(port)`` → "a:p,b:q"; ``named_urls(port, scheme)`` → "n1=scheme://a:p,...".
 An unknown name is an error, not an empty string.
 """
@@ -46,6 +49,14 @@ class Renderer:
                                        keep_trailing_newline=True, autoescape=False)
         self._env.filters["hostports"] = _hostports
         self._env.filters["named_urls"] = _named_urls
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], *, field: str) -> Any:
+        """The value of a Jinja expression (``when``, ``regions``)."""
+        try:
+            return self._env.compile_expression(expression, undefined_to_none=False)(**context)
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"expression {expression[:60]!r}: {exc}", source=self.source,
+                              field=field) from None
 
     def render(self, text: str, context: Mapping[str, Any], *, field: str) -> str:
         try:

@@ -63,7 +63,8 @@ def _add(home: LocalHome, ledger: Ledger, topology: Topology, stack: StackDef,
         context.setdefault(link.name, {}).setdefault(link.region, []).append(link.listen)
     spec: ProcessSpec = member_spec(stack, component, view, index=index, layout=layout,
                                     links=context, home=home.root, repo=Path(topology.repo),
-                                    artifacts=Path(topology.artifacts))
+                                    artifacts=Path(topology.artifacts),
+                                    settings=topology.request.settings)
     with httpx.Client(base_url=topology.proxy_api_url, timeout=5) as proxy_api:
         for link in links:
             proxy_api.post("/proxies", json={"name": link.proxy, "listen": link.listen,

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import shutil
 import sys
+import sysconfig
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from gameday.errors import ConfigError
 from gameday.platforms.base import EDGE, REGIONS, StackRequest
@@ -46,6 +47,7 @@ WITNESS_PORT_SHIFT = 500
 _OCTET = {"region-a": 10, "region-b": 20}
 _LETTER = {"region-a": "a", "region-b": "b", EDGE: "w"}
 _PER_COMPONENT = 20
+PRIMARY_REGION = "region-a"  # where a stack's primary (the database's, the edge's) starts
 
 
 class _Frozen(BaseModel):
@@ -87,6 +89,7 @@ class RequestRecord(_Frozen):
     replicas: int
     edge_health_check: Literal["shallow", "deep"]
     stack_dirs: tuple[str, ...] = ()
+    settings: dict[str, Any] = Field(default_factory=dict)
 
     def stack(self, name: str) -> StackDef:
         return load_stack(name, tuple(Path(d) for d in self.stack_dirs))
@@ -154,33 +157,59 @@ def _count(component: ComponentDef, replicas: int) -> int:
     return replicas if component.members == "replicas" else component.members
 
 
-def _layout(stack: StackDef, replicas: int) -> dict[str, list[MemberView]]:
+def _renderer(stack: StackDef) -> Renderer:
+    return Renderer(str(stack.folder / "stack.yaml") if stack.folder else stack.name)
+
+
+def _regions(stack: StackDef, name: str, settings: dict[str, Any]) -> tuple[str, ...]:
+    """The regions where a component has members: none when its ``when`` is false."""
+    component = stack.components[name]
+    renderer = _renderer(stack)
+    context = {"settings": settings}
+    if component.when is not None and not renderer.evaluate(
+            component.when, context, field=f"components.{name}.when"):
+        return ()
+    if component.regions is None:
+        return REGIONS
+    regions = renderer.evaluate(component.regions, context, field=f"components.{name}.regions")
+    if not isinstance(regions, list | tuple) or not set(regions) <= set(REGIONS):
+        raise ConfigError(f"components.{name}.regions: expected a list of {list(REGIONS)}, "
+                          f"got {regions!r}", source=renderer.source)
+    return tuple(r for r in REGIONS if r in regions)
+
+
+def _layout(stack: StackDef, replicas: int,
+            settings: dict[str, Any]) -> dict[str, list[MemberView]]:
     layout: dict[str, list[MemberView]] = {}
     for name, component in stack.components.items():
-        views = [_view(stack, name, region, index) for region in REGIONS
+        regions = _regions(stack, name, settings)
+        views = [_view(stack, name, region, index) for region in regions
                  for index in range(1, _count(component, replicas) + 1)]
-        if component.witness:
+        if component.witness and regions:
             views.append(_view(stack, name, EDGE, 1))
         layout[name] = views
     return layout
 
 
 def _depth(stack: StackDef, component: str) -> int:
-    after = stack.components[component].after
+    after = stack.components[component].after  # a component that does not run waits for none
     return 1 + max((_depth(stack, c) for c in after), default=0)
 
 
 def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int,
                 layout: dict[str, list[MemberView]], links: dict[str, dict[str, list[str]]],
-                home: Path, repo: Path, artifacts: Path) -> ProcessSpec:
+                home: Path, repo: Path, artifacts: Path,
+                settings: dict[str, Any]) -> ProcessSpec:
     """The process of one member, every template rendered for it."""
     definition = stack.components[component]
-    renderer = Renderer(str(stack.folder / "stack.yaml") if stack.folder else stack.name)
+    renderer = _renderer(stack)
     context = {"python": sys.executable, "repo": str(repo), "artifacts": str(artifacts),
                "home": str(home), "name": view.name, "stack": stack.name,
                "component": component, "region": view.region, "index": index,
                "address": view.address, "ports": view.ports,
-               "data": str(home / "data" / view.name), "members": layout, "links": links}
+               "data": str(home / "data" / view.name), "members": layout, "links": links,
+               "settings": settings, "site_packages": sysconfig.get_paths()["purelib"],
+               "primary_region": PRIMARY_REGION}
     where = f"components.{component}"
 
     def fill(text: str, field: str) -> str:
@@ -270,12 +299,13 @@ def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: 
     ports = ports or Ports()
     record = RequestRecord(stacks=request.stacks, replicas=request.replicas,
                            edge_health_check=request.edge_health_check,
-                           stack_dirs=tuple(str(d) for d in request.stack_dirs))
+                           stack_dirs=tuple(str(d) for d in request.stack_dirs),
+                           settings=request.settings)
     specs: list[ProcessSpec] = []
     links: list[Link] = []
     routes: list[Route] = []
     for stack in (record.stack(name) for name in request.stacks):
-        layout = _layout(stack, request.replicas)
+        layout = _layout(stack, request.replicas, record.settings)
         stack_links = _links(stack, layout, ports.proxy_links_base + len(links))
         context = _link_context(stack_links)
         for component in stack.start_order():
@@ -283,7 +313,7 @@ def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: 
                 index = int(view.name.rsplit("-", 1)[1][1:])
                 specs.append(member_spec(stack, component, view, index=index, layout=layout,
                                          links=context, home=home, repo=repo,
-                                         artifacts=artifacts))
+                                         artifacts=artifacts, settings=record.settings))
         links.extend(stack_links)
         routes.extend(_routes(stack, request.edge_health_check))
     edge_order = 1 + max((s.order for s in specs), default=0)
