@@ -17,10 +17,10 @@ from pydantic_core import PydanticCustomError
 from gameday.errors import ConfigError
 
 __all__ = [
-    "NO_SLOS",
-    "REGIONS",
     "DATABASE_SLOS",
+    "NO_SLOS",
     "PATRONI_MIN_TTL_S",
+    "REGIONS",
     "AvailabilitySlo",
     "DatabaseOptions",
     "LatencySlo",
@@ -33,8 +33,8 @@ __all__ = [
     "Slo",
     "SplitBrainSlo",
     "Suite",
-    "load_suite",
     "WriteRtoSlo",
+    "load_suite",
     "validation_message",
 ]
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from chaoslib.types import Experiment
 
 from gameday.config import Suite, resolve_experiment
+from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.errors import ConfigError, LoadError
 from gameday.experiment import load_experiment
 from gameday.load.payloads import endpoint_for
-from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.stacks import StackDef, load_stack
 
 __all__ = ["Checked", "check_suite"]

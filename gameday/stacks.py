@@ -130,6 +130,8 @@ class LinkDef(_Strict):
     name: str = Field(pattern=_NAME)
     component: str
     port: str | None = None
+    protocol: Literal["http", "postgres"] = Field(
+        "http", description="what a fault's check speaks through the link to time it")
 
 
 class DatabaseDef(_Strict):
@@ -143,6 +145,11 @@ class DatabaseDef(_Strict):
                                                             "listens on, in patroni mode")
     dbname: str = "postgres"
     user: str = "postgres"
+    pid_file: str | None = Field(None, description="the postmaster's pid file (templated): "
+                                 "a postmaster-only kill reads it")
+    socket_dir: str | None = Field(None, description="the node's unix socket directory "
+                                   "(templated): the harness's probes and audit go there, out "
+                                   "of band, so a network partition does not blind them")
 
 
 class ProbeRequest(_Strict):

@@ -24,11 +24,11 @@ from gameday.records import EdgeServerSample
 
 __all__ = [
     "EDGE",
+    "REGIONS",
+    "REGION_BLOCKS",
     "DatabaseAccess",
     "DatabaseInfo",
     "DbNode",
-    "REGIONS",
-    "REGION_BLOCKS",
     "Direction",
     "EdgeObserver",
     "FaultView",
@@ -154,6 +154,12 @@ class RegionControl(Platform, Protocol):
 
     def restore_region(self, region: str) -> list[Member]: ...
 
+    def stop_members(self, names: list[str], *, freeze: bool) -> list[Member]:
+        """Like ``stop_region`` for the named members only (a database node's host)."""
+        ...
+
+    def restore_members(self, names: list[str]) -> list[Member]: ...
+
     def kill_member(self, name: str) -> Member:
         """SIGKILL one member's process group; returns once its exit was seen."""
         ...
@@ -168,9 +174,10 @@ class LinkControl(Platform, Protocol):
 
     def link_proxies(self, region: str, stack: str | None = None) -> list[str]: ...
 
-    def add_link_toxic(self, region: str, toxic: ToxicSpec, *,
-                       stack: str | None = None) -> dict[str, Any]:
-        """The toxic on every link into ``region``, verified (latency: by timing)."""
+    def add_link_toxic(self, region: str, toxic: ToxicSpec, *, stack: str | None = None,
+                       link: str | None = None) -> dict[str, Any]:
+        """The toxic on every link into ``region`` (of ``stack``; named ``link``: "edge",
+        "replication"), verified (latency: by timing)."""
         ...
 
     def remove_link_toxic(self, region: str, name: str, *, stack: str | None = None) -> int: ...
@@ -224,6 +231,7 @@ class DbNode:
     host: str
     port: int
     patroni_url: str | None = None  # Patroni's REST API; None when Patroni does not run
+    socket_dir: str | None = None  # unix socket: the harness's out-of-band way in
 
 
 @dataclass(frozen=True)
@@ -246,8 +254,11 @@ class DatabaseInfo:
 
     def node_dsn(self, name: str, *, connect_timeout_s: int = 1,
                  application_name: str = "gameday") -> str:
+        """One node, out of band where it can be (its unix socket): the harness's probes and
+        audit see a node that a network partition cut off from its clients."""
         node = self.node(name)
-        return (f"host={node.host} port={node.port} dbname={self.dbname} user={self.user} "
+        host = node.socket_dir or node.host
+        return (f"host={host} port={node.port} dbname={self.dbname} user={self.user} "
                 f"connect_timeout={connect_timeout_s} application_name={application_name}")
 
     def node(self, name: str) -> DbNode:
@@ -262,3 +273,7 @@ class DatabaseAccess(Platform, Protocol):
     """A stack's PostgreSQL nodes, for the writer, the role probe and the audit."""
 
     def database(self, stack: str) -> DatabaseInfo: ...
+
+    def kill_postmaster(self, stack: str, node: str) -> int:
+        """SIGKILL the node's postmaster alone (whatever manages it stays): its pid."""
+        ...

@@ -23,6 +23,7 @@ from gameday.platforms.base import (
     EDGE,
     REGION_BLOCKS,
     REGIONS,
+    DatabaseInfo,
     Direction,
     Member,
     MemberState,
@@ -31,12 +32,14 @@ from gameday.platforms.base import (
     ToxicSpec,
 )
 from gameday.platforms.local import control, nft
+from gameday.platforms.local.database import database_info, kill_postmaster
 from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.edgeconfig import edge_config, region_map_text
 from gameday.platforms.local.faults import (
     BrokenModel,
     FaultRecord,
     LinkToxics,
+    MemberHold,
     MemberRef,
     NftTable,
     ProxyRef,
@@ -283,6 +286,21 @@ class LocalPlatform:
             RegionHold(region=region).undo(self.ledger.context())
         return self.members(region=region)
 
+    def stop_members(self, names: list[str], *, freeze: bool) -> list[Member]:
+        by_name = {m.name: m for m in self.members()}
+        unknown = sorted(set(names) - set(by_name))
+        if unknown or not names:
+            raise FaultError(f"no member(s) {unknown or names}; have {sorted(by_name)}")
+        refs = tuple(MemberRef(name=n, address=by_name[n].address, ports=by_name[n].ports)
+                     for n in names)
+        self.ledger.inject(MemberHold(members=refs, freeze=freeze))
+        return [m for m in self.members() if m.name in names]
+
+    def restore_members(self, names: list[str]) -> list[Member]:
+        self.ledger.undo(lambda r: isinstance(r.fault, MemberHold)
+                         and set(r.fault.names) & set(names) != set())
+        return [m for m in self.members() if m.name in names]
+
     def kill_member(self, name: str) -> Member:
         return _member(MemberStatus.model_validate(control.call(self.home, "kill", name=name)))
 
@@ -294,14 +312,15 @@ class LocalPlatform:
         return [link.proxy for link in self.topology().links
                 if link.region == region and (stack is None or link.stack == stack)]
 
-    def add_link_toxic(self, region: str, toxic: ToxicSpec, *,
-                       stack: str | None = None) -> dict[str, Any]:
+    def add_link_toxic(self, region: str, toxic: ToxicSpec, *, stack: str | None = None,
+                       link: str | None = None) -> dict[str, Any]:
         _check_region(region)
-        proxies = tuple(ProxyRef(name=link.proxy, listen=link.listen)
-                        for link in self.topology().links
-                        if link.region == region and (stack is None or link.stack == stack))
+        proxies = tuple(ProxyRef(name=k.proxy, listen=k.listen, protocol=k.protocol)
+                        for k in self.topology().links
+                        if k.region == region and (stack is None or k.stack == stack)
+                        and (link is None or k.name == link))
         if not proxies:
-            raise FaultError(f"no fault-proxy link into {region}")
+            raise FaultError(f"no fault-proxy link{f' {link!r}' if link else ''} into {region}")
         fault = LinkToxics(region=region, proxies=proxies, toxic=Toxic(
             name=toxic.name, type=toxic.type, stream=toxic.stream,
             attributes=toxic.attributes, toxicity=toxic.toxicity))
@@ -374,6 +393,12 @@ class LocalPlatform:
         return self.members(region=region, stack=stack, component=component)
 
     # -- EdgeObserver --------------------------------------------------------------------------
+    def database(self, stack: str) -> DatabaseInfo:
+        return database_info(self.topology(), self.home.root, stack)
+
+    def kill_postmaster(self, stack: str, node: str) -> int:
+        return kill_postmaster(self.topology(), self.home.root, stack, node)
+
     def edge_server_states(self) -> list[EdgeServerSample]:
         topology = self.topology()
         regions = {spec.name: spec.region for spec in topology.processes}

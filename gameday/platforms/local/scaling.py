@@ -86,7 +86,8 @@ def _extend_link_faults(ledger: Ledger, region: str, stack: str, links: list[Lin
     for record in ledger.records():
         fault = record.fault
         if isinstance(fault, LinkToxics) and fault.region == region:
-            added = tuple(ProxyRef(name=link.proxy, listen=link.listen) for link in links)
+            added = tuple(ProxyRef(name=link.proxy, listen=link.listen, protocol=link.protocol)
+                          for link in links)
             grown = fault.model_copy(update={"proxies": (*fault.proxies, *added)})
             if added:
                 grown.inject(ledger.context())

@@ -253,8 +253,27 @@ class Supervisor:
             raise KeyError(f"no member in region {region!r}")
         return found
 
+    def named(self, names: list[str]) -> list[_Supervised]:
+        unknown = sorted(set(names) - set(self.members))
+        if unknown or not names:
+            raise KeyError(f"no member(s) {unknown or names}")
+        return [self.members[name] for name in names]
+
     async def op_stop_region(self, region: str, freeze: bool) -> list[dict[str, Any]]:
-        targets = self.in_region(region)
+        return await self.hold([m.spec.name for m in self.in_region(region)], freeze)
+
+    async def op_restore_region(self, region: str) -> list[dict[str, Any]]:
+        return await self.release([m.spec.name for m in self.in_region(region)], region)
+
+    async def op_stop_members(self, names: list[str], freeze: bool) -> list[dict[str, Any]]:
+        return await self.hold(names, freeze)
+
+    async def op_restore_members(self, names: list[str]) -> list[dict[str, Any]]:
+        return await self.release(names, ", ".join(names))
+
+    async def hold(self, names: list[str], freeze: bool) -> list[dict[str, Any]]:
+        """SIGKILL (held down: no restart) or SIGSTOP each member's whole group."""
+        targets = self.named(names)
         for member in targets:
             member.status.held = True
             member.signal_group(signal.SIGSTOP if freeze else signal.SIGKILL)
@@ -264,8 +283,8 @@ class Supervisor:
         self.save()
         return [m.status.model_dump(mode="json") for m in targets]
 
-    async def op_restore_region(self, region: str) -> list[dict[str, Any]]:
-        targets = self.in_region(region)
+    async def release(self, names: list[str], what: str) -> list[dict[str, Any]]:
+        targets = self.named(names)
         for member in targets:
             member.status.held = False
             if member.status.state == MemberState.FROZEN and member.running:
@@ -276,7 +295,7 @@ class Supervisor:
         results = await asyncio.gather(*(self.wait_healthy(m) for m in targets))
         self.save()
         if not all(results):
-            raise RuntimeError(f"region {region} did not come back healthy")
+            raise RuntimeError(f"{what} did not come back healthy")
         return [m.status.model_dump(mode="json") for m in targets]
 
     async def op_kill(self, name: str) -> dict[str, Any]:
@@ -337,6 +356,7 @@ class Supervisor:
         operations: dict[str, Callable[..., Any]] = {
             "status": lambda: self.state.model_dump(mode="json"),
             "stop_region": self.op_stop_region, "restore_region": self.op_restore_region,
+            "stop_members": self.op_stop_members, "restore_members": self.op_restore_members,
             "kill": self.op_kill, "add_member": self.op_add_member,
             "remove_member": self.op_remove_member, "record_fault": self.op_record_fault,
             "clear_fault": self.op_clear_fault, "shutdown": self.op_shutdown,

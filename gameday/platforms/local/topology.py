@@ -37,6 +37,7 @@ __all__ = [
     "build_topology",
     "fault_proxy_argv",
     "layout_of",
+    "member_data_dir",
     "member_name",
     "member_spec",
     "proxies_config",
@@ -71,6 +72,7 @@ class Link(_Frozen):
     member: str
     listen: str
     upstream: str
+    protocol: Literal["http", "postgres"] = "http"
 
 
 class Route(_Frozen):
@@ -133,6 +135,10 @@ class Topology(BaseModel):
         return sorted((s for s in self.processes if s.stack == stack
                        and s.component == component and s.region == region),
                       key=lambda s: s.index)
+
+
+def member_data_dir(home: Path, name: str) -> Path:
+    return home / "data" / name
 
 
 def member_name(stack: str, component: str, region: str, index: int) -> str:
@@ -207,7 +213,7 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
                "home": str(home), "name": view.name, "stack": stack.name,
                "component": component, "region": view.region, "index": index,
                "address": view.address, "ports": view.ports,
-               "data": str(home / "data" / view.name), "members": layout, "links": links,
+               "data": str(member_data_dir(home, view.name)), "members": layout, "links": links,
                "settings": settings, "site_packages": sysconfig.get_paths()["purelib"],
                "primary_region": PRIMARY_REGION}
     where = f"components.{component}"
@@ -239,10 +245,11 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
 
 
 def _links(stack: StackDef, layout: dict[str, list[MemberView]], first_port: int) -> list[Link]:
-    wanted = [("edge", r.component, r.port) for r in stack.routes if r.mode == "http"] + \
-             [(k.name, k.component, k.port) for k in stack.links]
+    wanted = [("edge", r.component, r.port, "http") for r in stack.routes
+              if r.mode == "http"] + \
+             [(k.name, k.component, k.port, k.protocol) for k in stack.links]
     links: list[Link] = []
-    for link_name, component, port_name in wanted:
+    for link_name, component, port_name, protocol in wanted:
         for view in layout[component]:
             if view.region == EDGE:
                 continue
@@ -251,7 +258,7 @@ def _links(stack: StackDef, layout: dict[str, list[MemberView]], first_port: int
             links.append(Link(proxy=proxy, name=link_name, region=view.region,
                               stack=stack.name, member=view.name,
                               listen=f"127.0.0.1:{first_port + len(links)}",
-                              upstream=f"{view.address}:{port}"))
+                              upstream=f"{view.address}:{port}", protocol=protocol))
     return links
 
 

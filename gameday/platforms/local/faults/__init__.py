@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
+from gameday.platforms.local.faults.member import MemberHold
 from gameday.platforms.local.faults.model import BrokenModel
 from gameday.platforms.local.faults.nft import NftTable
 from gameday.platforms.local.faults.region import RegionHold
@@ -28,6 +29,7 @@ __all__ = [
     "FaultRecord",
     "LinkToxics",
     "LocalFault",
+    "MemberHold",
     "MemberRef",
     "NftTable",
     "ProxyRef",
@@ -37,12 +39,14 @@ __all__ = [
 
 FAULTS: dict[str, type[LocalFault]] = {
     "region_hold": RegionHold,
+    "member_hold": MemberHold,
     "nft_table": NftTable,
     "link_toxics": LinkToxics,
     "model": BrokenModel,
 }
 
-Fault = Annotated[RegionHold | NftTable | LinkToxics | BrokenModel, Field(discriminator="kind")]
+Fault = Annotated[RegionHold | MemberHold | NftTable | LinkToxics | BrokenModel,
+                  Field(discriminator="kind")]
 
 
 class FaultRecord(BaseModel):

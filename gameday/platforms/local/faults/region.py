@@ -13,7 +13,7 @@ from gameday.errors import FaultError
 from gameday.platforms.local.control import SupervisorUnreachable
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
 
-__all__ = ["RegionHold"]
+__all__ = ["RegionHold", "check_held"]
 
 
 def _refused(address: str, port: int) -> bool:
@@ -35,6 +35,24 @@ def _group_stopped(pgid: int) -> bool:
     return bool(states) and all(s == psutil.STATUS_STOPPED for s in states)
 
 
+def check_held(ctx: FaultContext, members: tuple[MemberRef, ...], *, freeze: bool, what: str,
+               names: set[str]) -> dict[str, Any]:
+    """Frozen: every process of each group is stopped; killed: no port accepts connections."""
+    if freeze:
+        groups = {m["spec"]["name"]: m["pgid"] for m in ctx.call("status")["members"]
+                  if m["spec"]["name"] in names}
+        running = [name for name, pgid in groups.items() if not pgid
+                   or not _group_stopped(pgid)]
+        if running:
+            raise FaultError(f"freeze {what}: still running: {running}")
+        return {"frozen": sorted(groups)}
+    open_ports = [f"{m.name}:{port}" for m in members for port in m.ports.values()
+                  if not _refused(m.address, port)]
+    if open_ports:
+        raise FaultError(f"kill {what}: still accepting connections: {open_ports}")
+    return {"refusing": [m.name for m in members]}
+
+
 class RegionHold(LocalFault):
     kind: Literal["region_hold"] = "region_hold"
     region: str
@@ -49,19 +67,9 @@ class RegionHold(LocalFault):
         return {"stopped": [m["spec"]["name"] for m in stopped]}
 
     def verify(self, ctx: FaultContext) -> dict[str, Any]:
-        if self.freeze:
-            groups = {m["spec"]["name"]: m["pgid"] for m in ctx.call("status")["members"]
-                      if m["spec"]["region"] == self.region}
-            running = [name for name, pgid in groups.items() if not pgid
-                       or not _group_stopped(pgid)]
-            if running:
-                raise FaultError(f"freeze {self.region}: still running: {running}")
-            return {"frozen": sorted(groups)}
-        open_ports = [f"{m.name}:{port}" for m in self.members for port in m.ports.values()
-                      if not _refused(m.address, port)]
-        if open_ports:
-            raise FaultError(f"kill {self.region}: still accepting connections: {open_ports}")
-        return {"refusing": [m.name for m in self.members]}
+        return check_held(ctx, self.members, freeze=self.freeze, what=self.region,
+                          names={m["spec"]["name"] for m in ctx.call("status")["members"]
+                                 if m["spec"]["region"] == self.region})
 
     def undo(self, ctx: FaultContext) -> str:
         try:

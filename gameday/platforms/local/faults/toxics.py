@@ -30,17 +30,27 @@ class ProxyRef(BaseModel):
 
     name: str
     listen: str
+    protocol: Literal["http", "postgres"] = "http"
 
 
-def round_trip_s(listen: str, timeout_s: float = 2.0) -> float | None:
-    """Time of one HTTP/1.0 GET /health through a link; None when nothing answered in time
-    (any answer counts: the link carries bytes, whatever the member behind it says)."""
+# PostgreSQL's SSLRequest: the server answers it with one byte ('N' or 'S') and no more, a
+# protocol round trip that needs no login and leaves nothing in the server's log.
+_PG_SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")
+
+
+def round_trip_s(listen: str, timeout_s: float = 2.0,
+                 protocol: Literal["http", "postgres"] = "http") -> float | None:
+    """Time of one request/answer through a link (HTTP/1.0 GET /health, or PostgreSQL's
+    SSLRequest); None when nothing answered in time (any answer counts: the link carries
+    bytes, whatever the member behind it says)."""
     host, port = listen.rsplit(":", 1)
     started = time.perf_counter()
+    request = _PG_SSL_REQUEST if protocol == "postgres" else \
+        f"GET /health HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
     try:
         with socket.create_connection((host, int(port)), timeout=timeout_s) as conn:
             conn.settimeout(timeout_s)
-            conn.sendall(f"GET /health HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+            conn.sendall(request)
             if not conn.recv(64):
                 return None
     except OSError:
@@ -74,13 +84,14 @@ class LinkToxics(LocalFault):
         attributes = self.toxic.attributes
         if self.toxic.type == "latency" and self.toxic.toxicity >= 1:
             latency_s = float(attributes.get("latency", 0)) / 1000
-            after_s = round_trip_s(first.listen, timeout_s=2 + latency_s)
+            after_s = round_trip_s(first.listen, timeout_s=2 + latency_s,
+                                   protocol=first.protocol)
             if after_s is None or after_s < 0.8 * latency_s:
                 raise FaultError(f"latency toxic on {first.name}: round trip {after_s} s for "
                                  f"{latency_s * 1000:g} ms; it did not take effect")
             return {"round_trip_after_s": after_s}
         if self.toxic.type == "timeout" and self.toxic.toxicity >= 1:
-            if round_trip_s(first.listen, timeout_s=1.0) is not None:
+            if round_trip_s(first.listen, timeout_s=1.0, protocol=first.protocol) is not None:
                 raise FaultError(f"timeout toxic on {first.name}: the link still answers")
             return {"link_answers": False}
         listed = httpx.get(f"{ctx.proxy_api_url}/proxies/{first.name}/toxics", timeout=5).json()

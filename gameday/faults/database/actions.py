@@ -1,0 +1,167 @@
+"""Database fault actions (Chaos Toolkit, ``gameday.faults.database.actions``).
+
+Each finds the current primary by asking the nodes (``nodes.primary_of``), injects through the
+platform, which records the fault with its owner and verifies it, and returns what it did with
+the instants the signal went out (ground truth for RPO and write-RTO checks).
+
+- ``kill_primary(how)``: ``postmaster`` SIGKILLs the postmaster alone (Patroni, or the
+  supervisor's restart policy, brings it back in place); ``node`` SIGKILLs the node's whole
+  process group (Patroni and postmaster) and holds it down; ``region`` takes the primary's
+  whole region down (its etcd member too).
+- ``freeze_primary``: SIGSTOP the primary's node, held until the rollback.
+- ``partition_primary``: the primary's region cut off in the kernel (nftables).
+- ``slow_replication`` / ``cut_replication``: a latency or timeout toxic on the replication
+  link into the primary's region (the WAL stream to the standby crosses it).
+- ``restore_database`` (the rollback): releases whatever these faults hold, then waits until
+  exactly one node is writable and every other node streams from it: the old primary must
+  have rejoined as a standby (pg_rewind) for the rollback to succeed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from gameday.errors import FaultError
+from gameday.faults.checks import eventually
+from gameday.faults.database.nodes import primary_of, roles, streaming_standbys
+from gameday.faults.network.actions import heal_region, isolate_region
+from gameday.faults.target import Configuration, capability
+from gameday.platforms.base import (
+    REGIONS,
+    DatabaseAccess,
+    DatabaseInfo,
+    DbNode,
+    LinkControl,
+    RegionControl,
+    ToxicSpec,
+)
+
+__all__ = ["cut_replication", "freeze_primary", "heal_replication", "kill_primary",
+           "partition_primary", "restore_database", "slow_replication"]
+
+_REPLICATION_LINK = "replication"
+_TOXIC = "gameday-replication"
+
+
+def _primary(configuration: Configuration, stack: str) -> tuple[DatabaseInfo, DbNode]:
+    info = capability(configuration, DatabaseAccess).database(stack)
+    primary = primary_of(info)
+    if primary is None:
+        raise FaultError(f"{stack}: no single writable primary to hit: "
+                         f"{[(r.node.name, r.writable, r.error) for r in roles(info)]}")
+    return info, primary
+
+
+def kill_primary(how: Literal["postmaster", "node", "region"] = "node", stack: str = "rag",
+                 configuration: Configuration = None) -> dict[str, Any]:
+    """SIGKILL the primary's postmaster, node or region (see the module docstring)."""
+    _, primary = _primary(configuration, stack)
+    signalled_from_s = time.time()
+    if how == "postmaster":
+        pid = capability(configuration, DatabaseAccess).kill_postmaster(stack, primary.name)
+        detail: dict[str, Any] = {"pid": pid}
+    elif how == "node":
+        held = capability(configuration, RegionControl).stop_members([primary.name],
+                                                                     freeze=False)
+        detail = {"held": [m.name for m in held]}
+    elif how == "region":
+        held = capability(configuration, RegionControl).stop_region(primary.region,
+                                                                    freeze=False)
+        detail = {"held": [m.name for m in held]}
+    else:
+        raise FaultError(f"kill_primary: how must be postmaster, node or region, got {how!r}")
+    return {"fault": f"db-primary-kill-{how}", "primary": primary.name,
+            "region": primary.region, **detail,
+            "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
+
+
+def freeze_primary(stack: str = "rag", configuration: Configuration = None) -> dict[str, Any]:
+    """SIGSTOP the primary's node (Patroni and postmaster), held until the rollback."""
+    _, primary = _primary(configuration, stack)
+    signalled_from_s = time.time()
+    capability(configuration, RegionControl).stop_members([primary.name], freeze=True)
+    return {"fault": "db-primary-freeze", "primary": primary.name, "region": primary.region,
+            "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
+
+
+def _replication_toxic(configuration: Configuration, stack: str, toxic: ToxicSpec,
+                       ) -> dict[str, Any]:
+    _, primary = _primary(configuration, stack)
+    done = capability(configuration, LinkControl).add_link_toxic(
+        primary.region, toxic, stack=stack, link=_REPLICATION_LINK)
+    return {"primary": primary.name, "region": primary.region, **done}
+
+
+def slow_replication(latency_ms: float = 200, jitter_ms: float = 0, stack: str = "rag",
+                     configuration: Configuration = None) -> dict[str, Any]:
+    """Delay the WAL stream from the primary to its standby by ``latency_ms``."""
+    return {"fault": "db-replication-latency", **_replication_toxic(
+        configuration, stack, ToxicSpec(name=_TOXIC, type="latency", stream="downstream",
+                                        attributes={"latency": latency_ms,
+                                                    "jitter": jitter_ms}))}
+
+
+def cut_replication(stack: str = "rag", configuration: Configuration = None) -> dict[str, Any]:
+    """Stop every byte on the replication link (connections hang, nothing is refused)."""
+    return {"fault": "db-replication-cut", **_replication_toxic(
+        configuration, stack, ToxicSpec(name=_TOXIC, type="timeout", stream="downstream",
+                                        attributes={"timeout": 0}))}
+
+
+def partition_primary(stack: str = "rag", configuration: Configuration = None
+                      ) -> dict[str, Any]:
+    """Cut the primary's region off from everything else in the kernel (nftables, both
+    directions): clients, the other region's node and etcd members, and the replication link.
+    The harness still sees every node on its unix socket."""
+    _, primary = _primary(configuration, stack)
+    signalled_from_s = time.time()
+    done = isolate_region(primary.region, "both", method="nftables",
+                          configuration=configuration)
+    return {**done, "fault": "db-primary-partition", "primary": primary.name,
+            "region": primary.region, "signalled_from_s": signalled_from_s,
+            "signalled_by_s": time.time()}
+
+
+def heal_replication(configuration: Configuration = None) -> dict[str, Any]:
+    links = capability(configuration, LinkControl)
+    removed = sum(links.remove_link_toxic(region, _TOXIC) for region in REGIONS)
+    return {"removed_from_links": removed}
+
+
+def restore_database(stack: str = "rag", timeout_s: float = 120,
+                     configuration: Configuration = None) -> dict[str, Any]:
+    """Release what the database faults hold, then wait for one primary with every other node
+    streaming from it (the old primary rejoined, by pg_rewind where it had diverged)."""
+    access = capability(configuration, DatabaseAccess)
+    control = capability(configuration, RegionControl)
+    info = access.database(stack)
+    heal_replication(configuration)
+    for region in REGIONS:
+        heal_region(region, configuration=configuration)
+    held = [m for m in control.members(stack=stack) if m.state in ("held_down", "frozen")]
+    for region in sorted({m.region for m in held if _whole_region_held(control, m.region)}):
+        control.restore_region(region)
+    control.restore_members([m.name for m in held if m.state in ("held_down", "frozen")
+                             and not _whole_region_held(control, m.region)] or [])
+    started_s = time.time()
+    state: dict[str, Any] = {}
+
+    def converged() -> bool:
+        primary = primary_of(info)
+        if primary is None:
+            return False
+        state["primary"] = primary.name
+        state["streaming"] = streaming_standbys(info, primary)
+        return len(state["streaming"]) == len(info.nodes) - 1
+
+    if not eventually(converged, timeout_s=timeout_s, interval_s=0.5):
+        raise FaultError(f"restore_database: no single primary with every standby streaming "
+                         f"within {timeout_s:g} s: {state or 'no writable primary'}; roles "
+                         f"{[(r.node.name, r.up, r.writable) for r in roles(info)]}")
+    return {"restored": [m.name for m in held], "primary": state["primary"],
+            "streaming": state["streaming"], "converged_after_s": time.time() - started_s}
+
+
+def _whole_region_held(control: RegionControl, region: str) -> bool:
+    return all(m.state in ("held_down", "frozen") for m in control.members(region=region))
