@@ -30,12 +30,15 @@ from typing import Any
 from chaoslib.types import Experiment, Journal
 
 from gameday.config import Scenario, Suite
+from gameday.dbrecords import WRITES_GENERATOR
+from gameday.dbrun import DatabaseRun
 from gameday.edgewatch import EdgeWatch
 from gameday.errors import GamedayError, LoadError, PlatformError
 from gameday.experiment import FaultWindowRecorder, run_scenario
 from gameday.interrupts import NOWHERE, StopSignals
 from gameday.load.plan import LoadPlan
 from gameday.load.process import LoadEnd, LoadProcess
+from gameday.load.writer import WritePlan
 from gameday.platforms import open_platform
 from gameday.platforms.base import EdgeObserver, Platform, Progress, StackRequest
 from gameday.preflight import Checked, check_suite
@@ -135,6 +138,7 @@ class _Run:
         self.owned = False
         self.load: LoadProcess | None = None
         self.edge: EdgeWatch | None = None
+        self.database: DatabaseRun | None = None
         self.scenario = ""
         self.interrupted_logged = False
         self.rollbacks = RollbackAudit(platform, self.events)
@@ -186,6 +190,7 @@ class _Run:
 
     def _load_and_scenarios(self) -> None:
         self.stops.enter("warm-up")
+        self._watch_database()
         load = self._start_load()
         t0_s = load.wait_started(timeout_s=60)
         self._watch_edge()
@@ -204,12 +209,25 @@ class _Run:
         self._judge_load(end)
 
     def _start_load(self) -> LoadProcess:
-        plan = LoadPlan.from_profile(self.suite.load, self.platform.edge_url(self.suite.load.stack),
-                                     start_at_s=time.time() + _LOAD_START_LEAD_S)
-        self.load = load = LoadProcess.start(plan, self.run_dir)
+        start_at_s = time.time() + _LOAD_START_LEAD_S
+        if self.database is not None:
+            self.load = load = LoadProcess.start(
+                WritePlan.from_profile(self.suite.load, self.database.info, start_at_s),
+                self.run_dir, name=WRITES_GENERATOR)
+        else:
+            plan = LoadPlan.from_profile(self.suite.load,
+                                         self.platform.edge_url(self.suite.load.stack),
+                                         start_at_s=start_at_s)
+            self.load = load = LoadProcess.start(plan, self.run_dir)
         self.stops.on_stop(load.request_stop)  # it drains while the run rolls back
         load.watch(self._load_ended_early)
         return load
+
+    def _watch_database(self) -> None:
+        if self.suite.load.target == "database":
+            self.database = DatabaseRun(self.suite, self.platform, self.run_dir, self.events,
+                                        self.progress)
+            self.database.start()
 
     def _watch_edge(self) -> None:
         if isinstance(self.platform, EdgeObserver):
@@ -308,6 +326,9 @@ class _Run:
             ("edge watch", self.edge.stop if self.edge else _nothing),
             ("load", self.load.stop if self.load else _nothing),
             ("rollback", self._undo_left_faults),
+            # after the rollbacks: the old primary is back as a standby, one primary remains
+            ("database audit", self.database.audit if self.database else _nothing),
+            ("database watch", self.database.stop if self.database else _nothing),
             ("tear-down", self._tear_down if self.owned else _nothing)]
         for name, step in steps:
             try:

@@ -33,6 +33,7 @@ from gameday.platforms.base import (
     DatabaseInfo,
     DbNode,
     LinkControl,
+    MemberState,
     RegionControl,
     ToxicSpec,
 )
@@ -42,6 +43,7 @@ __all__ = ["cut_replication", "freeze_primary", "heal_replication", "kill_primar
 
 _REPLICATION_LINK = "replication"
 _TOXIC = "gameday-replication"
+_HOLDING = (MemberState.HELD_DOWN, MemberState.FROZEN)
 
 
 def _primary(configuration: Configuration, stack: str) -> tuple[DatabaseInfo, DbNode]:
@@ -139,11 +141,11 @@ def restore_database(stack: str = "rag", timeout_s: float = 120,
     heal_replication(configuration)
     for region in REGIONS:
         heal_region(region, configuration=configuration)
-    held = [m for m in control.members(stack=stack) if m.state in ("held_down", "frozen")]
-    for region in sorted({m.region for m in held if _whole_region_held(control, m.region)}):
-        control.restore_region(region)
-    control.restore_members([m.name for m in held if m.state in ("held_down", "frozen")
-                             and not _whole_region_held(control, m.region)] or [])
+    members = control.members(stack=stack)
+    held = [m.name for m in members if m.state in _HOLDING]
+    control.restore_members([m.name for m in members])  # the node holds
+    for region in sorted({m.region for m in control.members() if m.state in _HOLDING}):
+        control.restore_region(region)  # what a region hold still holds
     started_s = time.time()
     state: dict[str, Any] = {}
 
@@ -159,9 +161,5 @@ def restore_database(stack: str = "rag", timeout_s: float = 120,
         raise FaultError(f"restore_database: no single primary with every standby streaming "
                          f"within {timeout_s:g} s: {state or 'no writable primary'}; roles "
                          f"{[(r.node.name, r.up, r.writable) for r in roles(info)]}")
-    return {"restored": [m.name for m in held], "primary": state["primary"],
+    return {"restored": held, "primary": state["primary"],
             "streaming": state["streaming"], "converged_after_s": time.time() - started_s}
-
-
-def _whole_region_held(control: RegionControl, region: str) -> bool:
-    return all(m.state in ("held_down", "frozen") for m in control.members(region=region))

@@ -1,0 +1,78 @@
+"""The database part of a run: the role probe, the harness's own failover (promote mode) and
+the audit that states the RPO.
+
+``run.py`` starts it once the platform is up (so the probe has samples from before any fault),
+stops the failover after the rollbacks and audits the surviving primary by SQL before the
+platform goes down. Every step writes into the run folder as it happens (``dbrecords``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from gameday.config import Suite
+from gameday.dbaudit import audit_writes
+from gameday.dbfailover import PromoteFailover
+from gameday.dbrecords import DbAudit, write_audit
+from gameday.dbwatch import DbWatch
+from gameday.errors import PlatformError
+from gameday.platforms.base import DatabaseAccess, DatabaseInfo, Platform, Progress
+from gameday.records import EventKind, EventLog
+
+__all__ = ["DatabaseRun"]
+
+_AUDIT_TRIES_S = 60.0  # the rollback has converged by then; a primary must be found
+
+
+class DatabaseRun:
+    def __init__(self, suite: Suite, platform: Platform, run_dir: Path, events: EventLog,
+                 progress: Progress) -> None:
+        if not isinstance(platform, DatabaseAccess):
+            raise PlatformError(f"the {platform.name} platform has no DatabaseAccess: it "
+                                "cannot run a database load")
+        self.suite = suite
+        self.info: DatabaseInfo = platform.database(suite.load.stack)
+        self.run_dir = run_dir
+        self.events = events
+        self.progress = progress
+        self.watch: DbWatch | None = None
+        self.failover: PromoteFailover | None = None
+
+    def start(self) -> None:
+        database = self.suite.database
+        assert database is not None  # the suite's own check: a database load has the section
+        self.watch = DbWatch(self.info, self.run_dir, self.events)
+        self.watch.start()
+        if database.failover == "promote":
+            self.failover = PromoteFailover(self.info, self.watch, self.events,
+                                            after_s=database.promote_after_s)
+            self.failover.start()
+        self.progress(f"database: {len(self.info.nodes)} nodes, failover by "
+                      f"{database.failover}, {database.replication} replication; watching "
+                      "every node every 100 ms")
+
+    def stop_failover(self) -> None:
+        if self.failover is not None:
+            self.failover.stop()
+
+    def audit(self) -> DbAudit:
+        """Every sequence number on the surviving primary, straight from SQL; retried while
+        no single primary can be found (a rejoin may still be in progress)."""
+        deadline_s = time.monotonic() + _AUDIT_TRIES_S
+        while True:
+            audit = audit_writes(self.info)
+            if not audit.error or time.monotonic() >= deadline_s:
+                break
+            time.sleep(1.0)
+        write_audit(self.run_dir, audit)
+        self.events.emit(EventKind.DB_AUDIT, node=audit.node, present=len(audit.present),
+                         error=audit.error)
+        self.progress(f"audit: {len(audit.present)} writes on {audit.node}" if not audit.error
+                      else f"audit failed: {audit.error}")
+        return audit
+
+    def stop(self) -> None:
+        self.stop_failover()
+        if self.watch is not None:
+            self.watch.stop()
