@@ -94,6 +94,9 @@ class ComponentDef(_Strict):
     start_timeout_s: float = Field(60.0, gt=0, le=3600)
     stop_timeout_s: float = Field(5.0, gt=0, le=300)
     data_dirs: tuple[str, ...] = Field((), description="created (owned by user) before start")
+    pid_files: tuple[str, ...] = Field(
+        (), description="pid files of processes the member starts outside its process tree "
+                        "(Patroni daemonizes the postmaster): signalled with the member")
     config_files: tuple[ConfigFile, ...] = ()
 
     @model_validator(mode="after")

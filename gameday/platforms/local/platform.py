@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -50,7 +51,13 @@ from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.ledger import Ledger
 from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.scaling import scale_component
-from gameday.platforms.local.state import MemberStatus, State, kill_group
+from gameday.platforms.local.state import (
+    MemberStatus,
+    State,
+    kill_group,
+    pid_file_processes,
+    signal_processes,
+)
 from gameday.platforms.local.topology import Topology, build_topology, proxies_config
 from gameday.records import EdgeServerSample
 
@@ -209,6 +216,10 @@ class LocalPlatform:
         for status in state.members:
             if kill_group(status.pgid, status.create_time):
                 cleaned.append(f"process group of {status.spec.name} (pid {status.pid})")
+            orphans = pid_file_processes(status.spec)
+            if orphans:
+                signal_processes(orphans, signal.SIGKILL)
+                cleaned.append(f"{len(orphans)} processes of {status.spec.name}'s pid files")
         ctx = self.ledger.context()
         for record in sorted(state.faults, key=lambda r: -r.injected_s):
             try:

@@ -55,6 +55,7 @@ class ProcessSpec(_Frozen):
     start_timeout_s: float = 60.0
     stop_timeout_s: float = 5.0
     data_dirs: tuple[str, ...] = ()
+    pid_files: tuple[str, ...] = ()  # processes outside the member's tree, signalled with it
     files: tuple[RenderedFile, ...] = ()
     order: int = 0  # lower starts first; each order group is healthy before the next starts
 

@@ -35,8 +35,11 @@ __all__ = [
     "State",
     "kill_group",
     "load_model",
+    "member_family",
+    "pid_file_processes",
     "read_json",
     "save_model",
+    "signal_processes",
 ]
 
 
@@ -106,6 +109,36 @@ def _group_members(pgid: int, not_before_s: float) -> list[psutil.Process]:
                     and proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
     return found
+
+
+def pid_file_processes(spec: ProcessSpec) -> list[psutil.Process]:
+    """The live processes a member's pid files name, with all their descendants; only those
+    running as the member's user (a stale pid file's reused pid is someone else's)."""
+    found: list[psutil.Process] = []
+    for path in spec.pid_files:
+        with contextlib.suppress(OSError, ValueError, IndexError, psutil.Error):
+            proc = psutil.Process(int(Path(path).read_text().split()[0]))
+            if spec.user and proc.username() != spec.user:
+                continue
+            found.extend([proc, *proc.children(recursive=True)])
+    return found
+
+
+def member_family(spec: ProcessSpec, pid: int | None) -> list[psutil.Process]:
+    """Every process of a member outside its process group: the main process's descendants
+    (a postmaster's backends each lead their own group) and the pid files' processes."""
+    found: list[psutil.Process] = []
+    if pid:
+        with contextlib.suppress(psutil.Error):
+            found.extend(psutil.Process(pid).children(recursive=True))
+    found.extend(pid_file_processes(spec))
+    return found
+
+
+def signal_processes(processes: list[psutil.Process], sig: signal.Signals) -> None:
+    for proc in processes:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(sig)
 
 
 def kill_group(pgid: int | None, create_time: float | None, *, grace_s: float = 3.0) -> bool:

@@ -38,7 +38,13 @@ from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.probing import check_health
 from gameday.platforms.local.specs import ProcessSpec
-from gameday.platforms.local.state import MemberStatus, State, kill_group
+from gameday.platforms.local.state import (
+    MemberStatus,
+    State,
+    kill_group,
+    member_family,
+    signal_processes,
+)
 from gameday.platforms.local.topology import Link, Topology
 
 __all__ = ["main"]
@@ -109,9 +115,14 @@ class _Supervised:
         return self.proc is not None and self.proc.returncode is None
 
     def signal_group(self, sig: signal.Signals) -> None:
+        """The member's process group, and whatever it started outside it (a postmaster's
+        backends, a daemonized postmaster): listed before the group is signalled, so a
+        SIGKILLed parent's orphans are still found."""
+        family = member_family(self.spec, self.status.pid if self.running else None)
         if self.status.pgid:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.status.pgid, sig)
+        signal_processes(family, sig)
 
 
 @dataclass

@@ -241,6 +241,7 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
         restart=definition.restart, start_timeout_s=definition.start_timeout_s,
         stop_timeout_s=definition.stop_timeout_s,
         data_dirs=tuple(fill(d, "data_dirs") for d in definition.data_dirs), files=files,
+        pid_files=tuple(fill(f, "pid_files") for f in definition.pid_files),
         order=_depth(stack, component))
 
 
