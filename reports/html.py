@@ -1,19 +1,21 @@
 """``report.html``: one self-contained page (plotly.js inlined, no CDN, no web fonts) with the
-verdict, the timeline and the SLO, RTO, SLI and load-generator tables."""
+verdict, the timeline, the database panels (database runs only) and the SLO, RTO, SLI and
+load-generator tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
 from gameday.measure import Aggregate
+from reports.database_section import database_section
 from reports.figures import timeline_figure
+from reports.html_table import table as _table
 from reports.numbers import ms as _ms
 from reports.numbers import objective as _objective
 from reports.numbers import pct as _pct
 from reports.numbers import rate as _rate
 from reports.numbers import seconds as _s
-from reports.numbers import sentence
+from reports.numbers import sentence, slo_objective
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["render_html"]
@@ -59,7 +61,7 @@ def render_html(summary: Summary) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         _header(summary), *_banners(summary),
-        "<h2>Timeline</h2>", figure,
+        "<h2>Timeline</h2>", figure, *database_section(summary),
         "<h2>SLOs</h2>", _slo_table(summary),
         "<h2>Scenarios and recovery (RTO)</h2>", _scenario_table(summary),
         "<h2>SLIs (warm-up excluded)</h2>", _sli_table(summary),
@@ -111,9 +113,10 @@ def _slo_table(summary: Summary) -> str:
     judged = summary.verdict in ("pass", "fail")  # else the figures are not the system's
     for result in summary.slos:
         status = ("pass" if result.passed else "fail") if judged else "not-judged"
-        measured = "—" if result.measured is None else _objective(result.kind, result.measured)
+        measured = "NOT MEASURED" if result.measurement_error else (
+            "—" if result.measured is None else _objective(result.kind, result.measured))
         rows.append((status, [result.case_name, result.scenario or "run", result.scope or "—",
-                               _objective(result.kind, result.objective), measured,
+                               slo_objective(result), measured,
                                status.replace("-", " ").upper(), result.message]))
     return _table(["SLO", "scenario", "scope", "objective", "measured", "status", "detail"],
                   rows, empty="the suite sets no SLOs", status_column=5)
@@ -172,28 +175,3 @@ def _load_table(summary: Summary) -> str:
         ("saturated", "YES: " + h.why if h.saturated else "no"),
     )]
     return _table([], rows)
-
-
-def _table(headers: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]], *,
-           empty: str = "nothing to show", status_column: int | None = None,
-           ids: Mapping[int, str] | None = None, row_keys: Sequence[str] = ()) -> str:
-    """``ids``: column -> id pattern filled with the row's key, so a test (or a script) can
-    find one figure of the page: ``{5: "rto-{}"}`` gives ``<td id="rto-<scenario>">``."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    thead = f"<thead><tr>{head}</tr></thead>" if headers else ""
-    body = []
-    for number, (css, cells) in enumerate(rows):
-        key = row_keys[number] if number < len(row_keys) else ""
-        tds = "".join(_cell(cell, index == status_column,
-                            (ids or {}).get(index, "").format(key) if key else "")
-                      for index, cell in enumerate(cells))
-        body.append(f'<tr class="{css}">{tds}</tr>')
-    if not body:
-        body.append(f'<tr><td colspan="{max(len(headers), 1)}">{escape(empty)}</td></tr>')
-    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
-
-
-def _cell(text: str, is_status: bool, cell_id: str = "") -> str:
-    css = ' class="status"' if is_status else ""
-    identity = f' id="{escape(cell_id)}"' if cell_id else ""
-    return f"<td{identity}{css}>{escape(text)}</td>"

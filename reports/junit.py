@@ -3,9 +3,12 @@ per scenario (its RTO SLOs, its steady-state hypothesis, its rollback), so CI sh
 breach by name.
 
 Names are stable: a test case is named for what it checks (``availability.outside_faults``,
-``latency.p99.outside_faults``, ``rto``, ``steady_state``, ``rollback``, ``harness``,
-``generator``), never for its threshold, so tightening an objective keeps its history; the
-threshold and the measured value are in the failure message and the case's ``<properties>``.
+``latency.p99.outside_faults``, ``rto``, ``rpo``, ``write_rto``, ``split_brain``,
+``steady_state``, ``rollback``, ``harness``, ``generator``), never for its threshold, so
+tightening an objective keeps its history; the threshold, the measured value and its parts
+(lost writes, detect/promote times, ...) are in the message and the case's ``<properties>``.
+A database figure that could not be measured (no audit, no role samples) is a ``failure`` of
+type ``not_measured``, not a pass.
 Two SLOs with one name in a suite get ``.2``, ``.3`` in suite order (name them in the suite).
 
 Times: a run-wide SLO's ``time`` is the seconds of load its scope covers (warm-up excluded);
@@ -33,7 +36,8 @@ from reports.summary import ScenarioOutcome, Summary
 __all__ = ["RUN_SUITE", "junit_tree", "junit_xml"]
 
 RUN_SUITE = "run"
-_UNITS = {"availability": "fraction", "latency": "s", "rto": "s"}
+_UNITS = {"availability": "fraction", "latency": "s", "rto": "s", "rpo": "s", "write_rto": "s",
+          "split_brain": "s"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,8 @@ def _slo_case(summary: Summary, result: SloResult, time_s: float | None = None) 
                   "label": result.name}
     if result.scope:
         properties["scope"] = result.scope
+    properties |= {name: "" if value is None else f"{value:.6g}"
+                   for name, value in result.parts.items()}
     span_s = result.span_s if result.span_s is not None else time_s
     if not _judged(summary):
         return _Case(result.case_name, span_s, "skipped",
@@ -147,7 +153,8 @@ def _slo_case(summary: Summary, result: SloResult, time_s: float | None = None) 
                      properties=properties)
     if result.passed:
         return _Case(result.case_name, span_s, "passed", result.message, properties=properties)
-    return _Case(result.case_name, span_s, "failure", result.message, "slo_breach",
+    return _Case(result.case_name, span_s, "failure", result.message,
+                 "not_measured" if result.measurement_error else "slo_breach",
                  _details(result), properties)
 
 
@@ -234,5 +241,7 @@ def _timestamp(t_s: float) -> str:
 def _details(result: SloResult) -> str:
     measured = "none" if result.measured is None else f"{result.measured:.6g}"
     scope = f" scope={result.scope}" if result.scope else ""
-    return (f"kind={result.kind}{scope} objective={result.objective:.6g} measured={measured}\n"
-            f"{result.message}")
+    parts = "".join(f" {name}={'none' if value is None else f'{value:.6g}'}"
+                    for name, value in result.parts.items())
+    return (f"kind={result.kind}{scope} objective={result.objective:.6g} measured={measured}"
+            f"{parts}\n{result.message}")

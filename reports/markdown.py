@@ -1,17 +1,19 @@
-"""``summary.md``: the verdict, its reason, the SLOs and each scenario's RTO with its parts, in
+"""``summary.md``: the verdict, its reason, the SLOs, each scenario's RTO with its parts and (for
+a database run) a paragraph per scenario on RPO, write RTO and split brain, in
 GitHub-flavoured Markdown a CI job can append to ``$GITHUB_STEP_SUMMARY``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reports.numbers import objective, seconds, sentence
+from reports.database_markdown import database_markdown
+from reports.numbers import objective, seconds, sentence, slo_objective
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["summary_markdown"]
 
 _MARKS = {"pass": "✅", "fail": "❌", "error": "⛔", "inconclusive": "⚠️"}
-_RELATION = {"availability": "≥", "latency": "≤", "rto": "≤"}
+_RELATION = {"availability": "≥", "latency": "≤", "rto": "≤", "write_rto": "≤"}
 
 
 def summary_markdown(summary: Summary) -> str:
@@ -37,6 +39,7 @@ def summary_markdown(summary: Summary) -> str:
         "within the latency bound; detect = first bad answer, failover = first good answer "
         "from another region, edge down = HAProxy marked a target-region server down. "
         "Details in `report.html` of the run folder.",
+        *database_markdown(summary),
     ]
     return "\n".join(lines) + "\n"
 
@@ -60,10 +63,11 @@ def _slo_table(summary: Summary) -> list[str]:
     rows = []
     for result in summary.slos:
         status = ("✅ pass" if result.passed else "❌ fail") if judged else "not judged"
-        measured = "—" if result.measured is None else objective(result.kind, result.measured)
+        measured = "not measured" if result.measurement_error else (
+            "—" if result.measured is None else objective(result.kind, result.measured))
         relation = _RELATION.get(result.kind, "")
         rows.append([f"`{result.case_name}`", result.scenario or "run", result.scope or "—",
-                     f"{relation} {objective(result.kind, result.objective)}", measured,
+                     slo_objective(result, relation), measured,
                      status])
     return _table(["SLO", "scenario", "scope", "objective", "measured", "status"], rows)
 

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-__all__ = ["ms", "objective", "pct", "rate", "seconds", "sentence"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gameday.measure import SloResult
+
+__all__ = ["ms", "objective", "pct", "rate", "seconds", "sentence", "slo_objective"]
 
 
 def objective(kind: str, value: float) -> str:
     """An SLO's objective or measured value in the unit of its kind."""
     return pct(value) if kind == "availability" else (
         ms(value) if kind == "latency" else seconds(value))
+
+
+def slo_objective(result: SloResult, relation: str = "") -> str:
+    """What an SLO asks for; ``relation`` (≥, ≤) is put before a plain objective."""
+    if result.kind == "rpo":
+        max_lost = result.parts.get("max_lost") or 0
+        return f"≤ {max_lost:g} lost, ≤ {seconds(result.objective)}"
+    if result.kind == "split_brain":
+        return "no two writable nodes"
+    plain = objective(result.kind, result.objective)
+    return f"{relation} {plain}" if relation else plain
 
 
 def seconds(value: float | None, digits: int = 2) -> str:

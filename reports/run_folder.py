@@ -10,9 +10,26 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gameday.config import Suite, validation_message
+from gameday.dbrecords import (
+    AUDIT_FILE,
+    DB_FILE,
+    REPLICATION_FILE,
+    WRITES_GENERATOR,
+    read_audit,
+    read_db_samples,
+    read_replication_samples,
+)
 from gameday.errors import MeasurementError
-from gameday.measure import RequestArrays
-from gameday.records import EDGE_FILE, EdgeServerSample, Event, read_edge_samples, read_events
+from gameday.measure import DatabaseRecords, RequestArrays, Writes
+from gameday.measure.arrays import ARRAY_COLUMNS
+from gameday.records import (
+    EDGE_FILE,
+    EdgeServerSample,
+    Event,
+    read_edge_samples,
+    read_events,
+    read_request_table,
+)
 
 __all__ = ["SUITE_FILE", "Journal", "RunFolder", "read_run_folder"]
 
@@ -36,6 +53,7 @@ class RunFolder:
     events: tuple[Event, ...]
     journals: Mapping[str, Journal]  # by scenario name, for every scenario of the suite
     edge: tuple[EdgeServerSample, ...] | None = None  # None: the run has no edge.jsonl
+    database: DatabaseRecords | None = None  # None: neither a database suite nor its files
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -51,7 +69,29 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         journals={scenario.name: _read_journal(run_dir / f"journal-{scenario.name}.json")
                   for scenario in suite.scenarios},
         edge=tuple(read_edge_samples(run_dir)) if (run_dir / EDGE_FILE).is_file() else None,
+        database=_read_database(run_dir, suite),
     )
+
+
+_DATABASE_FILES = (DB_FILE, REPLICATION_FILE, AUDIT_FILE, f"requests-{WRITES_GENERATOR}.csv")
+
+
+def _read_database(run_dir: Path, suite: Suite) -> DatabaseRecords | None:
+    """A database suite's records, even when its files are missing (that is a finding)."""
+    if suite.database is None and not any((run_dir / name).exists()
+                                          for name in _DATABASE_FILES):
+        return None
+    try:
+        table = read_request_table(run_dir, [*ARRAY_COLUMNS, "seq", "endpoint"])
+    except ValueError as exc:  # a damaged file: its error names it
+        raise MeasurementError(str(exc)) from None
+    try:
+        audit = read_audit(run_dir)
+    except (ValueError, TypeError) as exc:  # not JSON, or not the fields of an audit
+        raise MeasurementError(f"{run_dir / AUDIT_FILE}: not an audit record: {exc}") from None
+    return DatabaseRecords(writes=Writes.from_table(table),
+                           samples=tuple(read_db_samples(run_dir)),
+                           replication=tuple(read_replication_samples(run_dir)), audit=audit)
 
 
 def _read_requests(run_dir: Path) -> RequestArrays:

@@ -12,6 +12,7 @@ from typing import Any
 from gameday.config import Suite
 from gameday.measure import (
     BucketSli,
+    DatabaseFigures,
     EdgeInterval,
     FaultWindow,
     GeneratorHealth,
@@ -27,6 +28,7 @@ from gameday.measure import (
     first_marked_down_s,
     generator_health,
     load_start_s,
+    measure_database,
     scenario_rtos,
     warmup_end_s,
 )
@@ -84,6 +86,7 @@ class Summary:
     slos: tuple[SloResult, ...]
     incidents: Incidents
     edge: tuple[EdgeInterval, ...] | None = None  # None: the edge's view was not recorded
+    database: DatabaseFigures | None = None  # None: not a database run
 
     @property
     def verdict(self) -> str:
@@ -127,7 +130,9 @@ def summarize(folder: RunFolder) -> Summary:
     warmup_s = warmup_end_s(events, first_s, suite.load.warmup_s)
     health = generator_health(requests, suite.load, events)
     chart_bucket_s = _chart_bucket_s(requests, suite.measurement.bucket_s)
-    slos = tuple(evaluate_slos(suite, requests, events))
+    database = None if folder.database is None else measure_database(folder.database, suite,
+                                                                     events)
+    slos = tuple(evaluate_slos(suite, requests, events, database))
     incidents = find_incidents(events, folder.journals)
     ended_at_s = _event_s(events, EventKind.RUN_END, _last_s(folder))
     edge = None if folder.edge is None else tuple(
@@ -151,6 +156,7 @@ def summarize(folder: RunFolder) -> Summary:
         slos=slos,
         incidents=incidents,
         edge=edge,
+        database=database,
     )
 
 

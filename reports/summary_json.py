@@ -7,7 +7,8 @@ import math
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from gameday.measure import GeneratorHealth
+from gameday.measure import DatabaseFigures, GeneratorHealth
+from reports.database_json import database_json, scenario_database_json
 
 if TYPE_CHECKING:
     from reports.summary import ScenarioOutcome, Summary
@@ -36,7 +37,8 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         "load": _load_json(summary.health),
         "timeline": {"load_start_s": summary.load_start_s,
                      "warmup_end_s": summary.warmup_end_s, "data_end_s": summary.data_end_s},
-        "scenarios": [_scenario_json(outcome) for outcome in summary.scenarios],
+        "scenarios": [_scenario_json(outcome, summary.database)
+                      for outcome in summary.scenarios],
         "slis": {
             "overall": asdict(summary.slis.overall),
             "by_region": {region: asdict(agg) for region, agg in summary.slis.by_region.items()},
@@ -45,6 +47,7 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         },
         "slos": [asdict(result) for result in summary.slos],
         "edge": None if summary.edge is None else [asdict(i) for i in summary.edge],
+        "database": database_json(summary.database),
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned
@@ -69,7 +72,8 @@ def _load_json(health: GeneratorHealth) -> dict[str, Any]:
     }
 
 
-def _scenario_json(outcome: ScenarioOutcome) -> dict[str, Any]:
+def _scenario_json(outcome: ScenarioOutcome, database: DatabaseFigures | None
+                   ) -> dict[str, Any]:
     rto = outcome.rto
     failure = outcome.rollback_failure
     return {
@@ -86,6 +90,7 @@ def _scenario_json(outcome: ScenarioOutcome) -> dict[str, Any]:
         "edge_marked_down_s": outcome.edge_down_s,
         "rto": asdict(rto) if rto else {"rto_s": None, "detect_s": None, "failover_s": None,
                                         "recovered": False, "resolution_s": None},
+        "database": scenario_database_json(database, outcome.name),
     }
 
 

@@ -40,7 +40,8 @@ def decide(*, incidents: Incidents, requests: int, health: GeneratorHealth,
         return _decision("inconclusive",
                          f"the load generator could not keep its schedule: {health.why}; "
                          "latency and RTO figures measure the generator, not the system")
-    failed = [slo.name for slo in slos if not slo.passed]
+    failed = [f"{slo.name} (not measured)" if slo.measurement_error else slo.name
+              for slo in slos if not slo.passed]
     reasons = [f"{len(failed)} of {len(slos)} SLOs failed: {', '.join(failed)}"] if failed \
         else []
     reasons += [f"the steady-state hypothesis deviated after the fault in {scenario}"

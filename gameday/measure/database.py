@@ -11,6 +11,7 @@ the reason beside it (``*_error``), never a number that would pass an SLO.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -21,9 +22,16 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gameday.config import DatabaseOptions, Suite
+from gameday.config import Suite
 from gameday.dbrecords import WRITE_ENDPOINT, DbAudit, DbSample, ReplicationSample
 from gameday.measure.arrays import ARRAY_COLUMNS, RequestArrays
+from gameday.measure.failover_facts import failover_facts
+from gameday.measure.replication import (
+    LagSeries,
+    ReplicationFigures,
+    lag_series,
+    replication_figures,
+)
 from gameday.measure.roles import RoleChange, RoleInterval, role_changes, role_intervals
 from gameday.measure.rpo import Rpo, measure_rpo
 from gameday.measure.split_brain import RoleSample, SplitBrain, measure_split_brain
@@ -83,25 +91,6 @@ class DatabaseRecords:
 
 
 @dataclass(frozen=True, slots=True)
-class LagSeries:
-    """pg_stat_replication of one primary → standby pair over time."""
-
-    primary: str
-    standby: str
-    t_s: tuple[float, ...]
-    lag_bytes: tuple[int | None, ...]  # primary_lsn − replay_lsn
-    replay_lag_s: tuple[float | None, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ReplicationFigures:
-    max_lag_bytes: int | None
-    max_replay_lag_s: float | None
-    lag_bytes_at_fault: int | None  # the last sample at or before the fault start
-    replay_lag_s_at_fault: float | None
-
-
-@dataclass(frozen=True, slots=True)
 class Promotion:
     """A ``db_promoted`` event: the harness called pg_promote() (promote mode)."""
 
@@ -138,7 +127,7 @@ class DatabaseFigures:
     patroni_ttl_s: int | None  # patroni mode only
     facts: tuple[str, ...]  # what a reader must know to judge the figures
     errors: tuple[str, ...]  # run-wide measurement trouble, in words
-    writes: int
+    writes: Writes  # the ledger the RPO was measured on (the report draws it)
     sample_interval_s: float | None  # median time between two probes of one node
     sample_max_age_s: float  # an answer holds at most this long
     split_brain: SplitBrain | None  # over the whole run; None: no samples
@@ -171,16 +160,16 @@ def measure_database(records: DatabaseRecords, suite: Suite,
         synchronous_commit=options.synchronous_commit if options else "unknown",
         patroni_ttl_s=options.patroni.ttl if options and options.failover == "patroni"
         else None,
-        facts=_facts(options),
+        facts=failover_facts(options),
         errors=_run_errors(records, events),
-        writes=len(records.writes),
+        writes=records.writes,
         sample_interval_s=interval_s,
         sample_max_age_s=max_age_s,
         split_brain=measure_split_brain(_role_samples(samples), max_age_s=max_age_s)
         if samples else None,
         roles=roles,
         intervals=role_intervals(samples, max_age_s),
-        lag=_lag_series(records.replication),
+        lag=lag_series(records.replication),
         audit=records.audit,
         scenarios=scenarios,
     )
@@ -209,8 +198,8 @@ def _scenario(name: str, window: FaultWindow | None, span: tuple[float, float] |
         rpo=rpo, rpo_error=rpo_error,
         write_rto=write_rto, write_rto_error=write_rto_error,
         split_brain=split_brain, split_brain_error=split_brain_error,
-        replication=_replication(records.replication, (lo, hi), start_s,
-                                 before.node if before else None),
+        replication=replication_figures(records.replication, (lo, hi), start_s,
+                                        before.node if before else None),
         roles=tuple(change for change in roles if lo <= change.t_s < hi),
         promotions=tuple(
             Promotion(e.t_s, str(e.detail.get("node", "")), str(e.detail.get("region", "")),
@@ -246,9 +235,10 @@ def _write_rto(writes: Writes, samples: Sequence[DbSample], window: FaultWindow 
     if after is None:
         # No failover: the old primary stayed or came back. Its recovery starts at the first
         # failed write; acks before that are the primary still serving, and "promote" is
-        # when it took writes again after that failure.
-        requests = requests.select(~(requests.ok & (requests.end_s >= window.start_s)
-                                     & (requests.end_s < first_failure_s)))
+        # when it took writes again after that failure (none if no write ever failed).
+        if failed.size:
+            requests = requests.select(~(requests.ok & (requests.end_s >= window.start_s)
+                                         & (requests.end_s < first_failure_s)))
         promotions = [p for p in promotions if p.t_s >= first_failure_s]
     result = measure_write_rto(requests, promotions, fault_start_s=window.start_s,
                                new_primary=target.node, new_primary_region=target.region)
@@ -304,31 +294,6 @@ def _role_samples(samples: Sequence[DbSample]) -> list[RoleSample]:
     return [RoleSample(s.t_s, s.node, s.writable if s.up else None) for s in samples]
 
 
-def _lag_series(rows: Sequence[ReplicationSample]) -> tuple[LagSeries, ...]:
-    pairs: dict[tuple[str, str], list[ReplicationSample]] = {}
-    for row in sorted(rows, key=lambda r: r.t_s):
-        pairs.setdefault((row.primary, row.standby), []).append(row)
-    return tuple(LagSeries(primary, standby, tuple(r.t_s for r in each),
-                           tuple(r.replay_lag_bytes for r in each),
-                           tuple(r.replay_lag_s for r in each))
-                 for (primary, standby), each in pairs.items())
-
-
-def _replication(rows: Sequence[ReplicationSample], span: tuple[float, float],
-                 start_s: float | None, primary: str | None) -> ReplicationFigures:
-    lo, hi = span
-    inside = [r for r in rows if lo <= r.t_s < hi]
-    lags = [lag for r in inside if (lag := r.replay_lag_bytes) is not None]
-    seconds = [r.replay_lag_s for r in inside if r.replay_lag_s is not None]
-    at_fault = None if start_s is None else max(
-        (r for r in inside if r.t_s <= start_s and primary in (None, r.primary)),
-        key=lambda r: r.t_s, default=None)
-    return ReplicationFigures(
-        max_lag_bytes=max(lags, default=None), max_replay_lag_s=max(seconds, default=None),
-        lag_bytes_at_fault=at_fault.replay_lag_bytes if at_fault else None,
-        replay_lag_s_at_fault=at_fault.replay_lag_s if at_fault else None)
-
-
 def _spans(suite: Suite, events: Sequence[Event]) -> dict[str, tuple[float, float]]:
     """Each started scenario's part of the run (see the module docstring)."""
     starts = []
@@ -351,7 +316,7 @@ def _sample_interval_s(samples: Sequence[DbSample]) -> float | None:
     by_node: dict[str, list[float]] = {}
     for sample in samples:
         by_node.setdefault(sample.node, []).append(sample.t_s)
-    gaps = [b - a for times in by_node.values() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for times in by_node.values() for a, b in itertools.pairwise(times)]
     return statistics.median(gaps) if gaps else None
 
 
@@ -367,37 +332,6 @@ def _run_errors(records: DatabaseRecords, events: Sequence[Event]) -> tuple[str,
     if len(records.writes) == 0:
         errors.append("no numbered writes in requests-writes.csv")
     return tuple(errors)
-
-
-def _facts(options: DatabaseOptions | None) -> tuple[str, ...]:
-    if options is None:
-        return ("The suite has no database section: failover mode and replication unknown.",)
-    if options.failover == "patroni":
-        patroni = options.patroni
-        failover = (
-            f"Failover by Patroni with etcd: leader lock ttl {patroni.ttl} s, loop_wait "
-            f"{patroni.loop_wait} s, retry_timeout {patroni.retry_timeout} s. Patroni 4 "
-            f"enforces ttl >= 20 s, so a crash of the leader's host fails over in about ttl "
-            f"seconds (~{patroni.ttl} s here); a clean stop of Patroni hands over in a few "
-            "seconds.")
-    else:
-        failover = (
-            f"Failover by the harness: once the primary has failed every probe for "
-            f"{options.promote_after_s:g} s it calls pg_promote() on the standby. Nothing "
-            "fences the old primary: if it is only cut off, it can keep taking writes.")
-    if options.replication == "async":
-        replication = ("Asynchronous replication: a commit is acknowledged before the standby "
-                       "has it, so a failover can lose the writes acknowledged within the "
-                       "replication lag.")
-    elif options.synchronous_commit in ("local", "off"):
-        replication = (f"Synchronous standby, but synchronous_commit = "
-                       f"{options.synchronous_commit}: commits do not wait for it, so a "
-                       "failover can lose acknowledged writes as with async replication.")
-    else:
-        replication = (f"Synchronous replication (synchronous_commit = "
-                       f"{options.synchronous_commit}): a commit is acknowledged only once "
-                       "the standby has it, so a failover to it loses no acknowledged write.")
-    return failover, replication
 
 
 def _float(value: object) -> float | None:

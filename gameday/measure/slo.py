@@ -1,22 +1,36 @@
 """Judge a run against the suite's SLOs: one result per availability or latency SLO, one per
-scenario for each RTO SLO. Each result becomes a JUnit test case, named by ``case_name``: a
-name without thresholds, so that tightening an objective keeps the test's history in CI."""
+scenario for each RTO, RPO, write RTO or split-brain SLO. Each result becomes a JUnit test
+case, named by ``case_name``: a name without thresholds, so that tightening an objective keeps
+the test's history in CI. A database figure that could not be measured fails its SLO, with
+``measurement_error`` saying why: it never passes silently."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from gameday.config import AvailabilitySlo, LatencySlo, RtoSlo, Suite
+from gameday.config import (
+    AvailabilitySlo,
+    LatencySlo,
+    RpoSlo,
+    RtoSlo,
+    SplitBrainSlo,
+    Suite,
+    WriteRtoSlo,
+)
 from gameday.measure.arrays import RequestArrays, Requests, percentile
+from gameday.measure.database import DatabaseFigures, ScenarioDatabase
 from gameday.measure.rto import Rto, scenario_rtos
 from gameday.measure.sli import scope_requests
 from gameday.measure.windows import FaultWindow, fault_windows, scope_span_s, warmup_end_s
 from gameday.records import Event
 
-__all__ = ["SloResult", "evaluate_slos", "slo_case_name", "slo_name"]
+__all__ = ["AnySlo", "SloResult", "evaluate_slos", "slo_case_name", "slo_name"]
+
+AnySlo = AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
+_DatabaseSlo = RpoSlo | WriteRtoSlo | SplitBrainSlo
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,22 +39,29 @@ class SloResult:
 
     ``name`` is for people (it says the objective); ``case_name`` is the stable test name.
     ``span_s``: seconds of load the SLO judged (its scope, warm-up excluded); None for RTO.
+    ``parts``: the figure's parts and the objective's other limits, units in the names
+    (``lost``, ``detect_s``, ...); ``measurement_error``: why the figure could not be
+    measured ("" when it was), the SLO then failed.
     """
 
     name: str
     case_name: str
-    kind: str  # "availability" | "latency" | "rto"
+    kind: str  # availability | latency | rto | rpo | write_rto | split_brain
     scenario: str  # "" for a run-wide SLO
-    scope: str  # "all" | "outside_faults" | "during_faults"; "" for RTO
-    objective: float
+    scope: str  # "all" | "outside_faults" | "during_faults"; "" for the others
+    objective: float  # rpo: max_seconds; split_brain: 0 s
     measured: float | None  # None: nothing to measure (no requests, never recovered)
     passed: bool
     message: str
     span_s: float | None = None
+    parts: Mapping[str, float | None] = field(default_factory=dict, hash=False)
+    measurement_error: str = ""
 
 
-def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event]) -> list[SloResult]:
-    """Every SLO of the suite, in suite order; warm-up requests do not count."""
+def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
+                  database: DatabaseFigures | None = None) -> list[SloResult]:
+    """Every SLO of the suite, in suite order; warm-up requests do not count. ``database``:
+    the run's database figures (None: none were recorded, so database SLOs are not met)."""
     arrays = RequestArrays.coerce(requests)
     windows = fault_windows(events)
     first_s = float(arrays.scheduled_s[0]) if len(arrays) else None
@@ -51,6 +72,8 @@ def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event]) -> 
         if isinstance(slo, RtoSlo):
             results.extend(_rto_result(slo, scenario.name, rtos.get(scenario.name))
                            for scenario in suite.scenarios)
+        elif isinstance(slo, RpoSlo | WriteRtoSlo | SplitBrainSlo):
+            results.extend(_database_results(slo, suite, database))
         else:
             span_s = scope_span_s(windows, slo.scope, warmup_s if warmup_s is not None else 0.0,
                                   float(arrays.scheduled_s[-1])) if len(arrays) else 0.0
@@ -58,10 +81,15 @@ def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event]) -> 
     return results
 
 
-def slo_name(slo: AvailabilitySlo | LatencySlo | RtoSlo, scenario: str = "") -> str:
+def slo_name(slo: AnySlo, scenario: str = "") -> str:
     """The suite's name for the SLO, else one that says what it asks for."""
-    if isinstance(slo, RtoSlo):
-        return f"{slo.name or f'rto<={slo.threshold_s:g}s'}[{scenario}]"
+    if isinstance(slo, RtoSlo | WriteRtoSlo):
+        return f"{slo.name or f'{slo.kind}<={slo.threshold_s:g}s'}[{scenario}]"
+    if isinstance(slo, RpoSlo):
+        return f"{slo.name or f'rpo(lost<={slo.max_lost},<={slo.max_seconds:g}s)'}[{scenario}]"
+    if isinstance(slo, SplitBrainSlo):
+        named = slo.name or "split_brain=0"
+        return f"{named}[{scenario}]" if scenario else named
     if slo.name:
         return slo.name
     if isinstance(slo, AvailabilitySlo):
@@ -69,13 +97,14 @@ def slo_name(slo: AvailabilitySlo | LatencySlo | RtoSlo, scenario: str = "") -> 
     return f"p{slo.percentile:g}<={slo.threshold_s * 1000:.10g}ms({slo.scope})"
 
 
-def slo_case_name(slo: AvailabilitySlo | LatencySlo | RtoSlo) -> str:
+def slo_case_name(slo: AnySlo) -> str:
     """The suite's name for the SLO, else what it measures without its threshold:
-    ``rto``, ``availability.outside_faults``, ``latency.p99.outside_faults``."""
+    ``rto``, ``rpo``, ``write_rto``, ``split_brain``, ``availability.outside_faults``,
+    ``latency.p99.outside_faults``."""
     if slo.name:
         return slo.name
-    if isinstance(slo, RtoSlo):
-        return "rto"
+    if isinstance(slo, RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo):
+        return slo.kind
     if isinstance(slo, AvailabilitySlo):
         return f"availability.{slo.scope}"
     return f"latency.p{slo.percentile:g}.{slo.scope}"
@@ -130,3 +159,105 @@ def _parts(rto: Rto) -> str:
         return "none" if value is None else f"{value:.2f} s"
     return (f"detect {show(rto.detect_s)}, failover {show(rto.failover_s)}, "
             f"{rto.bad_requests} bad requests")
+
+
+def _database_results(slo: _DatabaseSlo, suite: Suite,
+                      database: DatabaseFigures | None) -> list[SloResult]:
+    """One result per scenario (split brain without scenarios: one for the run)."""
+    if isinstance(slo, SplitBrainSlo) and not suite.scenarios:
+        return [_split_brain_result(slo, "", database, None)]
+    results = []
+    for scenario in suite.scenarios:
+        figures = None if database is None else database.scenario(scenario.name)
+        if isinstance(slo, RpoSlo):
+            results.append(_rpo_result(slo, scenario.name, figures))
+        elif isinstance(slo, WriteRtoSlo):
+            results.append(_write_rto_result(slo, scenario.name, figures))
+        else:
+            results.append(_split_brain_result(slo, scenario.name, database, figures))
+    return results
+
+
+def _not_measured(slo: _DatabaseSlo, scenario: str, objective: float, why: str,
+                  parts: Mapping[str, float | None]) -> SloResult:
+    return SloResult(slo_name(slo, scenario), slo_case_name(slo), slo.kind, scenario, "",
+                     objective, None, False, f"not measured: {why}", parts=dict(parts),
+                     measurement_error=why)
+
+
+_NO_DATABASE = "the run recorded no database data (no db.jsonl, audit.json or writes)"
+
+
+def _rpo_result(slo: RpoSlo, scenario: str, figures: ScenarioDatabase | None) -> SloResult:
+    limits: dict[str, float | None] = {"max_lost": slo.max_lost,
+                                       "max_seconds": slo.max_seconds}
+    rpo = None if figures is None else figures.rpo
+    if figures is None or rpo is None:
+        why = _NO_DATABASE if figures is None else figures.rpo_error
+        return _not_measured(slo, scenario, slo.max_seconds, why, limits)
+    passed = rpo.lost_count <= slo.max_lost and rpo.rpo_s <= slo.max_seconds
+    relation = "within" if passed else "over"
+    parts = {**limits, "rpo_s": rpo.rpo_s, "lost": rpo.lost_count, "unknown": len(rpo.unknown),
+             "acknowledged": rpo.acknowledged, "present": rpo.present,
+             "lost_after_fault": rpo.lost_after_fault}
+    first = f" (first lost seq {rpo.lost[0]})" if rpo.lost else ""
+    return SloResult(slo_name(slo, scenario), slo_case_name(slo), "rpo", scenario, "",
+                     slo.max_seconds, rpo.rpo_s, passed,
+                     f"{rpo.lost_count} of {rpo.acknowledged} acknowledged writes lost{first}, "
+                     f"RPO {rpo.rpo_s:.3f} s, {len(rpo.unknown)} unknown (present, never "
+                     f"acknowledged; not a loss): {relation} the objective (at most "
+                     f"{slo.max_lost} lost, RPO <= {slo.max_seconds:g} s)", parts=parts)
+
+
+def _write_rto_result(slo: WriteRtoSlo, scenario: str,
+                      figures: ScenarioDatabase | None) -> SloResult:
+    rto = None if figures is None else figures.write_rto
+    parts: dict[str, float | None] = {} if rto is None else {
+        "write_rto_s": rto.write_rto_s, "detect_s": rto.detect_s, "promote_s": rto.promote_s,
+        "failed_writes": rto.failed_writes}
+    if figures is None or rto is None or rto.write_rto_s is None:
+        why = _NO_DATABASE if figures is None else figures.write_rto_error
+        return _not_measured(slo, scenario, slo.threshold_s, why, parts)
+    passed = rto.write_rto_s <= slo.threshold_s
+    who = figures.new_primary or f"{figures.primary_before} (no failover)"
+    return SloResult(slo_name(slo, scenario), slo_case_name(slo), "write_rto", scenario, "",
+                     slo.threshold_s, rto.write_rto_s, passed,
+                     f"first write acknowledged by {who} {rto.write_rto_s:.2f} s after the "
+                     f"fault (detect {_show(rto.detect_s)}, promote {_show(rto.promote_s)}, "
+                     f"{rto.failed_writes} failed writes): "
+                     f"{'within' if passed else 'over'} the objective {slo.threshold_s:g} s",
+                     parts=parts)
+
+
+def _split_brain_result(slo: SplitBrainSlo, scenario: str, database: DatabaseFigures | None,
+                        figures: ScenarioDatabase | None) -> SloResult:
+    if figures is None:
+        brain = None if database is None else database.split_brain
+        why = _NO_DATABASE if database is None else "no db.jsonl samples"
+    else:
+        brain, why = figures.split_brain, figures.split_brain_error
+    if brain is None:
+        return _not_measured(slo, scenario, 0.0, why, {})
+    parts = {"windows": len(brain.windows), "seconds": brain.seconds,
+             "unobserved_s": brain.unobserved_s}
+    origin_s = figures.window.start_s if figures and figures.window else None
+    unobserved = (f"{brain.unobserved_s:.2f} s with some node not answering the probe, "
+                  "counted neither writable nor safe")
+    if not brain.happened:
+        message = f"no instant with two writable nodes ({unobserved})"
+    else:
+        spans = "; ".join(f"{' + '.join(w.nodes)} from {_at(w.start_s, origin_s)} to "
+                          f"{_at(w.end_s, origin_s)}" for w in brain.windows[:5])
+        clock = "epoch s" if origin_s is None else "s from the fault start"
+        message = (f"SPLIT BRAIN: {len(brain.windows)} window(s) with two writable nodes, "
+                   f"{brain.seconds:.3f} s in all: {spans} ({clock}; {unobserved})")
+    return SloResult(slo_name(slo, scenario), slo_case_name(slo), "split_brain", scenario, "",
+                     0.0, brain.seconds, not brain.happened, message, parts=parts)
+
+
+def _at(t_s: float, origin_s: float | None) -> str:
+    return f"{t_s:.3f}" if origin_s is None else f"{t_s - origin_s:+.3f}"
+
+
+def _show(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f} s"

@@ -11,8 +11,10 @@ from gameday.config import (
     Scenario,
     Suite,
 )
-from gameday.measure import evaluate_slos
+from gameday.measure import evaluate_slos, measure_database
 from gameday.records import EventKind
+from tests.measure import database_run as run
+from tests.measure.database_run import Variant
 
 
 def suite_with(*slos, scenarios=("outage",)):
@@ -134,3 +136,52 @@ def test_a_run_wide_slo_spans_the_seconds_of_load_its_scope_covers(outage_run):
     spans = [r.span_s for r in evaluate_slos(suite, records, events)]
     assert spans[:3] == pytest.approx([26.9 - 2.5, 26.9, 2.5])
     assert spans[3] is None  # RTO: the scenario's duration is the report's business
+
+
+def _database_results(variant=None, *, figures=True):
+    variant = variant or Variant()
+    suite, events = run.suite(variant), run.events(variant)
+    database = measure_database(run.records(variant), suite, events) if figures else None
+    return {r.case_name: r for r in evaluate_slos(suite, run.writes(), events, database)}
+
+
+def test_database_slos_pass_within_their_objectives_with_the_figure_and_its_parts():
+    results = _database_results()
+    assert list(results) == ["rpo", "write_rto", "split_brain"]
+    rpo, write_rto, split_brain = results.values()
+    assert {r.scenario for r in results.values()} == {"primary-crash"}
+    assert rpo.passed and rpo.measured == pytest.approx(0.115, abs=1e-6)
+    assert (rpo.parts["lost"], rpo.parts["unknown"], rpo.parts["max_lost"]) == (3, 1, 3)
+    assert "3 of 920 acknowledged writes lost" in rpo.message
+    assert rpo.name == "rpo(lost<=3,<=0.2s)[primary-crash]"
+    assert write_rto.passed and write_rto.measured == pytest.approx(0.805, abs=1e-6)
+    assert write_rto.parts["promote_s"] == pytest.approx(0.32, abs=1e-6)
+    assert "pg-b" in write_rto.message and write_rto.name == "write_rto<=1s[primary-crash]"
+    assert split_brain.passed and split_brain.measured == 0.0
+    assert not any(r.measurement_error for r in results.values())
+
+
+def test_an_rpo_slo_fails_when_more_writes_are_lost_or_older_than_allowed():
+    assert not _database_results(Variant(max_lost=2))["rpo"].passed
+    too_old = _database_results(Variant(max_seconds=0.1))["rpo"]
+    assert not too_old.passed and "over the objective" in too_old.message
+
+
+def test_a_split_brain_slo_fails_on_any_instant_with_two_writable_nodes():
+    result = _database_results(Variant(split_brain=True))["split_brain"]
+    assert not result.passed and result.parts["windows"] == 1
+    assert result.measured == pytest.approx(7.0 - 5.32, abs=0.1)
+    assert "SPLIT BRAIN" in result.message and "pg-a + pg-b" in result.message
+
+
+def test_a_write_rto_slo_fails_when_slower_than_its_threshold():
+    result = _database_results(Variant(write_rto_threshold_s=0.5))["write_rto"]
+    assert not result.passed and "over the objective 0.5 s" in result.message
+
+
+def test_a_database_slo_that_could_not_be_measured_fails_and_says_why():
+    rpo = _database_results(Variant(audit="missing"))["rpo"]
+    assert not rpo.passed and rpo.measured is None
+    assert "no audit.json" in rpo.measurement_error and rpo.message.startswith("not measured")
+    for result in _database_results(figures=False).values():
+        assert not result.passed and "no database data" in result.measurement_error

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from gameday.measure.split_brain import RoleSample, measure_split_brain
@@ -43,3 +45,27 @@ def test_a_node_that_stops_answering_is_unobserved_not_safe_and_not_writable() -
 def test_no_samples_is_no_split_brain_and_nothing_observed() -> None:
     result = measure_split_brain([])
     assert not result.happened and result.unobserved_s == 0.0
+
+
+def test_a_probe_without_an_answer_ends_the_nodes_last_state_at_once() -> None:
+    """Promote mode: the standby is promoted 0.3 s after the primary stops answering, sooner
+    than ``max_age_s``; the primary's last 'writable' must not hold through its silence."""
+    samples = [*_every_100ms("pg-a", 0.0, 5.0, True),
+               *[RoleSample(5.0 + i * 0.1, "pg-a", None) for i in range(50)],
+               *_every_100ms("pg-b", 0.0, 5.3, False), *_every_100ms("pg-b", 5.3, 10.0, True)]
+    result = measure_split_brain(samples, max_age_s=0.5)
+    assert not result.happened
+    # pg-a silent from 5 s to its last unanswered probe (9.9 s) and that probe's hold (0.5 s)
+    assert result.unobserved_s == pytest.approx(5.4, abs=0.01)
+
+
+def test_an_hour_of_samples_is_judged_in_seconds_not_hours() -> None:
+    """18,000 samples per node; the scan this replaced was quadratic (~75 s here)."""
+    samples = [*_every_100ms("pg-a", 0.0, 1800.0, True),
+               *_every_100ms("pg-a", 1800.0, 3600.0, False),
+               *_every_100ms("pg-b", 0.05, 1800.05, False),
+               *_every_100ms("pg-b", 1800.05, 3600.05, True)]
+    started = time.perf_counter()
+    result = measure_split_brain(samples, max_age_s=0.5)
+    assert time.perf_counter() - started < 10.0
+    assert not result.happened
