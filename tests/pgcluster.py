@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import psutil
 import psycopg
 import pytest
 
@@ -78,6 +80,7 @@ class PgServer:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    killed: bool = False  # by a test, on purpose
 
     @property
     def postmaster_pid(self) -> int:
@@ -114,18 +117,32 @@ class PgServer:
         """Immediate shutdown of the whole server, frozen or not."""
         if self.process is None:
             return
-        pgid = self.process.pid
+        if self.process.poll() is not None and not self.killed:
+            print(f"{self.name} had exited by itself ({self.process.returncode}): "
+                  f"{self.log_tail()}", file=sys.stderr)
+        family = _family(self.process.pid)  # each child has a process group of its own
+        for process in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(signal.SIGCONT)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGCONT)
-            os.killpg(pgid, signal.SIGQUIT)
+            self.process.send_signal(signal.SIGQUIT)  # immediate shutdown
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)  # a backend that outlived its postmaster
+        for process in family:  # a child that outlived its postmaster (or a killed one)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
         self.process = None
+
+
+def _family(pid: int) -> list[psutil.Process]:
+    try:
+        postmaster = psutil.Process(pid)
+        return [postmaster, *postmaster.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 class PgCluster:
@@ -161,7 +178,7 @@ class PgCluster:
     def sql(self, server: PgServer, query: str,
             params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         with psycopg.connect(server.dsn(), autocommit=True, connect_timeout=5) as conn:
-            cursor = conn.execute(query, params, prepare=False)  # type: ignore[arg-type]
+            cursor = conn.execute(query, params, prepare=False)
             return cursor.fetchall() if cursor.description else []
 
     def promote(self, server: PgServer) -> None:
@@ -171,6 +188,7 @@ class PgCluster:
     def kill(self, server: PgServer) -> float:
         """SIGKILL the server's postmaster (its backends notice and exit); the kill time."""
         self.intact = False
+        server.killed = True
         pid = server.postmaster_pid
         killed_s = time.time()
         os.kill(pid, signal.SIGKILL)
@@ -179,13 +197,27 @@ class PgCluster:
     @contextlib.contextmanager
     def frozen(self, server: PgServer) -> Iterator[float]:
         """SIGSTOP every process of the server (a frozen host), SIGCONT after, whatever
-        happens; yields the freeze time."""
-        pgid = server.postmaster_pid  # the postmaster leads its own process group
+        happens; yields the freeze time. Each postmaster child calls setsid(), so the
+        postmaster's process group is the postmaster alone: the children are found by pid."""
+        postmaster = psutil.Process(server.postmaster_pid)
+        stopped: list[psutil.Process] = []
         try:
-            os.killpg(pgid, signal.SIGSTOP)
+            postmaster.send_signal(signal.SIGSTOP)  # first: it forks no more children
+            stopped.append(postmaster)
+            for child in postmaster.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.send_signal(signal.SIGSTOP)
+                    stopped.append(child)
             yield time.time()
         finally:
-            os.killpg(pgid, signal.SIGCONT)
+            for process in reversed(stopped):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.send_signal(signal.SIGCONT)
+
+    @property
+    def running(self) -> bool:
+        return all(server.process is not None and server.process.poll() is None
+                   for server in (self.primary, self.standby))
 
     def stop(self) -> None:
         for server in (self.standby, self.primary):
@@ -202,7 +234,7 @@ class Clusters:
         self._lock: IO[bytes] | None = None
 
     def intact(self) -> PgCluster:
-        if self._cluster is not None and self._cluster.intact:
+        if self._cluster is not None and self._cluster.intact and self._cluster.running:
             return self._cluster
         self._discard()
         _require_free_ports()

@@ -1,9 +1,12 @@
 """The parent's handle on a load generator child process (no Locust, no gevent here).
 
 The orchestrator runs Chaos Toolkit in threads and must never import Locust, so the generator
-runs as ``python -m gameday.load`` and is driven through ``LoadProcess``. The child runs in a
-process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) reaches the
-harness only, which stops the child itself once it has decided how the run ends.
+runs as ``python -m gameday.load`` (a ``LoadPlan``) or ``python -m gameday.load.writer`` (a
+``WritePlan``, the RPO writer) and is driven through ``LoadProcess``; both speak the same
+protocol (``load_start``/``load_end`` events, SIGTERM, parent death, exit 2 for a bad plan).
+The child runs in a process group of its own: a terminal's Ctrl-C (SIGINT to the foreground
+group) reaches the harness only, which stops the child itself once it has decided how the run
+ends.
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gameday
 from gameday.errors import LoadError
 from gameday.load.plan import LoadPlan
 from gameday.records import EventKind, read_events
+
+if TYPE_CHECKING:  # not at run time: ``python -m gameday.load.writer`` must import it first
+    from gameday.load.writer import WritePlan
 
 __all__ = ["LoadEnd", "LoadProcess"]
 
@@ -66,8 +72,8 @@ class LoadProcess:
     process dies (it watches its parent pid, which works whichever thread started it).
     """
 
-    def __init__(self, popen: subprocess.Popen[bytes], plan: LoadPlan, run_dir: Path,
-                 name: str, log_path: Path) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes], plan: LoadPlan | WritePlan,
+                 run_dir: Path, name: str, log_path: Path) -> None:
         self._popen = popen
         self.plan = plan
         self.run_dir = run_dir
@@ -76,13 +82,16 @@ class LoadProcess:
         self._stop_asked = False
 
     @classmethod
-    def start(cls, plan: LoadPlan, run_dir: Path, name: str = "gen0") -> LoadProcess:
-        """Write the plan into the run folder and start the child on it."""
+    def start(cls, plan: LoadPlan | WritePlan, run_dir: Path,
+              name: str = "gen0") -> LoadProcess:
+        """Write the plan into the run folder and start the child on it (the pacer for a
+        ``LoadPlan``, the writer for a ``WritePlan``)."""
         run_dir.mkdir(parents=True, exist_ok=True)
         plan_path = run_dir / f"load-plan-{name}.json"
         plan_path.write_text(plan.to_json())
         log_path = run_dir / f"load-{name}.log"
-        command = [sys.executable, "-m", "gameday.load", "--plan", str(plan_path),
+        module = "gameday.load" if isinstance(plan, LoadPlan) else "gameday.load.writer"
+        command = [sys.executable, "-m", module, "--plan", str(plan_path),
                    "--run-dir", str(run_dir), "--name", name, "--parent-pid", str(os.getpid())]
         with log_path.open("ab") as log:
             popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
