@@ -8,6 +8,7 @@ platform goes down. Every step writes into the run folder as it happens (``dbrec
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -36,6 +37,9 @@ class DatabaseRun:
         self.run_dir = run_dir
         self.events = events
         self.progress = progress
+        # one table per run: a platform left up serves several runs, and the audit must tell
+        # this run's sequence numbers from an earlier one's
+        self.table = "gameday_writes_" + re.sub(r"[^a-z0-9]+", "_", run_dir.name.lower())[-40:]
         self.watch: DbWatch | None = None
         self.failover: PromoteFailover | None = None
 
@@ -61,7 +65,7 @@ class DatabaseRun:
         no single primary can be found (a rejoin may still be in progress)."""
         deadline_s = time.monotonic() + _AUDIT_TRIES_S
         while True:
-            audit = audit_writes(self.info)
+            audit = audit_writes(self.info, table=self.table)
             if not audit.error or time.monotonic() >= deadline_s:
                 break
             time.sleep(1.0)

@@ -212,7 +212,8 @@ class _Run:
         start_at_s = time.time() + _LOAD_START_LEAD_S
         if self.database is not None:
             self.load = load = LoadProcess.start(
-                WritePlan.from_profile(self.suite.load, self.database.info, start_at_s),
+                WritePlan.from_profile(self.suite.load, self.database.info, start_at_s,
+                                       table=self.database.table),
                 self.run_dir, name=WRITES_GENERATOR)
         else:
             plan = LoadPlan.from_profile(self.suite.load,

@@ -113,12 +113,15 @@ def _group_members(pgid: int, not_before_s: float) -> list[psutil.Process]:
 
 def pid_file_processes(spec: ProcessSpec) -> list[psutil.Process]:
     """The live processes a member's pid files name, with all their descendants; only those
-    running as the member's user (a stale pid file's reused pid is someone else's)."""
+    running as the member's user from the pid file's folder (a stale pid file's reused pid is
+    someone else's: a postmaster runs in its data directory, which holds its pid file)."""
     found: list[psutil.Process] = []
     for path in spec.pid_files:
         with contextlib.suppress(OSError, ValueError, IndexError, psutil.Error):
             proc = psutil.Process(int(Path(path).read_text().split()[0]))
             if spec.user and proc.username() != spec.user:
+                continue
+            if Path(proc.cwd()).resolve() != Path(path).parent.resolve():
                 continue
             found.extend([proc, *proc.children(recursive=True)])
     return found
