@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 import pytest
 import yaml
+from psycopg import sql
 
 from tests.runs.run_helpers import REPO, RunFolder, run_gameday
 
