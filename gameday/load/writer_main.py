@@ -43,7 +43,7 @@ _CONNECT_RETRY_S = 0.025  # doubled per failed connect, up to
 _CONNECT_RETRY_MAX_S = 0.4
 _READY_WAIT_S = 10.0  # the database may still be starting when the writer does
 _CHUNK = 1 << 16
-_Job = tuple[int, float]  # (seq, scheduled_s)
+_Job = tuple[int, float, float]  # seq, scheduled, dispatched (UNIX s)
 
 
 class _DueWrites:
@@ -198,13 +198,14 @@ class Writer:
                         return
                 if self._stopping.is_set():
                     return
-                self._due.put((seq, scheduled_s))
+                dispatched_s = time.time()
+                self._due.put((seq, scheduled_s, dispatched_s))
+                self._observe(seq, dispatched_s - scheduled_s, dispatched_s)
 
     def _give_up_waiting(self) -> None:
-        for seq, scheduled_s in self._due.expire(time.time() - self.plan.timeout_s):
-            now_s = time.time()
-            self._observe(seq, now_s - scheduled_s, now_s)
-            self._record(seq, scheduled_s, now_s, now_s, "", "timeout", "gave_up")
+        for seq, scheduled_s, dispatched_s in self._due.expire(
+                time.time() - self.plan.timeout_s):
+            self._record(seq, scheduled_s, dispatched_s, time.time(), "", "timeout", "gave_up")
 
     def _drain(self, workers: list[threading.Thread]) -> None:
         """Seqs still waiting get their chance (or are cancelled on a stop); writes in flight
@@ -262,10 +263,13 @@ class Writer:
                       or regions.get(f"{conn.info.host}:{conn.info.port}", ""))
 
     def _write(self, conn: psycopg.Connection[Any], region: str, seq: int,
-               scheduled_s: float) -> psycopg.Connection[Any] | None:
-        """One INSERT; the connection to go on with (None: reconnect first)."""
-        start_s = time.time()
-        self._observe(seq, start_s - scheduled_s, start_s)
+               scheduled_s: float, dispatched_s: float) -> psycopg.Connection[Any] | None:
+        """One INSERT; the connection to go on with (None: reconnect first). The record's
+        ``start_s`` is when the seq was dispatched to the pool, as the HTTP pacer's is when a
+        request went to its client: waiting for a free connection (all of them busy or
+        reconnecting while the primary is down) is the system's latency, not the generator's
+        lag."""
+        start_s = dispatched_s
         with self._lock:
             self._in_flight += 1
         error: Exception | None = None
@@ -273,7 +277,7 @@ class Writer:
         try:
             with self._watchdog.deadline(conn, self.plan.timeout_s) as armed:
                 try:
-                    conn.execute(self._insert, (seq, f"gameday write {seq}", start_s))
+                    conn.execute(self._insert, (seq, f"gameday write {seq}", time.time()))
                 finally:
                     fired = armed.fired
         except TimeoutError as exc:  # the watchdog was closed: the run is over

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +77,14 @@ def missing_on_primary(acked: set[int], hosts: list[tuple[str, int]], table: str
     raise AssertionError(f"no writable node among {hosts}")
 
 
-def run_database_suite(tmp_path: Path, suite: Path) -> tuple[RunFolder, int, str]:
+def run_database_suite(tmp_path: Path, home: Path, suite: Path
+                       ) -> tuple[RunFolder, int, str]:
     """Stood up first (the run then uses it and leaves it up), so the nodes can be audited
-    after the run; the ``torn_down`` fixture takes it down."""
-    up = run_gameday("up", str(suite), home=tmp_path / "home", timeout_s=180)
+    after the run; the ``home`` fixture takes it down."""
+    up = run_gameday("up", str(suite), home=home, timeout_s=180)
     assert up.returncode == 0, up.stdout + up.stderr
     result = run_gameday("run", str(suite), "--runs-dir", str(tmp_path / "runs"),
-                         home=tmp_path / "home", timeout_s=300)
+                         home=home, timeout_s=300)
     return RunFolder.only_one_in(tmp_path / "runs"), result.returncode, \
         result.stdout + result.stderr
 
@@ -89,17 +93,21 @@ NODES = [("127.10.3.21", 15432), ("127.20.3.21", 15432)]
 
 
 @pytest.fixture
-def torn_down(tmp_path: Path):  # type: ignore[no-untyped-def]
-    yield
-    run_gameday("down", home=tmp_path / "home", timeout_s=120)
+def home() -> Iterator[Path]:
+    """A platform home the database user can reach (pytest's tmp folders are mode 700)."""
+    folder = Path(tempfile.mkdtemp(prefix="gameday-db-test-"))
+    folder.chmod(0o755)
+    yield folder / "home"
+    run_gameday("down", home=folder / "home", timeout_s=120)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_async_replication_behind_a_slow_link_loses_exactly_the_writes_sql_finds_missing(
-        tmp_path: Path, torn_down: None) -> None:
+        tmp_path: Path, home: Path) -> None:
     suite = database_suite(tmp_path / "suite.yaml", experiment="db-lagging-primary-kill",
                            configuration={"latency_ms": 300, "lag_build_s": 2,
                                           "kill_how": "node", "fault_duration_s": 4})
-    run, code, output = run_database_suite(tmp_path, suite)
+    run, code, output = run_database_suite(tmp_path, home, suite)
     database = run.summary["scenarios"][0]["database"]
     acked = acknowledged_seqs(run.path)
     where, missing = missing_on_primary(acked, NODES, table_of(run.path))
@@ -112,12 +120,12 @@ def test_async_replication_behind_a_slow_link_loses_exactly_the_writes_sql_finds
 
 
 def test_sync_replication_behind_the_same_slow_link_loses_nothing(
-        tmp_path: Path, torn_down: None) -> None:
+        tmp_path: Path, home: Path) -> None:
     suite = database_suite(tmp_path / "suite.yaml", experiment="db-lagging-primary-kill",
                            replication="sync",
                            configuration={"latency_ms": 300, "lag_build_s": 2,
                                           "kill_how": "node", "fault_duration_s": 4})
-    run, code, output = run_database_suite(tmp_path, suite)
+    run, code, output = run_database_suite(tmp_path, home, suite)
     database = run.summary["scenarios"][0]["database"]
     acked = acknowledged_seqs(run.path)
     _, missing = missing_on_primary(acked, NODES, table_of(run.path))
@@ -128,10 +136,10 @@ def test_sync_replication_behind_the_same_slow_link_loses_nothing(
 
 
 def test_the_old_primary_rejoins_as_a_standby_and_catches_up(tmp_path: Path,
-                                                             torn_down: None) -> None:
+                                                             home: Path) -> None:
     suite = database_suite(tmp_path / "suite.yaml", experiment="db-primary-kill",
                            configuration={"kill_how": "node", "fault_duration_s": 3})
-    run, code, output = run_database_suite(tmp_path, suite)
+    run, code, output = run_database_suite(tmp_path, home, suite)
     assert code == 0, output
     table = sql.Identifier(table_of(run.path))
     with psycopg.connect(host="127.20.3.21", port=15432, user="postgres", dbname="postgres",

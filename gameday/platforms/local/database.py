@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
+import stat
 from pathlib import Path
 
 import psutil
@@ -15,7 +17,7 @@ from gameday.platforms.local.render import Renderer
 from gameday.platforms.local.topology import Topology, member_data_dir
 from gameday.stacks import DatabaseDef, StackDef
 
-__all__ = ["database_info", "kill_postmaster"]
+__all__ = ["database_info", "kill_postmaster", "unreachable_homes"]
 
 
 def _database(topology: Topology, stack_name: str) -> tuple[StackDef, DatabaseDef]:
@@ -72,3 +74,26 @@ def database_info(topology: Topology, home: Path, stack_name: str) -> DatabaseIn
     nodes.sort(key=lambda n: (n.region, n.name))
     return DatabaseInfo(stack=stack_name, failover=failover, dbname=database.dbname,
                         user=database.user, nodes=tuple(nodes))
+
+
+def unreachable_homes(topology: Topology, home: Path) -> list[str]:
+    """Members that run as another user but cannot reach their data directory: a folder on
+    the way (a pytest tmp dir, a home under /root) is closed to that user."""
+    problems = []
+    for user in sorted({s.user for s in topology.processes if s.user}):
+        account = pwd.getpwnam(user)
+        for folder in [home.resolve(), *home.resolve().parents]:
+            if not folder.exists():
+                continue
+            mode = folder.stat()
+            if mode.st_uid == account.pw_uid:
+                allowed = mode.st_mode & stat.S_IXUSR
+            elif mode.st_gid == account.pw_gid:
+                allowed = mode.st_mode & stat.S_IXGRP
+            else:
+                allowed = mode.st_mode & stat.S_IXOTH
+            if not allowed:
+                problems.append(f"{user} cannot enter {folder} (mode "
+                                f"{stat.filemode(mode.st_mode)})")
+                break
+    return problems

@@ -33,7 +33,7 @@ from gameday.platforms.base import (
     ToxicSpec,
 )
 from gameday.platforms.local import control, nft
-from gameday.platforms.local.database import database_info, kill_postmaster
+from gameday.platforms.local.database import database_info, kill_postmaster, unreachable_homes
 from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.edgeconfig import edge_config, region_map_text
 from gameday.platforms.local.faults import (
@@ -105,6 +105,11 @@ class LocalPlatform:
                                   artifacts=self.artifacts, haproxy=haproxy,
                                   owner=Owner.me() if tie_to_caller else None)
         _check_ports_free(topology)
+        closed = unreachable_homes(topology, self.home.root)
+        if closed:
+            raise PlatformError(f"the home {self.home.root} is out of reach of a member's user: "
+                                f"{'; '.join(closed)}; use a --home whose folders that user "
+                                "may enter (e.g. under the checkout, or chmod o+x them)")
         (self.home.root / "regions.map").write_text(region_map_text(topology))
         (self.home.root / "haproxy.cfg").write_text(
             render_haproxy_config(edge_config(topology, self.home)))
