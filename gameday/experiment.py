@@ -80,6 +80,9 @@ class FaultWindowRecorder(RunEventHandler):  # type: ignore[misc]
         if self.phase != "method" or activity.get("type") != "action":
             return
         with self._lock:
+            if run.get("status") == "succeeded":
+                self.events.emit(EventKind.FAULT_ACTION, self.scenario,
+                                 action=activity.get("name"), output=_short(run.get("output")))
             if self.fault_started:
                 return
             if run.get("status") != "succeeded":

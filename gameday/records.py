@@ -61,6 +61,7 @@ class EventKind:
     WARMUP_END = "warmup_end"
     SCENARIO_START = "scenario_start"
     FAULT_START = "fault_start"  # the experiment's fault action returned
+    FAULT_ACTION = "fault_action"  # every method action that returned (detail: action, output)
     FAULT_END = "fault_end"  # the experiment's rollback returned
     SCENARIO_END = "scenario_end"
     LOAD_END = "load_end"

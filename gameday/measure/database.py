@@ -11,6 +11,7 @@ the reason beside it (``*_error``), never a number that would pass an SLO.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import statistics
@@ -183,11 +184,14 @@ def _scenario(name: str, window: FaultWindow | None, span: tuple[float, float] |
     in_span = [s for s in samples if lo <= s.t_s < hi]
     start_s = window.start_s if window else None
     before = None if start_s is None else _primary_before(in_span, start_s)
+    # RPO and write RTO count from the instant the primary was lost (a kill after a slowed
+    # link: the slowing is the window's start, the kill the loss), as the action says
+    loss = _from_primary_loss(window, events)
     after = None if start_s is None else next(
         (s for s in in_span if s.t_s >= start_s and s.writable
          and (before is None or s.node != before.node)), None)
-    write_rto, write_rto_error = _write_rto(records.writes, in_span, window, before, after, hi)
-    rpo, rpo_error = _rpo(records, window, (lo, hi), events, last=last)
+    write_rto, write_rto_error = _write_rto(records.writes, in_span, loss, before, after, hi)
+    rpo, rpo_error = _rpo(records, loss, (lo, hi), events, last=last)
     split_brain, split_brain_error = _split_brain(in_span, window, max_age_s)
     return ScenarioDatabase(
         scenario=name, window=window,
@@ -198,13 +202,26 @@ def _scenario(name: str, window: FaultWindow | None, span: tuple[float, float] |
         rpo=rpo, rpo_error=rpo_error,
         write_rto=write_rto, write_rto_error=write_rto_error,
         split_brain=split_brain, split_brain_error=split_brain_error,
-        replication=replication_figures(records.replication, (lo, hi), start_s,
+        replication=replication_figures(records.replication, (lo, hi),
+                                        loss.start_s if loss else None,
                                         before.node if before else None),
         roles=tuple(change for change in roles if lo <= change.t_s < hi),
         promotions=tuple(
             Promotion(e.t_s, str(e.detail.get("node", "")), str(e.detail.get("region", "")),
                       _float(e.detail.get("took_s")))
             for e in events if e.kind == EventKind.DB_PROMOTED and lo <= e.t_s < hi))
+
+
+def _from_primary_loss(window: FaultWindow | None,
+                       events: Sequence[Event]) -> FaultWindow | None:
+    if window is None:
+        return None
+    for event in events:
+        output = event.detail.get("output")
+        if event.kind == EventKind.FAULT_ACTION and event.scenario == window.scenario \
+                and isinstance(output, dict) and "primary_lost_s" in output:
+            return dataclasses.replace(window, start_s=float(output["primary_lost_s"]))
+    return window
 
 
 def _primary_before(samples: Sequence[DbSample], start_s: float) -> DbSample | None:

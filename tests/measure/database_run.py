@@ -65,6 +65,7 @@ class Variant:
     max_lost: int = 3
     max_seconds: float = 0.2
     write_rto_threshold_s: float = 1.0
+    degraded_from_s: float | None = None  # a first action (a slowed link) before the kill
 
 
 def suite(variant: Variant = Variant()) -> Suite:
@@ -176,7 +177,13 @@ def events(variant: Variant = Variant()) -> list[Event]:
 
     log = [at(-1.0, EventKind.RUN_START), at(0.0, EventKind.LOAD_START),
            at(0.5, EventKind.WARMUP_END), at(4.5, EventKind.SCENARIO_START, SCENARIO),
-           at(FAULT_S, EventKind.FAULT_START, SCENARIO, target_region="region-a")]
+           at(FAULT_S if variant.degraded_from_s is None else variant.degraded_from_s,
+              EventKind.FAULT_START, SCENARIO, target_region="region-a")]
+    if variant.degraded_from_s is not None:
+        log += [at(variant.degraded_from_s, EventKind.FAULT_ACTION, SCENARIO,
+                   action="slow-replication", output={"fault": "db-replication-latency"}),
+                at(FAULT_S, EventKind.FAULT_ACTION, SCENARIO, action="kill-primary",
+                   output={"fault": "db-primary-kill-node", "primary_lost_s": T0_S + FAULT_S})]
     if variant.failover == "promote":
         log.append(at(5.30, EventKind.DB_PROMOTED, SCENARIO, node="pg-b", region="region-b",
                       reason="primary failed every probe for 0.3 s", took_s=0.04))

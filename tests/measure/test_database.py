@@ -45,6 +45,14 @@ def test_lost_writes_are_exactly_the_acknowledged_ones_the_audit_misses(tmp_path
     assert rpo.lost_after_fault == 0
 
 
+def test_rpo_and_write_rto_count_from_the_kill_not_from_a_slowed_link_before_it(tmp_path):
+    each = _scenario(_figures(tmp_path, Variant(degraded_from_s=3.0)))
+    assert each.window is not None and each.window.start_s == run.T0_S + 3.0  # shaded from here
+    assert each.rpo is not None and each.write_rto is not None
+    assert each.rpo.rpo_s == pytest.approx(run.FAULT_S - run.ack_s(488) + run.T0_S, abs=1e-6)
+    assert each.write_rto.fault_start_s == run.T0_S + run.FAULT_S
+
+
 def test_a_write_present_but_never_acknowledged_is_unknown_not_lost(tmp_path):
     rpo = _scenario(_figures(tmp_path)).rpo
     assert rpo is not None

@@ -74,7 +74,7 @@ def kill_primary(how: Literal["postmaster", "node", "region"] = "node", stack: s
     else:
         raise FaultError(f"kill_primary: how must be postmaster, node or region, got {how!r}")
     return {"fault": f"db-primary-kill-{how}", "primary": primary.name,
-            "region": primary.region, **detail,
+            "region": primary.region, **detail, "primary_lost_s": signalled_from_s,
             "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
 
 
@@ -84,6 +84,7 @@ def freeze_primary(stack: str = "rag", configuration: Configuration = None) -> d
     signalled_from_s = time.time()
     capability(configuration, RegionControl).stop_members([primary.name], freeze=True)
     return {"fault": "db-primary-freeze", "primary": primary.name, "region": primary.region,
+            "primary_lost_s": signalled_from_s,
             "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
 
 
@@ -121,8 +122,8 @@ def partition_primary(stack: str = "rag", configuration: Configuration = None
     done = isolate_region(primary.region, "both", method="nftables",
                           configuration=configuration)
     return {**done, "fault": "db-primary-partition", "primary": primary.name,
-            "region": primary.region, "signalled_from_s": signalled_from_s,
-            "signalled_by_s": time.time()}
+            "region": primary.region, "primary_lost_s": signalled_from_s,
+            "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
 
 
 def heal_replication(configuration: Configuration = None) -> dict[str, Any]:
