@@ -53,6 +53,9 @@ def test_a_region_kill_fails_over_and_the_new_primary_takes_writes(tmp_path: Pat
     # Patroni 4's ttl floor: the lock of a crashed leader expires after ~ttl (20 s)
     assert 10 < truth_s < 30, truth_s
     assert database["split_brain"]["happened"] is False
+    # async replication: a write acknowledged while the region was going down may be lost;
+    # the suite's objective (<= 1 s) holds
+    assert database["rpo"]["measured"] and database["rpo"]["rpo_s"] <= 1.0
     assert code == 0, output
 
 

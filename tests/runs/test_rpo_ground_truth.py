@@ -106,7 +106,9 @@ def test_async_replication_behind_a_slow_link_loses_exactly_the_writes_sql_finds
         tmp_path: Path, home: Path) -> None:
     suite = database_suite(tmp_path / "suite.yaml", experiment="db-lagging-primary-kill",
                            configuration={"latency_ms": 300, "lag_build_s": 2,
-                                          "kill_how": "node", "fault_duration_s": 4})
+                                          "kill_how": "node", "fault_duration_s": 4},
+                           slos=[{"kind": "rpo", "max_lost": 0, "max_seconds": 0},
+                                 {"kind": "split_brain"}])
     run, code, output = run_database_suite(tmp_path, home, suite)
     database = run.summary["scenarios"][0]["database"]
     acked = acknowledged_seqs(run.path)
@@ -115,7 +117,7 @@ def test_async_replication_behind_a_slow_link_loses_exactly_the_writes_sql_finds
     assert database["rpo"]["lost"] == len(missing) > 0, (where, sorted(missing)[:20], output)
     assert database["rpo"]["lost_seqs"] == sorted(missing)[:100]
     assert database["rpo"]["rpo_s"] > 0
-    assert code == 1  # the suite's rpo SLO allows no loss: the verdict fails, as it must
+    assert code == 1  # this suite's rpo SLO allows no loss: the verdict fails, as it must
     assert database["split_brain"]["happened"] is False
 
 

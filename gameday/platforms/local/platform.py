@@ -362,7 +362,9 @@ class LocalPlatform:
         usable, reason = nft.nft_usable()
         if not usable:
             raise FaultError(f"nftables is not usable here: {reason}")
-        inside, outside = self._served(region), self.members(region=EDGE)
+        # a routed member where there is one; else any (a database region has no route)
+        inside = self._served(region) or self.members(region=region)
+        outside = self.members(region=EDGE)
         if not inside or not outside:
             raise FaultError(f"cannot observe isolation of {region}: no member to probe")
         return self.ledger.inject(NftTable(
