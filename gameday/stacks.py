@@ -80,8 +80,9 @@ class ComponentDef(_Strict):
     command: tuple[str, ...] = Field(min_length=1)
     env: dict[str, str] = Field(default_factory=dict)
     cwd: str = "{{ repo }}"
-    user: str | None = Field(None, description="run as this user (the platform creates dirs "
-                                               "owned by it); default: the harness's user")
+    user: str | None = Field(None, description="run as this user (templated; the platform "
+                                               "creates dirs owned by it); default: the "
+                                               "harness's user")
     members: int | Literal["replicas"] = Field(
         1, description="members per region; 'replicas' takes the suite's replica count")
     witness: bool = Field(False, description="one more member beside the edge (a quorum "

@@ -12,9 +12,10 @@ command -v wrk >/dev/null 2>&1 || want+=(wrk)
 command -v etcd >/dev/null 2>&1 || want+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || want+=(etcd-client)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)
-# PostgreSQL refuses to run as root: the database members run as this unprivileged user.
-DB_USER=gameday-db
-if ! id "$DB_USER" >/dev/null 2>&1; then
+# PostgreSQL refuses to run as root: the database members run as unprivileged users, one per
+# region (a region isolation tells the region's own traffic by its user) and one for the witness.
+for DB_USER in gameday-db gameday-db-a gameday-db-b; do
+  id "$DB_USER" >/dev/null 2>&1 && continue
   if [ "$(id -u)" -eq 0 ]; then
     useradd --system --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin "$DB_USER" && echo "system user: created $DB_USER"
@@ -24,7 +25,7 @@ if ! id "$DB_USER" >/dev/null 2>&1; then
   else
     echo "system user: cannot create $DB_USER (not root, no sudo); the rag stack's database cannot start" >&2
   fi
-fi
+done
 if [ ${#want[@]} -eq 0 ]; then
   echo "system packages: haproxy, prometheus, nftables, wrk, etcd, python3-venv present"
   exit 0

@@ -17,7 +17,7 @@ from gameday.platforms.local.render import Renderer
 from gameday.platforms.local.topology import Topology, member_data_dir
 from gameday.stacks import DatabaseDef, StackDef
 
-__all__ = ["database_info", "kill_postmaster", "unreachable_homes"]
+__all__ = ["database_info", "kill_postmaster", "region_uids", "unreachable_homes"]
 
 
 def _database(topology: Topology, stack_name: str) -> tuple[StackDef, DatabaseDef]:
@@ -74,6 +74,17 @@ def database_info(topology: Topology, home: Path, stack_name: str) -> DatabaseIn
     nodes.sort(key=lambda n: (n.region, n.name))
     return DatabaseInfo(stack=stack_name, failover=failover, dbname=database.dbname,
                         user=database.user, nodes=tuple(nodes))
+
+
+def region_uids(topology: Topology, region: str) -> tuple[int, ...]:
+    """Users that only ``region``'s members run as (per-region database users): an isolation
+    tells the region's own traffic from the rest by them."""
+    users: dict[str, set[str]] = {}
+    for spec in topology.processes:
+        if spec.user:
+            users.setdefault(spec.user, set()).add(spec.region)
+    return tuple(sorted(pwd.getpwnam(user).pw_uid for user, regions in users.items()
+                        if regions == {region}))
 
 
 def unreachable_homes(topology: Topology, home: Path) -> list[str]:

@@ -23,6 +23,8 @@ __all__ = [
     "Direction",
     "PairDirection",
     "PartitionRule",
+    "RegionUidRule",
+    "ReplyRule",
     "apply",
     "connect_blocked",
     "isolate",
@@ -76,14 +78,51 @@ class PartitionRule:
         return f"ip saddr {saddr}{self.source} ip daddr {daddr}{self.destination} drop"
 
 
-def _isolation_rules(block: str, direction: Direction) -> tuple[PartitionRule, ...]:
+@dataclass(frozen=True)
+class ReplyRule:
+    """Packets answering a connection go where its first packets went: a region member
+    answering its neighbour (which, unbound, sent from 127.0.0.1) must not be cut as if it
+    dialled out, and a connection from outside never got its SYN through anyway."""
+
+    def nft(self) -> str:
+        return "ct direction reply accept"
+
+
+@dataclass(frozen=True)
+class RegionUidRule:
+    """Packets sent by the region's own users' sockets: ``drop`` those leaving the block, or
+    ``accept`` the rest. On loopback a socket that binds no address sends from 127.0.0.1, so
+    an address rule alone would cut a region's members off from each other (Patroni from its
+    own PostgreSQL and etcd member) while letting them dial out; their uid tells them apart."""
+
+    uids: tuple[int, ...]
+    block: str
+    verdict: Literal["drop", "accept"]
+
+    def nft(self) -> str:
+        uids = ", ".join(str(u) for u in self.uids)
+        leaving = f" ip daddr != {self.block}" if self.verdict == "drop" else ""
+        return f"meta skuid {{ {uids} }}{leaving} {self.verdict}"
+
+
+Rule = PartitionRule | RegionUidRule | ReplyRule
+
+
+def _isolation_rules(block: str, direction: Direction,
+                     region_uids: tuple[int, ...] = ()) -> tuple[Rule, ...]:
     cidr = str(_loopback_block(block))
     ingress = PartitionRule(cidr, cidr, source_outside=True)
     egress = PartitionRule(cidr, cidr, destination_outside=True)
-    rules = {"ingress": (ingress,), "egress": (egress,), "both": (ingress, egress)}
+    rules: dict[str, tuple[Rule, ...]] = {
+        "ingress": (ingress,), "egress": (egress,), "both": (ingress, egress)}
     if direction not in rules:
         raise ValueError(f"direction {direction!r}: expected ingress, egress or both")
-    return rules[direction]
+    if not region_uids:
+        return rules[direction]
+    leave = RegionUidRule(region_uids, cidr, "drop")
+    own = RegionUidRule(region_uids, cidr, "accept")
+    first: tuple[Rule, ...] = (own,) if direction == "ingress" else (leave, own)
+    return (ReplyRule(), *first, *rules[direction])
 
 
 def _partition_rules(
@@ -99,10 +138,12 @@ def _partition_rules(
     return rules[direction]
 
 
-def isolate(block: str, direction: Direction, table: str = "gameday_isolate") -> str:
+def isolate(block: str, direction: Direction, table: str = "gameday_isolate",
+            region_uids: tuple[int, ...] = ()) -> str:
     """Table text cutting `block` off from every other address: packets into it ("ingress"),
-    out of it ("egress") or both. TCP needs both ways, so either one blocks connects."""
-    return ruleset_text(table, _isolation_rules(block, direction))
+    out of it ("egress") or both. TCP needs both ways, so either one blocks connects.
+    ``region_uids``: the users only the region's members run as (see ``RegionUidRule``)."""
+    return ruleset_text(table, _isolation_rules(block, direction, region_uids))
 
 
 def partition(
@@ -113,7 +154,7 @@ def partition(
     return ruleset_text(table, _partition_rules(block_a, block_b, direction))
 
 
-def ruleset_text(table: str, rules: Sequence[PartitionRule]) -> str:
+def ruleset_text(table: str, rules: Sequence[Rule]) -> str:
     """nft script for table `inet <table>` holding `rules` in an output hook chain."""
     if not _TABLE_NAME.match(table):
         raise ValueError(f"table {table!r}: expected {TABLE_PREFIX} then letters, digits, '_'")

@@ -33,7 +33,12 @@ from gameday.platforms.base import (
     ToxicSpec,
 )
 from gameday.platforms.local import control, nft
-from gameday.platforms.local.database import database_info, kill_postmaster, unreachable_homes
+from gameday.platforms.local.database import (
+    database_info,
+    kill_postmaster,
+    region_uids,
+    unreachable_homes,
+)
 from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.edgeconfig import edge_config, region_map_text
 from gameday.platforms.local.faults import (
@@ -370,6 +375,7 @@ class LocalPlatform:
         return self.ledger.inject(NftTable(
             table=f"gameday_iso_{region.replace('-', '_')}", region=region,
             block=REGION_BLOCKS[region], direction=direction,
+            region_uids=region_uids(self.topology(), region),
             inside=(inside[0].address, inside[0].port),
             outside=(outside[0].address, outside[0].port)))
 

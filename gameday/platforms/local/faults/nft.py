@@ -19,12 +19,14 @@ class NftTable(LocalFault):
     direction: Literal["ingress", "egress", "both"] = "both"
     inside: tuple[str, int]  # a member of the region: address, port
     outside: tuple[str, int]  # a listener outside it (the edge)
+    region_uids: tuple[int, ...] = ()  # users only this region's members run as
 
     def target(self) -> str:
         return f"{self.region} isolated ({self.direction}, table {self.table})"
 
     def inject(self, ctx: FaultContext) -> dict[str, Any]:
-        nft.apply(nft.isolate(self.block, self.direction, table=self.table))
+        nft.apply(nft.isolate(self.block, self.direction, table=self.table,
+                              region_uids=self.region_uids))
         return {"table": self.table, "block": self.block, "direction": self.direction}
 
     def verify(self, ctx: FaultContext) -> dict[str, Any]:
