@@ -19,6 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import database
 import faultproxy
 import load
 import report
@@ -65,8 +66,32 @@ def _report(figures: dict[str, Any]) -> list[str]:
         f"{built['build_vs_read_rss']:.1f}x the memory of a bare pyarrow read "
         f"({built['read_reference']['wall_s']:.2f} s, {built['read_reference']['peak_rss_mb']:.0f} "
         f"MB) {_verdict(built['meets_targets'])} (<= 10 s, <= 1 GB)",
+        *_database_lines(figures["database"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
+    ]
+
+
+def _database_lines(db: dict[str, Any]) -> list[str]:
+    bare_s = db["bare_primary_s"]
+    promote, patroni = db["failover_promote"], db["failover_patroni"]
+    writes_async, writes_sync = db["writes_async"], db["writes_sync"]
+    return [
+        f"database up, promote / patroni    {db['up_promote_async_s']:.1f} s / "
+        f"{db['up_patroni_async_s']:.1f} s = {db['up_promote_async_s'] / bare_s:.1f}x / "
+        f"{db['up_patroni_async_s'] / bare_s:.1f}x one bare primary ({bare_s:.1f} s)",
+        f"acked writes/s, async vs sync     {writes_async['writes_per_s']:,.0f} / "
+        f"{writes_sync['writes_per_s']:,.0f} = sync at "
+        f"{writes_sync['writes_per_s'] / writes_async['writes_per_s']:.2f}x async "
+        f"({writes_async['connections']} connections)",
+        f"replication lag under that load   async p50 {writes_async['lag_bytes_p50']} B, max "
+        f"{writes_async['lag_bytes_max']} B, replay lag max "
+        f"{writes_async['replay_lag_s_max']} s",
+        f"kill -> first write, promote      {promote['write_rto_s']:.3f} s (own probe "
+        f"{promote['independent_write_rto_s']:.3f} s) "
+        f"{_verdict(promote['write_rto_s'] <= 1.0)} (<= 1 s)",
+        f"kill -> first write, patroni      {patroni['write_rto_s']:.3f} s (own probe "
+        f"{patroni['independent_write_rto_s']:.3f} s; ttl 20 s is Patroni's floor)",
     ]
 
 
@@ -87,6 +112,8 @@ def main() -> int:
     figures["standup"] = standup.main(rounds=1 if options.quick else 3)
     print("\n== report build: 1,000,000 request records ==", flush=True)
     figures["report"] = report.main(requests=1_000_000)
+    print("\n== database: stand-up, writes/s sync vs async, kill -> first write ==", flush=True)
+    figures["database"] = database.main()
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)
