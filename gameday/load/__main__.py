@@ -8,40 +8,24 @@ monkey-patching) is imported only after the plan has been checked.
 from __future__ import annotations
 
 import argparse
-import re
 import signal
 import sys
-from pathlib import Path
 
 from gameday.errors import LoadError
+from gameday.load.child import parse_child_args, read_plan_text
 from gameday.load.payloads import endpoint_for
 from gameday.load.plan import LoadPlan
 
 __all__ = ["main"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m gameday.load",
-                                     description="Run one open-model load plan.")
-    parser.add_argument("--plan", type=Path, required=True, help="LoadPlan JSON file")
-    parser.add_argument("--run-dir", type=Path, required=True, help="run folder to write into")
-    parser.add_argument("--name", default="gen0", help="generator name (requests-<name>.csv)")
-    parser.add_argument("--parent-pid", type=int, default=None,
-                        help="stop when this process is no longer our parent")
-    return parser.parse_args(argv)
+    return parse_child_args(argv, prog="python -m gameday.load",
+                            description="Run one open-model load plan.", plan_kind="LoadPlan",
+                            default_name="gen0")
 
 
 def _load(args: argparse.Namespace) -> LoadPlan:
-    if not _NAME.match(args.name):
-        raise LoadError(f"--name {args.name!r}: expected letters, digits, '_', '.', '-'")
-    if not args.run_dir.is_dir():
-        raise LoadError(f"--run-dir {args.run_dir}: not a directory")
-    try:
-        text = args.plan.read_text()
-    except OSError as exc:
-        raise LoadError(f"--plan {args.plan}: cannot read: {exc.strerror}") from None
+    text = read_plan_text(args)
     plan = LoadPlan.from_json(text, source=str(args.plan))
     endpoint_for(plan.stack, plan.endpoint)
     return plan

@@ -16,7 +16,6 @@ import argparse
 import collections
 import os
 import random
-import re
 import signal
 import sys
 import threading
@@ -30,13 +29,13 @@ from psycopg import sql
 from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.dbwatch import SocketWatchdog, describe
 from gameday.errors import LoadError
+from gameday.load.child import parse_child_args, read_plan_text
 from gameday.load.watch import SelfWatch
 from gameday.load.writer import WritePlan
 from gameday.records import EVENTS_FILE, EventKind, EventLog, RecordWriter, RequestRecord
 
 __all__ = ["Writer", "main"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PARENT_POLL_S = 0.5
 _TICK_S = 0.02  # how promptly a due write that waits for a connection is given up
 _CONNECT_RETRY_S = 0.025  # doubled per failed connect, up to
@@ -356,25 +355,13 @@ class Writer:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m gameday.load.writer",
-                                     description="Run one numbered-write plan (the RPO ledger).")
-    parser.add_argument("--plan", type=Path, required=True, help="WritePlan JSON file")
-    parser.add_argument("--run-dir", type=Path, required=True, help="run folder to write into")
-    parser.add_argument("--name", default="writes", help="generator name (requests-<name>.csv)")
-    parser.add_argument("--parent-pid", type=int, default=None,
-                        help="stop when this process is no longer our parent")
-    return parser.parse_args(argv)
+    return parse_child_args(argv, prog="python -m gameday.load.writer",
+                            description="Run one numbered-write plan (the RPO ledger).",
+                            plan_kind="WritePlan", default_name="writes")
 
 
 def _load(args: argparse.Namespace) -> WritePlan:
-    if not _NAME.fullmatch(args.name):
-        raise LoadError(f"--name {args.name!r}: expected letters, digits, '_', '.', '-'")
-    if not args.run_dir.is_dir():
-        raise LoadError(f"--run-dir {args.run_dir}: not a directory")
-    try:
-        text = args.plan.read_text()
-    except OSError as exc:
-        raise LoadError(f"--plan {args.plan}: cannot read: {exc.strerror}") from None
+    text = read_plan_text(args)
     return WritePlan.from_json(text, source=str(args.plan))
 
 
