@@ -90,8 +90,11 @@ class PromoteFailover:
         link = NodeConnection(self.info, node, self._watchdog, timeout_s=_PROMOTE_WAIT_S + 2,
                               application_name="gameday-promote")
         started_s = time.monotonic()
+        synchronous = ""
         try:
             (promoted,), = link.execute("SELECT pg_promote(true, %s)", (_PROMOTE_WAIT_S,))
+            if promoted:
+                synchronous = self._degrade_synchronous(link)
         except (psycopg.Error, TimeoutError, OSError) as exc:
             promoted, error = False, describe(exc)
         else:
@@ -110,4 +113,18 @@ class PromoteFailover:
                           reason=(f"no node writable for {down_s:.3f} s; {failed.node} fails "
                                   f"every probe ({failed.error or 'down'})"),
                           took_s=took_s, receive_lsn=standby.receive_lsn,
-                          replay_lsn=standby.lsn)
+                          replay_lsn=standby.lsn, synchronous=synchronous)
+
+    @staticmethod
+    def _degrade_synchronous(link: NodeConnection) -> str:
+        """A promoted node that waits for a synchronous standby has none (its old primary is
+        the one that died): every commit would hang until that node rejoins, and the write RTO
+        would measure the rejoin. Degrade to asynchronous, as Patroni's (non-strict)
+        synchronous_mode does, and say so."""
+        (names,), = link.execute("SELECT current_setting('synchronous_standby_names')")
+        if not names:
+            return ""
+        link.execute("ALTER SYSTEM SET synchronous_standby_names = ''")
+        link.execute("SELECT pg_reload_conf()")
+        return (f"synchronous_standby_names was {names!r}: set to '' (asynchronous until an "
+                "operator restores it)")

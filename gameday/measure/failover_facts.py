@@ -38,4 +38,9 @@ def failover_facts(options: DatabaseOptions | None) -> tuple[str, ...]:
         replication = (f"Synchronous replication (synchronous_commit = "
                        f"{options.synchronous_commit}): a commit is acknowledged only once "
                        "the standby has it, so a failover to it loses no acknowledged write.")
+        if options.failover == "promote":
+            replication += (" Once promoted, the new primary has no standby to wait for: the "
+                            "harness sets its synchronous_standby_names to '' (as Patroni's "
+                            "non-strict synchronous_mode does), so it takes writes at once, "
+                            "unprotected until a standby is back.")
     return failover, replication
