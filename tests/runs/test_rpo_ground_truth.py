@@ -24,6 +24,7 @@ import pytest
 import yaml
 from psycopg import sql
 
+from tests.pgcluster import skip_unless_database_users_reach
 from tests.runs.run_helpers import REPO, RunFolder, run_gameday
 
 RAG_FAILOVER = REPO / "suites" / "rag-failover.yaml"
@@ -95,6 +96,7 @@ NODES = [("127.10.3.21", 15432), ("127.20.3.21", 15432)]
 @pytest.fixture
 def home() -> Iterator[Path]:
     """A platform home the database user can reach (pytest's tmp folders are mode 700)."""
+    skip_unless_database_users_reach(REPO / "targets" / "rag" / "db" / "start.sh")
     folder = Path(tempfile.mkdtemp(prefix="gameday-db-test-"))
     folder.chmod(0o755)
     yield folder / "home"

@@ -17,7 +17,8 @@ from gameday.platforms.local.render import Renderer
 from gameday.platforms.local.topology import Topology, member_data_dir
 from gameday.stacks import DatabaseDef, StackDef
 
-__all__ = ["database_info", "kill_postmaster", "region_uids", "unreachable_homes"]
+__all__ = ["cannot_enter", "database_info", "kill_postmaster", "region_uids",
+           "unreachable_paths"]
 
 
 def _database(topology: Topology, stack_name: str) -> tuple[StackDef, DatabaseDef]:
@@ -87,24 +88,33 @@ def region_uids(topology: Topology, region: str) -> tuple[int, ...]:
                         if regions == {region}))
 
 
-def unreachable_homes(topology: Topology, home: Path) -> list[str]:
-    """Members that run as another user but cannot reach their data directory: a folder on
-    the way (a pytest tmp dir, a home under /root) is closed to that user."""
+def cannot_enter(user: str, path: Path) -> str | None:
+    """Why ``user`` cannot reach ``path`` (a folder on the way it may not enter), or None."""
+    account = pwd.getpwnam(user)
+    resolved = path.resolve()
+    for folder in reversed([resolved, *resolved.parents]):
+        if not folder.exists():
+            return None
+        mode = folder.stat()
+        if mode.st_uid == account.pw_uid:
+            allowed = mode.st_mode & stat.S_IXUSR
+        elif mode.st_gid == account.pw_gid:
+            allowed = mode.st_mode & stat.S_IXGRP
+        else:
+            allowed = mode.st_mode & stat.S_IXOTH
+        if not allowed:
+            return f"{user} cannot enter {folder} (mode {stat.filemode(mode.st_mode)})"
+    return None
+
+
+def unreachable_paths(topology: Topology, paths: list[Path]) -> list[str]:
+    """Members that run as another user but cannot reach what they run or write: a folder on
+    the way (a pytest tmp dir, a checkout under /root) is closed to that user."""
     problems = []
     for user in sorted({s.user for s in topology.processes if s.user}):
-        account = pwd.getpwnam(user)
-        for folder in [home.resolve(), *home.resolve().parents]:
-            if not folder.exists():
-                continue
-            mode = folder.stat()
-            if mode.st_uid == account.pw_uid:
-                allowed = mode.st_mode & stat.S_IXUSR
-            elif mode.st_gid == account.pw_gid:
-                allowed = mode.st_mode & stat.S_IXGRP
-            else:
-                allowed = mode.st_mode & stat.S_IXOTH
-            if not allowed:
-                problems.append(f"{user} cannot enter {folder} (mode "
-                                f"{stat.filemode(mode.st_mode)})")
+        for path in paths:
+            why = cannot_enter(user, path)
+            if why:
+                problems.append(why)
                 break
     return problems

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from gameday.platforms.local.database import (
     database_info,
     kill_postmaster,
     region_uids,
-    unreachable_homes,
+    unreachable_paths,
 )
 from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.edgeconfig import edge_config, region_map_text
@@ -110,11 +111,13 @@ class LocalPlatform:
                                   artifacts=self.artifacts, haproxy=haproxy,
                                   owner=Owner.me() if tie_to_caller else None)
         _check_ports_free(topology)
-        closed = unreachable_homes(topology, self.home.root)
+        closed = unreachable_paths(topology, [self.home.root, self.repo,
+                                              Path(sysconfig.get_paths()["purelib"])])
         if closed:
-            raise PlatformError(f"the home {self.home.root} is out of reach of a member's user: "
-                                f"{'; '.join(closed)}; use a --home whose folders that user "
-                                "may enter (e.g. under the checkout, or chmod o+x them)")
+            raise PlatformError(f"a member's user cannot reach what it runs or writes: "
+                                f"{'; '.join(closed)}; the home (--home), the checkout and its "
+                                ".venv must be in folders that user may enter (not under a "
+                                "mode-700 folder such as /root or a pytest tmp dir)")
         (self.home.root / "regions.map").write_text(region_map_text(topology))
         (self.home.root / "haproxy.cfg").write_text(
             render_haproxy_config(edge_config(topology, self.home)))
