@@ -10,17 +10,21 @@ the instants the signal went out (ground truth for RPO and write-RTO checks).
   whole region down (its etcd member too).
 - ``freeze_primary``: SIGSTOP the primary's node, held until the rollback.
 - ``partition_primary``: the primary's region cut off in the kernel (nftables).
+- ``switchover``: a controlled hand-over through Patroni's REST API (patroni mode).
 - ``slow_replication`` / ``cut_replication``: a latency or timeout toxic on the replication
   link into the primary's region (the WAL stream to the standby crosses it).
-- ``restore_database`` (the rollback): releases whatever these faults hold, then waits until
-  exactly one node is writable and every other node streams from it: the old primary must
-  have rejoined as a standby (pg_rewind) for the rollback to succeed.
+- ``restore_database`` (the rollback): releases whatever these faults hold, fences a stale
+  second primary in promote mode (``fence_stale_primary``), then waits until exactly one node
+  is writable and every other node streams from it: the old primary must have rejoined as a
+  standby (pg_rewind) for the rollback to succeed.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any, Literal
+
+import httpx
 
 from gameday.errors import FaultError
 from gameday.faults.checks import eventually
@@ -38,12 +42,28 @@ from gameday.platforms.base import (
     ToxicSpec,
 )
 
-__all__ = ["cut_replication", "freeze_primary", "heal_replication", "kill_primary",
-           "partition_primary", "restore_database", "slow_replication"]
+__all__ = ["cut_replication", "fence_stale_primary", "freeze_primary", "heal_replication",
+           "kill_primary", "partition_primary", "restore_database", "slow_replication",
+           "switchover"]
 
 _REPLICATION_LINK = "replication"
 _TOXIC = "gameday-replication"
 _HOLDING = (MemberState.HELD_DOWN, MemberState.FROZEN)
+
+
+def fence_stale_primary(info: DatabaseInfo, control: RegionControl, fenced: list[str]) -> None:
+    """Promote mode has no one to demote an old primary that comes back (a thawed freeze, a
+    healed partition): two nodes take writes. The one on the older timeline is restarted once;
+    its start script finds the other one primary and rejoins it as a standby (pg_rewind)."""
+    if info.failover != "promote":
+        return  # Patroni demotes its own
+    writable = [r for r in roles(info) if r.writable]
+    if len(writable) < 2:
+        return
+    stale = min(writable, key=lambda r: r.timeline or 0)
+    if stale.node.name not in fenced:
+        fenced.append(stale.node.name)
+        control.kill_member(stale.node.name)
 
 
 def _primary(configuration: Configuration, stack: str) -> tuple[DatabaseInfo, DbNode]:
@@ -126,6 +146,32 @@ def partition_primary(stack: str = "rag", configuration: Configuration = None
             "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
 
 
+def switchover(stack: str = "rag", timeout_s: float = 60,
+               configuration: Configuration = None) -> dict[str, Any]:
+    """A controlled switchover (Patroni mode): the leader hands over to the standby through
+    Patroni's REST API, then this waits until the standby is the one writable node."""
+    info, primary = _primary(configuration, stack)
+    candidates = [n for n in info.nodes if n.name != primary.name]
+    if info.failover != "patroni" or primary.patroni_url is None or not candidates:
+        raise FaultError(f"switchover needs patroni mode and a standby (failover "
+                         f"{info.failover!r}, {len(candidates)} standbys)")
+    candidate = candidates[0]
+    asked_s = time.time()
+    answer = httpx.post(f"{primary.patroni_url}/switchover", timeout=timeout_s,
+                        json={"leader": primary.name, "candidate": candidate.name})
+    if answer.status_code != 200:
+        raise FaultError(f"Patroni refused the switchover: {answer.status_code} "
+                         f"{answer.text[:200]}")
+    if not eventually(lambda: getattr(primary_of(info), "name", None) == candidate.name,
+                      timeout_s=timeout_s, interval_s=0.1):
+        raise FaultError(f"switchover: {candidate.name} did not become the one writable "
+                         f"node within {timeout_s:g} s")
+    return {"fault": "db-switchover", "primary": primary.name, "region": primary.region,
+            "candidate": candidate.name, "primary_lost_s": asked_s,
+            "signalled_from_s": asked_s, "took_s": time.time() - asked_s,
+            "patroni": answer.text[:200]}
+
+
 def heal_replication(configuration: Configuration = None) -> dict[str, Any]:
     links = capability(configuration, LinkControl)
     removed = sum(links.remove_link_toxic(region, _TOXIC) for region in REGIONS)
@@ -148,9 +194,10 @@ def restore_database(stack: str = "rag", timeout_s: float = 120,
     for region in sorted({m.region for m in control.members() if m.state in _HOLDING}):
         control.restore_region(region)  # what a region hold still holds
     started_s = time.time()
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"fenced": []}
 
     def converged() -> bool:
+        fence_stale_primary(info, control, state["fenced"])
         primary = primary_of(info)
         if primary is None:
             return False
@@ -162,5 +209,5 @@ def restore_database(stack: str = "rag", timeout_s: float = 120,
         raise FaultError(f"restore_database: no single primary with every standby streaming "
                          f"within {timeout_s:g} s: {state or 'no writable primary'}; roles "
                          f"{[(r.node.name, r.up, r.writable) for r in roles(info)]}")
-    return {"restored": held, "primary": state["primary"],
+    return {"restored": held, "fenced": state["fenced"], "primary": state["primary"],
             "streaming": state["streaming"], "converged_after_s": time.time() - started_s}

@@ -20,6 +20,7 @@ class NodeRole:
     node: DbNode
     up: bool
     writable: bool = False
+    timeline: int | None = None  # of the WAL it writes (or replays) now
     error: str = ""
 
 
@@ -27,12 +28,16 @@ def _role(info: DatabaseInfo, node: DbNode, timeout_s: int) -> NodeRole:
     try:
         with psycopg.connect(info.node_dsn(node.name, connect_timeout_s=timeout_s),
                              autocommit=True) as conn:
-            row = conn.execute("select not pg_is_in_recovery() and "
-                               "current_setting('transaction_read_only') = 'off'",
-                               prepare=False).fetchone()
+            row = conn.execute(
+                "select not pg_is_in_recovery() and "
+                "current_setting('transaction_read_only') = 'off', "
+                "case when pg_is_in_recovery() then null "
+                "else substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) end",
+                prepare=False).fetchone()
     except psycopg.Error as exc:
         return NodeRole(node=node, up=False, error=str(exc).strip().splitlines()[0])
-    return NodeRole(node=node, up=True, writable=bool(row and row[0]))
+    timeline = int(row[1], 16) if row and row[1] else None
+    return NodeRole(node=node, up=True, writable=bool(row and row[0]), timeline=timeline)
 
 
 def roles(info: DatabaseInfo, *, timeout_s: int = 2) -> list[NodeRole]:
