@@ -10,6 +10,7 @@ the Patroni runs are in ``test_patroni_failover_run.py`` (marked e2e).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
@@ -93,15 +94,24 @@ def run_database_suite(tmp_path: Path, home: Path, suite: Path
 NODES = [("127.10.3.21", 15432), ("127.20.3.21", 15432)]
 
 
-@pytest.fixture
-def home() -> Iterator[Path]:
-    """A platform home the database user can reach (pytest's tmp folders are mode 700)."""
+@contextlib.contextmanager
+def reachable_home() -> Iterator[Path]:
+    """A platform home the database users can reach (pytest's tmp folders are mode 700),
+    taken down and removed afterwards."""
     skip_unless_database_users_reach(REPO / "targets" / "rag" / "db" / "start.sh")
     folder = Path(tempfile.mkdtemp(prefix="gameday-db-test-"))
     folder.chmod(0o755)
-    yield folder / "home"
-    run_gameday("down", home=folder / "home", timeout_s=120)
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        yield folder / "home"
+    finally:
+        run_gameday("down", home=folder / "home", timeout_s=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    with reachable_home() as root:
+        yield root
 
 
 def test_async_replication_behind_a_slow_link_loses_exactly_the_writes_sql_finds_missing(
