@@ -144,9 +144,11 @@ def write_rto_figure(summary: Summary) -> go.Figure:
     if not figure.data:
         _note(figure, "no write RTO: " + "; ".join(
             f"{e.scenario}: {e.write_rto_error}" for e in database.scenarios) or "no scenarios")
+    # a short chart: the legend goes further down, clear of the axis title
     figure.update_layout(title="Write RTO and its parts (seconds after the fault start)",
-                         barmode="overlay", height=160 + 60 * max(1, len(database.scenarios)),
-                         **_LAYOUT)
+                         barmode="overlay", height=200 + 60 * max(1, len(database.scenarios)),
+                         **{**_LAYOUT, "legend": {"orientation": "h", "y": -0.55, "x": 0},
+                            "margin": {"l": 60, "r": 20, "t": 50, "b": 90}})
     figure.update_xaxes(title_text="seconds after the fault start", rangemode="tozero")
     return figure
 
