@@ -83,7 +83,9 @@ def _database_lines(db: dict[str, Any]) -> list[str]:
         f"acked writes/s, async vs sync     {writes_async['writes_per_s']:,.0f} / "
         f"{writes_sync['writes_per_s']:,.0f} = sync at "
         f"{writes_sync['writes_per_s'] / writes_async['writes_per_s']:.2f}x async "
-        f"({writes_async['connections']} connections)",
+        f"({writes_async['connections']} connections); one connection "
+        f"{db['writes_async_1conn']['writes_per_s']:,.0f} / "
+        f"{db['writes_sync_1conn']['writes_per_s']:,.0f}",
         f"replication lag under that load   async p50 {writes_async['lag_bytes_p50']} B, max "
         f"{writes_async['lag_bytes_max']} B, replay lag max "
         f"{writes_async['replay_lag_s_max']} s",
