@@ -195,6 +195,13 @@ class NetworkControl(Platform, Protocol):
 
     def heal_region(self, region: str) -> dict[str, object]: ...
 
+    def cut_from_peers(self, stack: str, component: str, region: str) -> dict[str, object]:
+        """Cut ``region``'s member of a quorum component (an etcd member, and what runs as its
+        region's user beside it) off from the component's other members."""
+        ...
+
+    def heal_peers(self, stack: str, component: str) -> dict[str, object]: ...
+
 
 @runtime_checkable
 class ModelControl(Platform, Protocol):

@@ -68,3 +68,11 @@ def test_a_patroni_failover_experiment_completes_and_rolls_back(
         rag_platform: LocalPlatform, tmp_path: Path, name: str) -> None:
     restored = _run(rag_platform, tmp_path, name, 26)
     assert len(restored["streaming"]) == 1  # type: ignore[arg-type]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("side", ["minority", "majority"])
+def test_an_etcd_member_cut_from_its_peers_never_leaves_two_primaries(
+        rag_platform: LocalPlatform, tmp_path: Path, side: str) -> None:
+    restored = _run(rag_platform, tmp_path, "db-dcs-partition", 26, GAMEDAY_DCS_SIDE=side)
+    assert len(restored["streaming"]) == 1  # type: ignore[arg-type]

@@ -10,6 +10,8 @@ the instants the signal went out (ground truth for RPO and write-RTO checks).
   whole region down (its etcd member too).
 - ``freeze_primary``: SIGSTOP the primary's node, held until the rollback.
 - ``partition_primary``: the primary's region cut off in the kernel (nftables).
+- ``partition_dcs``: one etcd member cut from the other two (the primary's: minority; the
+  standby's: majority), with the Patroni beside it; PostgreSQL untouched.
 - ``switchover``: a controlled hand-over through Patroni's REST API (patroni mode).
 - ``slow_replication`` / ``cut_replication``: a latency or timeout toxic on the replication
   link into the primary's region (the WAL stream to the standby crosses it).
@@ -30,7 +32,7 @@ from gameday.errors import FaultError
 from gameday.faults.checks import eventually
 from gameday.faults.database.nodes import primary_of, roles, streaming_standbys
 from gameday.faults.network.actions import heal_region, isolate_region
-from gameday.faults.target import Configuration, capability
+from gameday.faults.target import Configuration, capability, platform_for
 from gameday.platforms.base import (
     REGIONS,
     DatabaseAccess,
@@ -38,13 +40,14 @@ from gameday.platforms.base import (
     DbNode,
     LinkControl,
     MemberState,
+    NetworkControl,
     RegionControl,
     ToxicSpec,
 )
 
 __all__ = ["cut_replication", "fence_stale_primary", "freeze_primary", "heal_replication",
-           "kill_primary", "partition_primary", "restore_database", "slow_replication",
-           "switchover"]
+           "kill_primary", "partition_dcs", "partition_primary", "restore_database",
+           "slow_replication", "switchover"]
 
 _REPLICATION_LINK = "replication"
 _TOXIC = "gameday-replication"
@@ -146,6 +149,28 @@ def partition_primary(stack: str = "rag", configuration: Configuration = None
             "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
 
 
+def partition_dcs(side: Literal["minority", "majority"] = "minority", stack: str = "rag",
+                  component: str = "etcd", configuration: Configuration = None
+                  ) -> dict[str, Any]:
+    """Cut one etcd member from the other two (nftables, by its region's user, so the Patroni
+    beside it is cut with it): ``minority`` the primary's region's member (the primary's
+    Patroni can no longer renew its lock: it must demote, or, with failsafe_mode, keep running
+    only while it still reaches every member), ``majority`` the standby's (nothing should
+    happen). PostgreSQL, clients and replication are untouched."""
+    info, primary = _primary(configuration, stack)
+    if side not in ("minority", "majority"):
+        raise FaultError(f"partition_dcs: side must be minority or majority, got {side!r}")
+    if side == "minority":
+        region = primary.region
+    else:
+        region = next((n.region for n in info.nodes if n.region != primary.region), "")
+    signalled_from_s = time.time()
+    done = capability(configuration, NetworkControl).cut_from_peers(stack, component, region)
+    return {"fault": f"db-dcs-partition-{side}", "primary": primary.name,
+            "region": region, **done, "signalled_from_s": signalled_from_s,
+            "signalled_by_s": time.time()}
+
+
 def switchover(stack: str = "rag", timeout_s: float = 60,
                configuration: Configuration = None) -> dict[str, Any]:
     """A controlled switchover (Patroni mode): the leader hands over to the standby through
@@ -188,6 +213,9 @@ def restore_database(stack: str = "rag", timeout_s: float = 120,
     heal_replication(configuration)
     for region in REGIONS:
         heal_region(region, configuration=configuration)
+    platform = platform_for(configuration)
+    if isinstance(platform, NetworkControl) and platform.isolation_available()[0]:
+        platform.heal_peers(stack, "etcd")
     members = control.members(stack=stack)
     held = [m.name for m in members if m.state in _HOLDING]
     control.restore_members([m.name for m in members])  # the node holds

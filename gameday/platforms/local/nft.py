@@ -27,6 +27,7 @@ __all__ = [
     "ReplyRule",
     "apply",
     "connect_blocked",
+    "cut_peers",
     "isolate",
     "list_tables",
     "nft_usable",
@@ -154,11 +155,36 @@ def partition(
     return ruleset_text(table, _partition_rules(block_a, block_b, direction))
 
 
+def cut_peers(table: str, uids: tuple[int, ...], own: Sequence[tuple[str, int]],
+              peers: Sequence[tuple[str, int]]) -> str:
+    """Table text cutting the sockets of ``uids`` (one region's members) off from the
+    ``peers`` endpoints, and everyone else off from the ``own`` endpoints: one quorum member
+    (an etcd member and the Patroni beside it) alone, the rest of its region untouched."""
+    if not uids or not own or not peers:
+        raise ValueError("cut_peers needs the region's users, its endpoints and the peers'")
+    for address, _ in (*own, *peers):
+        if ipaddress.IPv4Address(address) not in _LOOPBACK:
+            raise ValueError(f"{address} is outside 127.0.0.0/8; only loopback is cut")
+    users = ", ".join(str(u) for u in uids)
+
+    def endpoints(pairs: Sequence[tuple[str, int]]) -> str:
+        return ", ".join(f"{a} . {p}" for a, p in pairs)
+
+    rules = [ReplyRule().nft(),
+             f"meta skuid {{ {users} }} ip daddr . tcp dport {{ {endpoints(peers)} }} drop",
+             f"meta skuid != {{ {users} }} ip daddr . tcp dport {{ {endpoints(own)} }} drop"]
+    return _table_text(table, rules)
+
+
 def ruleset_text(table: str, rules: Sequence[Rule]) -> str:
     """nft script for table `inet <table>` holding `rules` in an output hook chain."""
+    return _table_text(table, [rule.nft() for rule in rules])
+
+
+def _table_text(table: str, rules: Sequence[str]) -> str:
     if not _TABLE_NAME.match(table):
         raise ValueError(f"table {table!r}: expected {TABLE_PREFIX} then letters, digits, '_'")
-    body = "\n".join(f"        {rule.nft()}" for rule in rules)
+    body = "\n".join(f"        {rule}" for rule in rules)
     return (
         f"table inet {table} {{\n"
         "    chain output {\n"

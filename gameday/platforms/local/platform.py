@@ -48,6 +48,7 @@ from gameday.platforms.local.faults import (
     LinkToxics,
     MemberHold,
     MemberRef,
+    NftPeerCut,
     NftTable,
     ProxyRef,
     RegionHold,
@@ -388,6 +389,32 @@ class LocalPlatform:
                                   and r.fault.region == region)
         nft.remove(f"gameday_iso_{region.replace('-', '_')}")
         return {"region": region, "undone": undone}
+
+    def cut_from_peers(self, stack: str, component: str, region: str) -> dict[str, object]:
+        _check_region(region)
+        usable, reason = nft.nft_usable()
+        if not usable:
+            raise FaultError(f"nftables is not usable here: {reason}")
+        members = [s for s in self.topology().processes
+                   if s.stack == stack and s.component == component]
+        mine = [s for s in members if s.region == region]
+        uids = region_uids(self.topology(), region)
+        if len(mine) != 1 or len(members) < 3 or not uids or mine[0].user is None:
+            raise FaultError(f"cut {stack}.{component} in {region}: needs one member there, "
+                             f"run as a user of that region only, and two peers elsewhere")
+        own = tuple((m.address, port) for m in mine for port in m.ports.values())
+        peers = tuple((m.address, port) for m in members if m not in mine
+                      for port in m.ports.values())
+        return self.ledger.inject(NftPeerCut(
+            table=f"gameday_cut_{stack}_{component}", member=mine[0].name, user=mine[0].user,
+            uids=uids, own=own, peers=peers))
+
+    def heal_peers(self, stack: str, component: str) -> dict[str, object]:
+        table = f"gameday_cut_{stack}_{component}"
+        undone = self.ledger.undo(lambda r: isinstance(r.fault, NftPeerCut)
+                                  and r.fault.table == table)
+        nft.remove(table)
+        return {"table": table, "undone": undone}
 
     # -- ModelControl --------------------------------------------------------------------------
     def break_model(self, region: str, stack: str, model_uri: str) -> dict[str, Any]:

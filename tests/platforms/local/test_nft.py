@@ -18,6 +18,7 @@ from gameday.platforms.local.nft import (
     PartitionRule,
     apply,
     connect_blocked,
+    cut_peers,
     isolate,
     list_tables,
     nft_usable,
@@ -228,3 +229,55 @@ def test_rules_can_be_combined_into_one_table() -> None:
 
     assert "ip saddr 127.10.254.0/24 ip daddr 127.20.254.0/24 drop" in text
     assert "ip saddr 127.20.254.0/24 ip daddr 127.0.0.1/32 drop" in text
+
+
+REGION_USER = "gameday-db-a"  # made by make setup: region-a's database members run as it
+_CONNECT_AS = ("import socket, sys\n"
+               "s = socket.socket(); s.settimeout(0.3)\n"
+               "try:\n    s.connect((sys.argv[1], int(sys.argv[2]))); s.sendall(b'x')\n"
+               "except TimeoutError:\n    sys.exit(3)\n")
+
+
+def _blocked_as(user: str, dst: str, ports: dict[str, int]) -> bool:
+    """A connect by ``user`` that binds no address (so it sends from 127.0.0.1, as every
+    member's client socket does), run in Debian's Python as that user."""
+    done = subprocess.run(["/usr/bin/python3", "-c", _CONNECT_AS, dst, str(ports[dst])],
+                          user=user, capture_output=True, timeout=10)
+    return done.returncode == 3
+
+
+def _uid(user: str) -> int:
+    import pwd
+
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        pytest.skip(f"no user {user}: run make setup")
+
+
+@needs_nft
+def test_an_isolated_region_keeps_its_own_traffic_told_by_its_members_user(
+    tables: None, ports: dict[str, int]
+) -> None:
+    uid = _uid(REGION_USER)
+    apply(isolate(BLOCK_A, "both", table=TABLE, region_uids=(uid,)))
+
+    assert not _blocked_as(REGION_USER, HOST_A, ports)  # a member to its neighbour
+    assert _blocked_as(REGION_USER, OUTSIDE, ports)  # out of the region
+    assert _blocked_as(REGION_USER, HOST_B, ports)
+    assert _blocked(OUTSIDE, HOST_A, ports)  # into it, from anyone else
+    assert not _blocked(OUTSIDE, HOST_B, ports)  # the rest of the world is untouched
+
+
+@needs_nft
+def test_a_peer_cut_isolates_one_members_endpoints_and_nothing_else(
+    tables: None, ports: dict[str, int]
+) -> None:
+    uid = _uid(REGION_USER)
+    apply(cut_peers(TABLE, (uid,), own=[(HOST_A, ports[HOST_A])],
+                    peers=[(HOST_B, ports[HOST_B])]))
+
+    assert _blocked_as(REGION_USER, HOST_B, ports)  # the member cannot reach its peer
+    assert _blocked(OUTSIDE, HOST_A, ports)  # nor its peers (anyone else) reach it
+    assert not _blocked_as(REGION_USER, OUTSIDE, ports)  # everything else still flows
+    assert not _blocked(OUTSIDE, HOST_B, ports)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
 from gameday.platforms.local.faults.member import MemberHold
 from gameday.platforms.local.faults.model import BrokenModel
-from gameday.platforms.local.faults.nft import NftTable
+from gameday.platforms.local.faults.nft import NftPeerCut, NftTable
 from gameday.platforms.local.faults.region import RegionHold
 from gameday.platforms.local.faults.toxics import LinkToxics, ProxyRef, Toxic
 from gameday.platforms.local.owner import Owner
@@ -31,6 +31,7 @@ __all__ = [
     "LocalFault",
     "MemberHold",
     "MemberRef",
+    "NftPeerCut",
     "NftTable",
     "ProxyRef",
     "RegionHold",
@@ -41,11 +42,12 @@ FAULTS: dict[str, type[LocalFault]] = {
     "region_hold": RegionHold,
     "member_hold": MemberHold,
     "nft_table": NftTable,
+    "nft_peer_cut": NftPeerCut,
     "link_toxics": LinkToxics,
     "model": BrokenModel,
 }
 
-Fault = Annotated[RegionHold | MemberHold | NftTable | LinkToxics | BrokenModel,
+Fault = Annotated[RegionHold | MemberHold | NftTable | NftPeerCut | LinkToxics | BrokenModel,
                   Field(discriminator="kind")]
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any, Literal
 
 from gameday.errors import FaultError
 from gameday.platforms.local import nft
 from gameday.platforms.local.faults.base import FaultContext, LocalFault
 
-__all__ = ["NftTable"]
+__all__ = ["NftPeerCut", "NftTable"]
 
 
 class NftTable(LocalFault):
@@ -41,6 +42,52 @@ class NftTable(LocalFault):
             raise FaultError(f"isolate {self.region}: nft rules in place but nothing is "
                              f"blocked (observed {observed})")
         return {"observed": observed}
+
+    def undo(self, ctx: FaultContext) -> str:
+        nft.remove(self.table)
+        return f"removed nft table {self.table}"
+
+
+_PROBE = ("import socket, sys\n"
+          "s = socket.socket(); s.settimeout(0.5)\n"
+          "try:\n    s.connect((sys.argv[1], int(sys.argv[2])))\n"
+          "except TimeoutError:\n    sys.exit(3)\n"
+          "except OSError:\n    sys.exit(0)\n")
+
+
+def _blocked_for(user: str, address: str, port: int) -> bool:
+    """Whether a connect by ``user`` times out: the rules match by the socket's owner, so the
+    probe runs as that user (Debian's Python, which every user may run)."""
+    done = subprocess.run(["/usr/bin/python3", "-c", _PROBE, address, str(port)], user=user,
+                          capture_output=True, timeout=10)
+    return done.returncode == 3
+
+
+class NftPeerCut(LocalFault):
+    """One quorum member (and whatever else runs as its region's user: the Patroni beside an
+    etcd member) cut from the other members' endpoints, and they from its own."""
+
+    kind: Literal["nft_peer_cut"] = "nft_peer_cut"
+    table: str
+    member: str
+    user: str
+    uids: tuple[int, ...]
+    own: tuple[tuple[str, int], ...]
+    peers: tuple[tuple[str, int], ...]
+
+    def target(self) -> str:
+        return f"{self.member} cut from its peers (table {self.table})"
+
+    def inject(self, ctx: FaultContext) -> dict[str, Any]:
+        nft.apply(nft.cut_peers(self.table, self.uids, self.own, self.peers))
+        return {"table": self.table, "member": self.member, "peers": list(self.peers)}
+
+    def verify(self, ctx: FaultContext) -> dict[str, Any]:
+        address, port = self.peers[0]
+        if not _blocked_for(self.user, address, port):
+            raise FaultError(f"cut {self.member}: nft rules in place but {self.user} still "
+                             f"reaches {address}:{port}")
+        return {"blocked": f"{self.user} -> {address}:{port}"}
 
     def undo(self, ctx: FaultContext) -> str:
         nft.remove(self.table)
