@@ -176,6 +176,9 @@ class DatabaseOptions(_Strict):
     replication: Literal["async", "sync"] = "async"
     synchronous_commit: Literal["on", "remote_apply", "remote_write", "local", "off"] = "on"
     patroni: PatroniOptions = PatroniOptions()
+    disk_mb: int | None = Field(None, ge=64, le=65536, description="each node's data "
+                                "directory on a filesystem of this size (a tmpfs): the disk-full "
+                                "fault fills it; default: the host's disk (no disk-full fault)")
     promote_after_s: float = Field(0.3, gt=0, le=60, description="promote mode: how long the "
                                    "primary must fail every probe before the standby is promoted")
 

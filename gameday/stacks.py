@@ -72,6 +72,13 @@ class ConfigFile(_Strict):
     mode: int = Field(0o644, ge=0, le=0o777)
 
 
+class VolumeDef(_Strict):
+    """A size-capped data directory; ``size_mb`` is a template: "0" (or empty) means none."""
+
+    path: str
+    size_mb: str
+
+
 class ComponentDef(_Strict):
     when: str | None = Field(None, description="a Jinja expression over `settings`: the "
                                                "component runs only where it is true")
@@ -95,6 +102,8 @@ class ComponentDef(_Strict):
     start_timeout_s: float = Field(60.0, gt=0, le=3600)
     stop_timeout_s: float = Field(5.0, gt=0, le=300)
     data_dirs: tuple[str, ...] = Field((), description="created (owned by user) before start")
+    volumes: tuple[VolumeDef, ...] = Field((), description="size-capped data directories "
+                                           "(a disk-full fault fills these, never the host)")
     pid_files: tuple[str, ...] = Field(
         (), description="pid files of processes the member starts outside its process tree "
                         "(Patroni daemonizes the postmaster): signalled with the member")

@@ -284,3 +284,9 @@ class DatabaseAccess(Platform, Protocol):
     def kill_postmaster(self, stack: str, node: str) -> int:
         """SIGKILL the node's postmaster alone (whatever manages it stays): its pid."""
         ...
+
+    def fill_disk(self, node: str) -> dict[str, Any]:
+        """Fill the node's size-capped data volume (the suite's ``database.disk_mb``)."""
+        ...
+
+    def free_disks(self) -> list[str]: ...

@@ -12,6 +12,7 @@ the instants the signal went out (ground truth for RPO and write-RTO checks).
 - ``partition_primary``: the primary's region cut off in the kernel (nftables).
 - ``partition_dcs``: one etcd member cut from the other two (the primary's: minority; the
   standby's: majority), with the Patroni beside it; PostgreSQL untouched.
+- ``fill_primary_disk``: the primary's size-capped data volume filled to the last byte.
 - ``switchover``: a controlled hand-over through Patroni's REST API (patroni mode).
 - ``slow_replication`` / ``cut_replication``: a latency or timeout toxic on the replication
   link into the primary's region (the WAL stream to the standby crosses it).
@@ -45,7 +46,8 @@ from gameday.platforms.base import (
     ToxicSpec,
 )
 
-__all__ = ["cut_replication", "fence_stale_primary", "freeze_primary", "heal_replication",
+__all__ = ["cut_replication", "fence_stale_primary", "fill_primary_disk", "freeze_primary",
+           "heal_replication",
            "kill_primary", "partition_dcs", "partition_primary", "restore_database",
            "slow_replication", "switchover"]
 
@@ -171,6 +173,17 @@ def partition_dcs(side: Literal["minority", "majority"] = "minority", stack: str
             "signalled_by_s": time.time()}
 
 
+def fill_primary_disk(stack: str = "rag", configuration: Configuration = None
+                      ) -> dict[str, Any]:
+    """Fill the primary's data volume (size-capped: the suite's ``database.disk_mb``) until
+    no byte is left: WAL cannot be written, the postmaster panics."""
+    _, primary = _primary(configuration, stack)
+    signalled_from_s = time.time()
+    done = capability(configuration, DatabaseAccess).fill_disk(primary.name)
+    return {"fault": "db-disk-full", "primary": primary.name, "region": primary.region,
+            **done, "signalled_from_s": signalled_from_s, "signalled_by_s": time.time()}
+
+
 def switchover(stack: str = "rag", timeout_s: float = 60,
                configuration: Configuration = None) -> dict[str, Any]:
     """A controlled switchover (Patroni mode): the leader hands over to the standby through
@@ -216,6 +229,7 @@ def restore_database(stack: str = "rag", timeout_s: float = 120,
     platform = platform_for(configuration)
     if isinstance(platform, NetworkControl) and platform.isolation_available()[0]:
         platform.heal_peers(stack, "etcd")
+    access.free_disks()
     members = control.members(stack=stack)
     held = [m.name for m in members if m.state in _HOLDING]
     control.restore_members([m.name for m in members])  # the node holds

@@ -44,6 +44,7 @@ from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.edgeconfig import edge_config, region_map_text
 from gameday.platforms.local.faults import (
     BrokenModel,
+    DiskFill,
     FaultRecord,
     LinkToxics,
     MemberHold,
@@ -66,6 +67,7 @@ from gameday.platforms.local.state import (
     signal_processes,
 )
 from gameday.platforms.local.topology import Topology, build_topology, proxies_config
+from gameday.platforms.local.volumes import unmount_volumes, volume_of
 from gameday.records import EdgeServerSample
 
 __all__ = ["LocalPlatform"]
@@ -230,6 +232,8 @@ class LocalPlatform:
         for status in state.members:
             if kill_group(status.pgid, status.create_time):
                 cleaned.append(f"process group of {status.spec.name} (pid {status.pid})")
+            for path in unmount_volumes(status.spec):
+                cleaned.append(f"volume {path}")
             orphans = pid_file_processes(status.spec)
             if orphans:
                 signal_processes(orphans, signal.SIGKILL)
@@ -452,6 +456,16 @@ class LocalPlatform:
 
     def kill_postmaster(self, stack: str, node: str) -> int:
         return kill_postmaster(self.topology(), self.home.root, stack, node)
+
+    def fill_disk(self, node: str) -> dict[str, Any]:
+        volume = volume_of(self.topology().spec(node))
+        if volume is None:
+            raise FaultError(f"{node} has no size-capped volume: set database.disk_mb in the "
+                             "suite (a disk-full fault never fills the host's disk)")
+        return self.ledger.inject(DiskFill(member=node, volume=volume.path))
+
+    def free_disks(self) -> list[str]:
+        return self.ledger.undo(lambda record: isinstance(record.fault, DiskFill))
 
     def edge_server_states(self) -> list[EdgeServerSample]:
         topology = self.topology()

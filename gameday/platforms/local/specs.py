@@ -38,6 +38,13 @@ class RenderedFile(_Frozen):
     mode: int = 0o644
 
 
+class Volume(_Frozen):
+    """A size-capped filesystem (tmpfs) mounted at ``path`` before the member starts."""
+
+    path: str
+    size_mb: int
+
+
 class ProcessSpec(_Frozen):
     name: str
     region: str  # region-a | region-b | edge
@@ -56,6 +63,7 @@ class ProcessSpec(_Frozen):
     stop_timeout_s: float = 5.0
     data_dirs: tuple[str, ...] = ()
     pid_files: tuple[str, ...] = ()  # processes outside the member's tree, signalled with it
+    volumes: tuple[Volume, ...] = ()
     files: tuple[RenderedFile, ...] = ()
     order: int = 0  # lower starts first; each order group is healthy before the next starts
 

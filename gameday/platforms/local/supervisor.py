@@ -46,6 +46,7 @@ from gameday.platforms.local.state import (
     signal_processes,
 )
 from gameday.platforms.local.topology import Link, Topology
+from gameday.platforms.local.volumes import mount_volumes, unmount_volumes
 
 __all__ = ["main"]
 
@@ -67,8 +68,9 @@ def _die_with_parent() -> Callable[[], None]:
 
 
 def _prepare(spec: ProcessSpec) -> None:
-    """Data directories and rendered files, owned by the member's user."""
+    """Data directories, size-capped volumes and rendered files, owned by the member's user."""
     owner = pwd.getpwnam(spec.user) if spec.user else None
+    mount_volumes(spec)
     for path in (*spec.data_dirs, *(str(Path(f.path).parent) for f in spec.files)):
         Path(path).mkdir(parents=True, exist_ok=True)
         if owner:
@@ -415,6 +417,8 @@ class Supervisor:
         ordered = sorted(self.members.values(), key=lambda m: -m.spec.order)
         for order in sorted({m.spec.order for m in ordered}, reverse=True):
             await self.stop_members([m for m in ordered if m.spec.order == order])
+        for member in ordered:
+            unmount_volumes(member.spec)
         self.save()
         self.done.set()
 

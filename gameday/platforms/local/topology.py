@@ -23,7 +23,7 @@ from gameday.platforms.base import EDGE, REGIONS, StackRequest
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.render import MemberView, Renderer
-from gameday.platforms.local.specs import HealthCheck, ProcessSpec, RenderedFile
+from gameday.platforms.local.specs import HealthCheck, ProcessSpec, RenderedFile, Volume
 from gameday.platforms.local.state import load_model, save_model
 from gameday.stacks import ComponentDef, StackDef, load_stack
 
@@ -243,7 +243,18 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
         stop_timeout_s=definition.stop_timeout_s,
         data_dirs=tuple(fill(d, "data_dirs") for d in definition.data_dirs), files=files,
         pid_files=tuple(fill(f, "pid_files") for f in definition.pid_files),
+        volumes=tuple(Volume(path=fill(v.path, "volumes.path"), size_mb=size)
+                      for v in definition.volumes
+                      if (size := _size_mb(fill(v.size_mb, "volumes.size_mb"), where)) > 0),
         order=_depth(stack, component))
+
+
+def _size_mb(text: str, where: str) -> int:
+    try:
+        return int(text.strip() or 0) if text.strip() != "None" else 0
+    except ValueError:
+        raise ConfigError(f"{where}.volumes.size_mb: expected a whole number of MB, got "
+                          f"{text!r}") from None
 
 
 def _links(stack: StackDef, layout: dict[str, list[MemberView]], first_port: int) -> list[Link]:

@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
+from gameday.platforms.local.faults.disk import DiskFill
 from gameday.platforms.local.faults.member import MemberHold
 from gameday.platforms.local.faults.model import BrokenModel
 from gameday.platforms.local.faults.nft import NftPeerCut, NftTable
@@ -24,6 +25,7 @@ from gameday.platforms.local.owner import Owner
 __all__ = [
     "FAULTS",
     "BrokenModel",
+    "DiskFill",
     "Fault",
     "FaultContext",
     "FaultRecord",
@@ -43,11 +45,13 @@ FAULTS: dict[str, type[LocalFault]] = {
     "member_hold": MemberHold,
     "nft_table": NftTable,
     "nft_peer_cut": NftPeerCut,
+    "disk_fill": DiskFill,
     "link_toxics": LinkToxics,
     "model": BrokenModel,
 }
 
-Fault = Annotated[RegionHold | MemberHold | NftTable | NftPeerCut | LinkToxics | BrokenModel,
+Fault = Annotated[RegionHold | MemberHold | NftTable | NftPeerCut | LinkToxics | BrokenModel
+                  | DiskFill,
                   Field(discriminator="kind")]
 
 
