@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from gameday.errors import FaultError
 from gameday.records import EdgeServerSample
 
 __all__ = [
@@ -43,11 +44,17 @@ __all__ = [
     "ScaleControl",
     "StackRequest",
     "ToxicSpec",
+    "check_region",
 ]
 
 REGIONS = ("region-a", "region-b")
 EDGE = "edge"
 REGION_BLOCKS = {"region-a": "127.10.0.0/16", "region-b": "127.20.0.0/16", EDGE: "127.0.0.1/32"}
+
+def check_region(region: str) -> None:
+    if region not in REGIONS:
+        raise FaultError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
+
 
 Direction = Literal["ingress", "egress", "both"]
 Progress = Callable[[str], None]

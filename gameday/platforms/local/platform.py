@@ -25,31 +25,28 @@ from gameday.platforms.base import (
     EDGE,
     REGION_BLOCKS,
     REGIONS,
-    DatabaseInfo,
     Direction,
     Member,
     MemberState,
     Progress,
     StackRequest,
     ToxicSpec,
+    check_region,
 )
 from gameday.platforms.local import control, nft
 from gameday.platforms.local.database import (
-    database_info,
-    kill_postmaster,
     region_uids,
     unreachable_paths,
 )
+from gameday.platforms.local.dbfaults import DatabaseFaults
 from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
 from gameday.platforms.local.edgeconfig import edge_config, region_map_text
 from gameday.platforms.local.faults import (
     BrokenModel,
-    DiskFill,
     FaultRecord,
     LinkToxics,
     MemberHold,
     MemberRef,
-    NftPeerCut,
     NftTable,
     ProxyRef,
     RegionHold,
@@ -67,7 +64,7 @@ from gameday.platforms.local.state import (
     signal_processes,
 )
 from gameday.platforms.local.topology import Topology, build_topology, proxies_config
-from gameday.platforms.local.volumes import unmount_volumes, volume_of
+from gameday.platforms.local.volumes import unmount_volumes
 from gameday.records import EdgeServerSample
 
 __all__ = ["LocalPlatform"]
@@ -87,7 +84,7 @@ def _member(status: MemberStatus) -> Member:
                   pid=status.pid, state=status.state, ports=dict(spec.ports))
 
 
-class LocalPlatform:
+class LocalPlatform(DatabaseFaults):
     name = "local"
 
     def __init__(self, home: LocalHome, *, repo: Path | None = None) -> None:
@@ -301,14 +298,14 @@ class LocalPlatform:
 
     # -- RegionControl -------------------------------------------------------------------------
     def stop_region(self, region: str, *, freeze: bool) -> list[Member]:
-        _check_region(region)
+        check_region(region)
         refs = tuple(MemberRef(name=m.name, address=m.address, ports=m.ports)
                      for m in self.members(region=region))
         self.ledger.inject(RegionHold(region=region, freeze=freeze, members=refs))
         return self.members(region=region)
 
     def restore_region(self, region: str) -> list[Member]:
-        _check_region(region)
+        check_region(region)
         self.ledger.undo(lambda r: isinstance(r.fault, RegionHold) and r.fault.region == region)
         if any(m.state in (MemberState.HELD_DOWN, MemberState.FROZEN)
                for m in self.members(region=region)):
@@ -343,7 +340,7 @@ class LocalPlatform:
 
     def add_link_toxic(self, region: str, toxic: ToxicSpec, *, stack: str | None = None,
                        link: str | None = None) -> dict[str, Any]:
-        _check_region(region)
+        check_region(region)
         proxies = tuple(ProxyRef(name=k.proxy, listen=k.listen, protocol=k.protocol)
                         for k in self.topology().links
                         if k.region == region and (stack is None or k.stack == stack)
@@ -371,7 +368,7 @@ class LocalPlatform:
         return nft.nft_usable()
 
     def isolate_region(self, region: str, direction: Direction) -> dict[str, object]:
-        _check_region(region)
+        check_region(region)
         usable, reason = nft.nft_usable()
         if not usable:
             raise FaultError(f"nftables is not usable here: {reason}")
@@ -388,41 +385,15 @@ class LocalPlatform:
             outside=(outside[0].address, outside[0].port)))
 
     def heal_region(self, region: str) -> dict[str, object]:
-        _check_region(region)
+        check_region(region)
         undone = self.ledger.undo(lambda r: isinstance(r.fault, NftTable)
                                   and r.fault.region == region)
         nft.remove(f"gameday_iso_{region.replace('-', '_')}")
         return {"region": region, "undone": undone}
 
-    def cut_from_peers(self, stack: str, component: str, region: str) -> dict[str, object]:
-        _check_region(region)
-        usable, reason = nft.nft_usable()
-        if not usable:
-            raise FaultError(f"nftables is not usable here: {reason}")
-        members = [s for s in self.topology().processes
-                   if s.stack == stack and s.component == component]
-        mine = [s for s in members if s.region == region]
-        uids = region_uids(self.topology(), region)
-        if len(mine) != 1 or len(members) < 3 or not uids or mine[0].user is None:
-            raise FaultError(f"cut {stack}.{component} in {region}: needs one member there, "
-                             f"run as a user of that region only, and two peers elsewhere")
-        own = tuple((m.address, port) for m in mine for port in m.ports.values())
-        peers = tuple((m.address, port) for m in members if m not in mine
-                      for port in m.ports.values())
-        return self.ledger.inject(NftPeerCut(
-            table=f"gameday_cut_{stack}_{component}", member=mine[0].name, user=mine[0].user,
-            uids=uids, own=own, peers=peers))
-
-    def heal_peers(self, stack: str, component: str) -> dict[str, object]:
-        table = f"gameday_cut_{stack}_{component}"
-        undone = self.ledger.undo(lambda r: isinstance(r.fault, NftPeerCut)
-                                  and r.fault.table == table)
-        nft.remove(table)
-        return {"table": table, "undone": undone}
-
     # -- ModelControl --------------------------------------------------------------------------
     def break_model(self, region: str, stack: str, model_uri: str) -> dict[str, Any]:
-        _check_region(region)
+        check_region(region)
         definition = self.topology().request.stack(stack)
         if not definition.model_admin_path or not definition.restore_model_uri \
                 or not definition.probe_request:
@@ -445,28 +416,12 @@ class LocalPlatform:
 
     # -- ScaleControl --------------------------------------------------------------------------
     def scale(self, stack: str, component: str, region: str, members: int) -> list[Member]:
-        _check_region(region)
+        check_region(region)
         scale_component(self.home, self.ledger, self.topology(), stack, component, region,
                         members)
         return self.members(region=region, stack=stack, component=component)
 
     # -- EdgeObserver --------------------------------------------------------------------------
-    def database(self, stack: str) -> DatabaseInfo:
-        return database_info(self.topology(), self.home.root, stack)
-
-    def kill_postmaster(self, stack: str, node: str) -> int:
-        return kill_postmaster(self.topology(), self.home.root, stack, node)
-
-    def fill_disk(self, node: str) -> dict[str, Any]:
-        volume = volume_of(self.topology().spec(node))
-        if volume is None:
-            raise FaultError(f"{node} has no size-capped volume: set database.disk_mb in the "
-                             "suite (a disk-full fault never fills the host's disk)")
-        return self.ledger.inject(DiskFill(member=node, volume=volume.path))
-
-    def free_disks(self) -> list[str]:
-        return self.ledger.undo(lambda record: isinstance(record.fault, DiskFill))
-
     def edge_server_states(self) -> list[EdgeServerSample]:
         topology = self.topology()
         regions = {spec.name: spec.region for spec in topology.processes}
@@ -496,8 +451,3 @@ def _check_ports_free(topology: Topology) -> None:
     if taken:
         raise PlatformError(f"ports already in use: {', '.join(taken)}; is another gameday "
                             "platform up (another --home)? `gameday down --home DIR` it first")
-
-
-def _check_region(region: str) -> None:
-    if region not in REGIONS:
-        raise FaultError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
