@@ -1,17 +1,23 @@
-"""The command line every load generator child takes (``--plan --run-dir --name
---parent-pid``), checked the same way for the HTTP pacer and the numbered writer."""
+"""What every load generator child shares (the HTTP pacer and the numbered writer): its
+command line (``--plan --run-dir --name --parent-pid``), its watch on the parent and its
+``load_start`` event."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 from gameday.errors import LoadError
 
-__all__ = ["parse_child_args", "read_plan_text"]
+__all__ = ["load_start_detail", "parse_child_args", "read_plan_text", "watch_parent"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PARENT_POLL_S = 0.5
 
 
 def parse_child_args(argv: list[str] | None, *, prog: str, description: str, plan_kind: str,
@@ -36,3 +42,29 @@ def read_plan_text(args: argparse.Namespace) -> str:
         return str(args.plan.read_text())
     except OSError as exc:
         raise LoadError(f"--plan {args.plan}: cannot read: {exc.strerror}") from None
+
+
+class _Stopping(Protocol):
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+def watch_parent(stopping: _Stopping, parent_pid: int, who: str,
+                 request_stop: Callable[[str], None]) -> None:
+    """Until ``stopping`` is set: stop the generator once its parent is gone (a threading or a
+    gevent event alike)."""
+    while not stopping.wait(_PARENT_POLL_S):
+        if os.getppid() != parent_pid:
+            print(f"{who}: parent {parent_pid} is gone, stopping", file=sys.stderr, flush=True)
+            request_stop("parent died")
+
+
+def load_start_detail(who: str, t0_s: float, late_start_s: float, *, rate_per_s: float,
+                      arrival: str, sends_scheduled: int, plan: dict[str, Any]
+                      ) -> dict[str, Any]:
+    """The ``load_start`` event's detail, saying on stderr when the schedule was re-based."""
+    if late_start_s:
+        print(f"{who}: ready {late_start_s:.3f} s after start_at_s; schedule re-based to now",
+              file=sys.stderr, flush=True)
+    return {"t0_s": t0_s, "target_rate_per_s": rate_per_s, "arrival": arrival,
+            "sends_scheduled": sends_scheduled, "rebased": late_start_s > 0,
+            "late_start_s": late_start_s, "plan": plan}

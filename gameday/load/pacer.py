@@ -23,6 +23,7 @@ from gevent.pool import Group
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 
+from gameday.load.child import load_start_detail, watch_parent
 from gameday.load.payloads import endpoint_for, make_bodies
 from gameday.load.plan import LoadPlan, join_url, schedule
 from gameday.load.recorder import RequestRecorder
@@ -31,7 +32,6 @@ from gameday.records import EVENTS_FILE, EventKind, EventLog, RecordWriter, Requ
 
 __all__ = ["Pacer", "PacerUser"]
 
-_PARENT_POLL_S = 0.5
 _TICK_S = 0.0005  # the pacer wakes at most every 0.5 ms; sends due in between go together
 _LONG_SLEEP_S = 0.05  # longer sleeps wake up at once for a stop
 _CHUNK = 1 << 16
@@ -99,7 +99,8 @@ class Pacer:
         if early_stops:
             self.request_stop(early_stops[0])
         if self._parent_pid is not None:
-            gevent.spawn(self._watch_parent, self._parent_pid)
+            gevent.spawn(watch_parent, self._stopping, self._parent_pid,
+                         f"gameday.load {self.name}", self.request_stop)
         t0_s, late_start_s = self._start_time()
         if self._stopping.wait(max(0.0, t0_s - time.time())):
             return self._finish(t0_s)
@@ -195,20 +196,11 @@ class Pacer:
         if self.abandoned:
             self._in_flight.kill(block=True, timeout=1.0)
 
-    def _watch_parent(self, parent_pid: int) -> None:
-        while not self._stopping.wait(_PARENT_POLL_S):
-            if os.getppid() != parent_pid:
-                print(f"gameday.load {self.name}: parent {parent_pid} is gone, stopping",
-                      file=sys.stderr, flush=True)
-                self.request_stop("parent died")
-
     def _emit_start(self, t0_s: float, late_start_s: float) -> None:
-        if late_start_s:
-            print(f"gameday.load {self.name}: ready {late_start_s:.3f} s after start_at_s; "
-                  "schedule re-based to now", file=sys.stderr, flush=True)
-        self._emit(EventKind.LOAD_START, t0_s, t0_s=t0_s, target_rate_per_s=self.plan.rate_per_s,
-                   arrival=self.plan.arrival, sends_scheduled=int(self._offsets_s.size),
-                   rebased=late_start_s > 0, late_start_s=late_start_s, plan=self.plan.to_dict())
+        self._emit(EventKind.LOAD_START, t0_s, **load_start_detail(
+            f"gameday.load {self.name}", t0_s, late_start_s, rate_per_s=self.plan.rate_per_s,
+            arrival=self.plan.arrival, sends_scheduled=int(self._offsets_s.size),
+            plan=self.plan.to_dict()))
 
     def _finish(self, t0_s: float) -> dict[str, Any]:
         self._recorder.close()

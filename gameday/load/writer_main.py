@@ -29,14 +29,18 @@ from psycopg import sql
 from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.dbwatch import SocketWatchdog, describe
 from gameday.errors import LoadError
-from gameday.load.child import parse_child_args, read_plan_text
+from gameday.load.child import (
+    load_start_detail,
+    parse_child_args,
+    read_plan_text,
+    watch_parent,
+)
 from gameday.load.watch import SelfWatch
 from gameday.load.writer import WritePlan
 from gameday.records import EVENTS_FILE, EventKind, EventLog, RecordWriter, RequestRecord
 
 __all__ = ["Writer", "main"]
 
-_PARENT_POLL_S = 0.5
 _TICK_S = 0.02  # how promptly a due write that waits for a connection is given up
 _CONNECT_RETRY_S = 0.025  # doubled per failed connect, up to
 _CONNECT_RETRY_MAX_S = 0.4
@@ -122,7 +126,9 @@ class Writer:
         if early_stops:
             self.request_stop(early_stops[0])
         if self._parent_pid is not None:
-            threading.Thread(target=self._watch_parent, daemon=True).start()
+            threading.Thread(target=watch_parent, daemon=True, args=(
+                self._stopping, self._parent_pid, f"gameday.load.writer {self.name}",
+                self.request_stop)).start()
         if not self._prepare():
             return self._finish(time.time())  # stopped before it could start
         workers = self._start_workers()
@@ -318,20 +324,11 @@ class Writer:
                   f"last {figures['window_s']:g} s started more than "
                   f"{self.plan.lag_bound_s * 1e3:g} ms late", file=sys.stderr, flush=True)
 
-    def _watch_parent(self) -> None:
-        while not self._stopping.wait(_PARENT_POLL_S):
-            if os.getppid() != self._parent_pid:
-                print(f"gameday.load.writer {self.name}: parent {self._parent_pid} is gone, "
-                      "stopping", file=sys.stderr, flush=True)
-                self.request_stop("parent died")
-
     def _emit_start(self, t0_s: float, late_start_s: float) -> None:
-        if late_start_s:
-            print(f"gameday.load.writer {self.name}: ready {late_start_s:.3f} s after "
-                  "start_at_s; schedule re-based to now", file=sys.stderr, flush=True)
-        self._emit(EventKind.LOAD_START, t0_s, t0_s=t0_s, target_rate_per_s=self.plan.rate_per_s,
-                   arrival=self.plan.arrival, sends_scheduled=int(self._offsets_s.size),
-                   rebased=late_start_s > 0, late_start_s=late_start_s, plan=self.plan.to_dict())
+        self._emit(EventKind.LOAD_START, t0_s, **load_start_detail(
+            f"gameday.load.writer {self.name}", t0_s, late_start_s,
+            rate_per_s=self.plan.rate_per_s, arrival=self.plan.arrival,
+            sends_scheduled=int(self._offsets_s.size), plan=self.plan.to_dict()))
 
     def _finish(self, t0_s: float) -> dict[str, Any]:
         self._records.close()
