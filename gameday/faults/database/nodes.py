@@ -1,15 +1,18 @@
 """What the database faults ask the nodes themselves: who is primary, who streams from it.
 
-Out of band (each node's unix socket), so the answers hold under a network partition too.
+Out of band (each node's unix socket), so the answers hold under a network partition too;
+through the role probe's own watched connections, so a frozen node answers "down" in time.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import psycopg
 
+from gameday.dbwatch import NodeConnection, SocketWatchdog, describe
 from gameday.platforms.base import DatabaseInfo, DbNode
 
 __all__ = ["NodeRole", "primary_of", "roles", "streaming_standbys"]
@@ -24,24 +27,39 @@ class NodeRole:
     error: str = ""
 
 
-def _role(info: DatabaseInfo, node: DbNode, timeout_s: int) -> NodeRole:
+_ROLE = ("select not pg_is_in_recovery() and "
+         "current_setting('transaction_read_only') = 'off', "
+         "case when pg_is_in_recovery() then null "
+         "else substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) end")
+
+
+@contextlib.contextmanager
+def _watched() -> Iterator[SocketWatchdog]:
+    """A watchdog for one round of questions: a frozen node cannot hang a fault or rollback."""
+    watchdog = SocketWatchdog()
     try:
-        with psycopg.connect(info.node_dsn(node.name, connect_timeout_s=timeout_s),
-                             autocommit=True) as conn:
-            row = conn.execute(
-                "select not pg_is_in_recovery() and "
-                "current_setting('transaction_read_only') = 'off', "
-                "case when pg_is_in_recovery() then null "
-                "else substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) end",
-                prepare=False).fetchone()
-    except psycopg.Error as exc:
-        return NodeRole(node=node, up=False, error=str(exc).strip().splitlines()[0])
-    timeline = int(row[1], 16) if row and row[1] else None
-    return NodeRole(node=node, up=True, writable=bool(row and row[0]), timeline=timeline)
+        yield watchdog
+    finally:
+        watchdog.close()
 
 
-def roles(info: DatabaseInfo, *, timeout_s: int = 2) -> list[NodeRole]:
-    return [_role(info, node, timeout_s) for node in info.nodes]
+def _role(info: DatabaseInfo, node: DbNode, watchdog: SocketWatchdog,
+          timeout_s: float) -> NodeRole:
+    link = NodeConnection(info, node, watchdog, timeout_s=timeout_s,
+                          application_name="gameday-fault")
+    try:
+        (writable, walfile), = link.execute(_ROLE)
+    except (psycopg.Error, TimeoutError, OSError) as exc:
+        return NodeRole(node=node, up=False, error=describe(exc))
+    finally:
+        link.close()
+    return NodeRole(node=node, up=True, writable=bool(writable),
+                    timeline=int(walfile, 16) if walfile else None)
+
+
+def roles(info: DatabaseInfo, *, timeout_s: float = 2) -> list[NodeRole]:
+    with _watched() as watchdog:
+        return [_role(info, node, watchdog, timeout_s) for node in info.nodes]
 
 
 def primary_of(info: DatabaseInfo) -> DbNode | None:
@@ -52,9 +70,14 @@ def primary_of(info: DatabaseInfo) -> DbNode | None:
 
 def streaming_standbys(info: DatabaseInfo, primary: DbNode) -> list[str]:
     """application_name of every standby streaming from ``primary`` now."""
-    with contextlib.suppress(psycopg.Error), psycopg.connect(
-            info.node_dsn(primary.name, connect_timeout_s=2), autocommit=True) as conn:
-        rows = conn.execute("select application_name from pg_stat_replication "
-                            "where state = 'streaming'", prepare=False).fetchall()
-        return sorted(str(r[0]) for r in rows)
-    return []
+    with _watched() as watchdog:
+        link = NodeConnection(info, primary, watchdog, timeout_s=2,
+                              application_name="gameday-fault")
+        try:
+            rows = link.execute("select application_name from pg_stat_replication "
+                                "where state = 'streaming'")
+        except (psycopg.Error, TimeoutError, OSError):
+            return []
+        finally:
+            link.close()
+    return sorted(str(r[0]) for r in rows)
