@@ -250,8 +250,11 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
 
 
 def _size_mb(text: str, where: str) -> int:
+    value = text.strip()
+    if value in ("", "None"):  # a setting left unset: no volume
+        return 0
     try:
-        return int(text.strip() or 0) if text.strip() != "None" else 0
+        return int(value)
     except ValueError:
         raise ConfigError(f"{where}.volumes.size_mb: expected a whole number of MB, got "
                           f"{text!r}") from None
