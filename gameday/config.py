@@ -6,9 +6,11 @@ unknown keys, so a misspelt key is an error naming the file and field, never a s
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -27,6 +29,7 @@ __all__ = [
     "LoadProfile",
     "Measurement",
     "PatroniOptions",
+    "RagOptions",
     "RpoSlo",
     "RtoSlo",
     "Scenario",
@@ -195,6 +198,46 @@ class DatabaseOptions(_Strict):
         return self
 
 
+class RagOptions(_Strict):
+    """The rag stack's service: corpus, embeddings, retrieval, cache, generator, A/B split."""
+
+    service: bool = Field(True, description="false: the store only (a database-only suite)")
+    documents: int = Field(400, ge=0, le=20000, description="base corpus documents seeded "
+                           "(gameday.corpus; about 3 chunks each)")
+    embedding: Literal["fp32", "int8"] = "fp32"
+    top_k: int = Field(5, ge=1, le=50)
+    ef_search: int = Field(40, ge=1, le=1000, description="HNSW search breadth")
+    hybrid_share: float = Field(0.5, ge=0, le=1, description="A/B: share of users on the "
+                                "hybrid (keyword + vector) variant; the rest pure vector")
+    cache_ttl_s: float = Field(300.0, ge=0, description="response cache; 0 turns it off")
+    token_delay_s: float = Field(0.02, ge=0, le=5, description="the generator's pace")
+    embedder_timeout_s: float = Field(0.5, gt=0, le=60, description="past this, answer "
+                                      "degraded from keyword search")
+    store_timeout_s: float = Field(1.0, gt=0, le=60, description="past this, answer degraded "
+                                   "from the replica's own index")
+    generator: Literal["extractive", "openai"] = "extractive"
+    openai_base_url: str = Field("", description="an OpenAI-compatible endpoint on loopback")
+    openai_model: str = "gpt-4o-mini"
+
+    @model_validator(mode="after")
+    def _generator_reachable(self) -> RagOptions:
+        if self.generator == "openai" and not _is_loopback_url(self.openai_base_url):
+            raise _field_error("rag.openai_base_url",
+                               "generator: openai needs an http(s) URL on loopback (127.0.0.0/8,"
+                               f" ::1 or localhost), got {self.openai_base_url!r}")
+        return self
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname if url.startswith(("http://", "https://")) else None
+    if host is None:
+        return False
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 StackName = Literal["tabular", "rag"]  # each has targets/<name>/stack.yaml
 
 
@@ -221,6 +264,7 @@ class Suite(_Strict):
     edge: EdgeOptions = EdgeOptions()
     load: LoadProfile = LoadProfile()
     database: DatabaseOptions | None = Field(None, description="stacks with a database only")
+    rag: RagOptions = RagOptions()
     scenarios: list[Scenario] = Field(default_factory=list)
     slos: list[Slo] = Field(default_factory=list)
     allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
@@ -229,7 +273,8 @@ class Suite(_Strict):
 
     def stack_settings(self) -> dict[str, Any]:
         """What the suite says to the stacks' templates (``settings``)."""
-        return {"database": (self.database or DatabaseOptions()).model_dump(mode="json")}
+        return {"database": (self.database or DatabaseOptions()).model_dump(mode="json"),
+                "rag": self.rag.model_dump(mode="json")}
 
     @model_validator(mode="after")
     def _check(self) -> Suite:

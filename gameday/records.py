@@ -92,10 +92,21 @@ class RequestRecord:
     region: str  # X-Served-By-Region of the answer, "" when there was none
     status: int  # HTTP status, 0 when no HTTP answer came back
     ok: bool  # status and payload valid
-    error_kind: str = ""  # "" | http_4xx | http_5xx | timeout | connection | payload
+    error_kind: str = ""  # "" | http_4xx | http_5xx | timeout | connection | payload | stream
     ttft_s: float | None = None  # streaming answers: time to first token
     itl_s: tuple[float, ...] = ()  # streaming answers: inter-token gaps
-    seq: int | None = None  # writes: the sequence number
+    seq: int | None = None  # writes: the sequence number; questions about a write: its seq
+    # RAG answers (DESIGN.md: degraded answer, stream continuity, answer quality)
+    question: str = ""  # the labelled question's id ("" when not a labelled question)
+    variant: str = ""  # A/B retrieval variant: vector | hybrid
+    cache: str = ""  # hit | miss
+    degraded: str = ""  # the fallback that served it ("" when none): embedder | store | ...
+    policy: str = ""  # what the service's policy did: "guard:<rule>", "redacted:email=1"
+    stream: str = ""  # complete | broken | resumed | duplicated ("" when not streamed)
+    resume_s: float | None = None  # a broken stream retried: break -> first token again
+    recall: float | None = None  # 1.0 when a gold passage was among the retrieved, else 0.0
+    correct: float | None = None  # 1.0 when the answer span matched the gold answer exactly
+    f1: float | None = None  # token F1 of the answer span against the gold answer
 
     @property
     def latency_s(self) -> float:
@@ -126,8 +137,15 @@ def _format_row(record: RequestRecord) -> list[object]:
         "" if record.ttft_s is None else f"{record.ttft_s:.6f}",
         ";".join(f"{gap:.6f}" for gap in record.itl_s),
         "" if record.seq is None else record.seq,
+        record.question, record.variant, record.cache, record.degraded, record.policy,
+        record.stream, _optional(record.resume_s), _optional(record.recall),
+        _optional(record.correct), _optional(record.f1),
         f"{record.latency_s:.6f}",
     ]
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
 
 
 class RecordWriter:
@@ -189,8 +207,13 @@ REQUEST_COLUMN_TYPES: dict[str, pa.DataType] = {
     "scheduled_s": pa.float64(), "start_s": pa.float64(), "end_s": pa.float64(),
     "stack": _STRING, "endpoint": _STRING, "region": _STRING, "status": pa.int32(),
     "ok": pa.bool_(), "error_kind": _STRING, "ttft_s": pa.float64(), "itl_s": pa.string(),
-    "seq": pa.int64(),
+    "seq": pa.int64(), "question": _STRING, "variant": _STRING, "cache": _STRING,
+    "degraded": _STRING, "policy": _STRING, "stream": _STRING, "resume_s": pa.float64(),
+    "recall": pa.float64(), "correct": pa.float64(), "f1": pa.float64(),
 }
+# the columns of the first file format (before RAG answers): such files still read, the
+# newer columns empty
+_V1_COLUMNS = (*REQUEST_COLUMNS[:12], "latency_s")
 
 
 def read_request_table(run_dir: Path, columns: Sequence[str] | None = None) -> pa.Table:
@@ -221,21 +244,38 @@ def _read_request_file(path: Path, wanted: list[str]) -> pa.Table | None:
         first_line = handle.readline(4096)
     header = ",".join(REQUEST_COLUMNS).encode()
     if not first_line.endswith(b"\n"):
-        if header.startswith(first_line):
+        if header.startswith(first_line) or ",".join(_V1_COLUMNS).encode().startswith(
+                first_line):
             return None  # empty, or the writer died while writing the header
         raise ValueError(f"{path}: not a request record file (its first line is not a header)")
-    if first_line.rstrip(b"\r\n") != header:
+    present = tuple(first_line.rstrip(b"\r\n").decode(errors="replace").split(","))
+    if present not in (REQUEST_COLUMNS, _V1_COLUMNS):
         raise ValueError(f"{path}: not a request record file: header {first_line[:200]!r}, "
                          f"expected {header.decode()!r}")
+    readable = [name for name in wanted if name in present]
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             path,
             parse_options=pacsv.ParseOptions(invalid_row_handler=_skip_row),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: REQUEST_COLUMN_TYPES[name] for name in wanted},
-                include_columns=wanted, strings_can_be_null=False))
+                column_types={name: REQUEST_COLUMN_TYPES[name] for name in readable},
+                include_columns=readable, strings_can_be_null=False))
     except pa.ArrowInvalid as exc:
         raise ValueError(f"{path}: unreadable request records: {exc}") from None
+    return _with_missing(table, wanted)
+
+
+def _with_missing(table: pa.Table, wanted: list[str]) -> pa.Table:
+    """An older file's absent columns, as the writer would have written them: empty strings
+    for text, nulls for numbers."""
+    for name in wanted:
+        if name in table.column_names:
+            continue
+        kind = REQUEST_COLUMN_TYPES[name]
+        column = pa.array([""] * table.num_rows).dictionary_encode().cast(kind) \
+            if kind == _STRING else pa.nulls(table.num_rows, kind)
+        table = table.append_column(name, column)
+    return table.select(wanted)
 
 
 def _skip_row(row: Any) -> str:
@@ -257,7 +297,9 @@ def _record(row: dict[str, Any]) -> RequestRecord:
         stack=row["stack"], endpoint=row["endpoint"], region=row["region"],
         status=row["status"], ok=row["ok"], error_kind=row["error_kind"],
         ttft_s=row["ttft_s"], itl_s=tuple(float(gap) for gap in itl.split(";") if gap),
-        seq=row["seq"])
+        seq=row["seq"], question=row["question"], variant=row["variant"], cache=row["cache"],
+        degraded=row["degraded"], policy=row["policy"], stream=row["stream"],
+        resume_s=row["resume_s"], recall=row["recall"], correct=row["correct"], f1=row["f1"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,11 @@ from gevent.pool import Group
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 
+from gameday.load.answers import ask_streamed
 from gameday.load.child import load_start_detail, watch_parent
 from gameday.load.payloads import endpoint_for, make_bodies
 from gameday.load.plan import LoadPlan, join_url, schedule
+from gameday.load.rag_workload import RagWorkload
 from gameday.load.recorder import RequestRecorder
 from gameday.load.watch import SelfWatch
 from gameday.records import EVENTS_FILE, EventKind, EventLog, RecordWriter, RequestRecord
@@ -60,11 +62,20 @@ class Pacer:
         self.plan = plan
         self.name = name
         self._parent_pid = parent_pid
-        endpoint = endpoint_for(plan.stack, plan.endpoint)
+        self._endpoint = endpoint = endpoint_for(plan.stack, plan.endpoint)
         self._method, self._url = endpoint.method, join_url(plan.base_url, endpoint.path)
         self._headers = {"Content-Type": endpoint.content_type}
         self._offsets_s = schedule(plan)
-        self._bodies = make_bodies(endpoint, self._offsets_s.size, plan.seed)
+        self._t0_s = 0.0
+        self._bodies: list[bytes] = []
+        self._workload: RagWorkload | None = None
+        if endpoint.make_body is None:  # one body per request, made when it is due
+            self._workload = RagWorkload(plan.endpoint, run_key=plan.run_key,
+                                         documents=plan.documents, k=plan.k, seed=plan.seed,
+                                         follow_rate_per_s=plan.follow_rate_per_s,
+                                         follow_lag_s=plan.follow_lag_s)
+        else:
+            self._bodies = make_bodies(endpoint, self._offsets_s.size, plan.seed)
         self._events = EventLog(run_dir / EVENTS_FILE)
         self._recorder = RequestRecorder(RecordWriter(run_dir / f"requests-{name}.csv"))
         self._watch = SelfWatch(self._offsets_s.size, plan.lag_bound_s)
@@ -102,6 +113,7 @@ class Pacer:
             gevent.spawn(watch_parent, self._stopping, self._parent_pid,
                          f"gameday.load {self.name}", self.request_stop)
         t0_s, late_start_s = self._start_time()
+        self._t0_s = t0_s
         if self._stopping.wait(max(0.0, t0_s - time.time())):
             return self._finish(t0_s)
         self._emit_start(t0_s, late_start_s)
@@ -155,14 +167,30 @@ class Pacer:
                 return
             now_s = time.time()
             self._observe(index, now_s - scheduled_s, now_s)
-            context = {"stack": self.plan.stack, "endpoint": self.plan.endpoint,
-                       "scheduled_s": scheduled_s}
+            context: dict[str, Any] = {"stack": self.plan.stack, "endpoint": self.plan.endpoint,
+                                       "scheduled_s": scheduled_s}
+            if self._workload is not None:
+                self._send_rag(index, scheduled_s, context)
+                return
             body = self._bodies[index % len(self._bodies)]
             # bytes are sent as they are (Locust's hint says str); no encoding on the hot path
             self._client.request(self._method, self._url, data=body,  # type: ignore[arg-type]
                                  headers=self._headers, context=context)
         finally:
             self._slots.release()
+
+    def _send_rag(self, index: int, scheduled_s: float, context: dict[str, Any]) -> None:
+        assert self._workload is not None
+        request = self._workload.request(index, scheduled_s - self._t0_s)
+        if request.seq is not None:
+            context["seq"] = request.seq
+        if self._endpoint.streaming:
+            ask_streamed(self._client, self._url, request.body, self._headers, context,
+                         request.question, self.plan.k)
+        else:
+            self._client.request(self._method, self._url,
+                                 data=request.body,  # type: ignore[arg-type]
+                                 headers=self._headers, context=context)
 
     def _give_up(self, index: int, scheduled_s: float) -> None:
         """No connection came free within timeout_s: to a user this is a timeout."""

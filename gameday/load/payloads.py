@@ -19,6 +19,8 @@ __all__ = [
     "ENDPOINTS",
     "REGION_HEADER",
     "Endpoint",
+    "check_rag_answer",
+    "check_rag_ingest",
     "check_tabular_predict",
     "endpoint_for",
     "make_bodies",
@@ -36,9 +38,10 @@ class Endpoint:
 
     method: str
     path: str
-    make_body: Callable[[np.random.Generator], bytes]
+    make_body: Callable[[np.random.Generator], bytes] | None  # None: per request (rag_workload)
     check: Callable[[int, bytes], tuple[bool, str]]
     content_type: str = "application/json"
+    streaming: bool = False  # answered as server-sent events, read token by token
 
 
 def status_error_kind(status: int) -> str:
@@ -91,9 +94,30 @@ def check_tabular_predict(status: int, body: bytes) -> tuple[bool, str]:
     return (True, "") if valid else (False, "payload")
 
 
+def _json_answer(expected: int, key: str) -> Callable[[int, bytes], tuple[bool, str]]:
+    def check(status: int, body: bytes) -> tuple[bool, str]:
+        if status != expected:
+            return False, status_error_kind(status)
+        try:
+            answer = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return False, "payload"
+        return (True, "") if isinstance(answer, dict) and answer.get(key) else (False, "payload")
+    return check
+
+
+check_rag_ingest = _json_answer(201, "doc_id")  # acknowledged: the document is stored
+check_rag_answer = _json_answer(200, "answer")  # a whole (not streamed) answer
+
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("tabular", "predict"): Endpoint(method="POST", path="/predict", make_body=_tabular_body,
                                      check=check_tabular_predict),
+    ("rag", "ask"): Endpoint(method="POST", path="/ask", make_body=None,
+                             check=check_rag_answer, streaming=True),
+    ("rag", "probe"): Endpoint(method="POST", path="/ask", make_body=None,
+                               check=check_rag_answer, streaming=True),
+    ("rag", "ingest"): Endpoint(method="POST", path="/documents", make_body=None,
+                                check=check_rag_ingest),
 }
 
 
@@ -107,5 +131,7 @@ def endpoint_for(stack: str, endpoint: str) -> Endpoint:
 
 def make_bodies(endpoint: Endpoint, count: int, seed: int) -> list[bytes]:
     """A seeded pool of encoded bodies (at most 4096; callers cycle through it)."""
+    if endpoint.make_body is None:
+        raise LoadError(f"{endpoint.path}: bodies are made per request (rag_workload)")
     rng = np.random.default_rng(seed)
     return [endpoint.make_body(rng) for _ in range(max(1, min(count, _BODY_POOL_MAX)))]

@@ -46,6 +46,13 @@ class LoadPlan:
     concurrency: int = 300
     lag_bound_s: float = 0.010
     start_at_s: float | None = None
+    # the rag stack (gameday.load.rag_workload): document ids of this run, the corpus the
+    # questions come from, top k, and what a probe follows (the ingest load's rate)
+    run_key: str = ""
+    documents: int = 400
+    k: int = 5
+    follow_rate_per_s: float = 0.0
+    follow_lag_s: float = 5.0
 
     def __post_init__(self) -> None:
         require_loopback(self.base_url)
@@ -109,10 +116,10 @@ class LoadPlan:
         return cls.from_dict(raw, source=source)
 
 
-_INT_FIELDS = frozenset({"seed", "concurrency"})
+_INT_FIELDS = frozenset({"seed", "concurrency", "documents", "k"})
 _FLOAT_FIELDS = frozenset({"rate_per_s", "duration_s", "warmup_s", "timeout_s", "lag_bound_s",
-                           "start_at_s"})
-_STR_FIELDS = frozenset({"base_url", "stack", "endpoint", "arrival"})
+                           "start_at_s", "follow_rate_per_s", "follow_lag_s"})
+_STR_FIELDS = frozenset({"base_url", "stack", "endpoint", "arrival", "run_key"})
 
 
 def _coerce(source: str, name: str, value: object) -> Any:

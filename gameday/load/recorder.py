@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 from typing import Any
 
+from gameday.load.answers import ANSWER_CONTEXT_KEY, AnswerOutcome
 from gameday.load.payloads import REGION_HEADER, endpoint_for
 from gameday.records import RecordWriter, RequestRecord
 
@@ -55,12 +56,31 @@ def _body(response: Any) -> bytes:
     return content if isinstance(content, bytes) else b""
 
 
-def _region(response: Any) -> str:
+def _header(response: Any, name: str) -> str:
     headers = getattr(response, "headers", None)
     if headers is None:
         return ""
-    value = headers.get(REGION_HEADER)
+    value = headers.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _rag_fields(response: Any, answer: object, scheduled_s: float) -> dict[str, Any]:
+    """What a RAG answer adds to its record: the service's marks (headers) and, for a
+    streamed answer, its tokens' timing, continuity and quality."""
+    guard, redacted = _header(response, "X-Rag-Guard"), _header(response, "X-Rag-Redacted")
+    fields: dict[str, Any] = {
+        "variant": _header(response, "X-Rag-Variant"), "cache": _header(response, "X-Rag-Cache"),
+        "degraded": _header(response, "X-Rag-Degraded"),
+        "policy": f"guard:{guard}" if guard else f"redacted:{redacted}" if redacted else ""}
+    if not isinstance(answer, AnswerOutcome):
+        return fields
+    times = answer.stream.token_times_s
+    recall, correct, f1 = answer.quality()
+    return fields | {
+        "ttft_s": times[0] - scheduled_s if times else None,
+        "itl_s": tuple(answer.stream.gaps_s()), "stream": answer.continuity,
+        "resume_s": answer.resume_s, "recall": recall, "correct": correct, "f1": f1,
+        "question": answer.question.qid if answer.question is not None else ""}
 
 
 class RequestRecorder:
@@ -78,17 +98,24 @@ class RequestRecorder:
         if not isinstance(stack, str) or not isinstance(endpoint, str):
             return  # not one of ours
         status = int(getattr(response, "status_code", 0) or 0)
+        answer = context.get(ANSWER_CONTEXT_KEY)
         if status == 0:
             ok, error_kind = False, classify_failure(exception)
+        elif isinstance(answer, AnswerOutcome):  # a stream that broke and stayed broken
+            ok, error_kind = answer.ok, "" if answer.ok else "stream"
         elif exception is not None and _is_timeout_chain(exception):
             ok, error_kind = False, "timeout"  # the head came back, the body timed out
         else:
             ok, error_kind = endpoint_for(stack, endpoint).check(status, _body(response))
         start_s = float(start_time)
+        scheduled_s = float(context.get("scheduled_s", start_s))
+        seq = context.get("seq")
         self.write(RequestRecord(
-            scheduled_s=float(context.get("scheduled_s", start_s)), start_s=start_s,
+            scheduled_s=scheduled_s, start_s=start_s,
             end_s=start_s + response_time / 1000.0, stack=stack, endpoint=endpoint,
-            region=_region(response), status=status, ok=ok, error_kind=error_kind))
+            region=_header(response, REGION_HEADER), status=status, ok=ok,
+            error_kind=error_kind, seq=seq if isinstance(seq, int) else None,
+            **_rag_fields(response, answer, scheduled_s)))
 
     def write(self, record: RequestRecord) -> None:
         """Record directly (e.g. a send given up before it reached the wire)."""

@@ -16,9 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Route
 
+from targets.served_by import ServedByMiddleware
 from targets.tabular.features import Transaction
 from targets.tabular.loader import ModelLoadError
-from targets.tabular.middleware import ServedByMiddleware
 from targets.tabular.service import FraudService, InferenceError
 from targets.tabular.settings import Settings
 

@@ -76,6 +76,17 @@ def test_reports_are_recomputed_identically_from_the_folder(built_sample):
 def test_damaged_request_records_are_a_measurement_error_naming_the_file(tmp_path, sample):
     run_dir = sample.write_sample_run(tmp_path / "run")
     with (run_dir / "requests-gen0.csv").open("a") as handle:
-        handle.write("not-a-time,1,2,tabular,predict,region-a,200,1,,,,,0.1\r\n")
+        # a row with every field, one of them not a number
+        handle.write("not-a-time,1,2,tabular,predict,region-a,200,1,,,,," + "," * 10
+                     + "0.1\r\n")
     with pytest.raises(MeasurementError, match=r"requests-gen0\.csv: unreadable request records"):
         build_reports(run_dir)
+
+
+def test_request_records_of_the_first_file_format_still_read(tmp_path):
+    from gameday.records import read_requests
+    old = ("scheduled_s,start_s,end_s,stack,endpoint,region,status,ok,error_kind,ttft_s,itl_s,"
+           "seq,latency_s\r\n1.0,1.0,1.1,tabular,predict,region-a,200,1,,,,,0.1\r\n")
+    (tmp_path / "requests-gen0.csv").write_text(old)
+    [record] = read_requests(tmp_path)
+    assert (record.status, record.ok, record.question, record.recall) == (200, True, "", None)

@@ -9,7 +9,10 @@ listeners, "host:port", through which the other region reaches that region's mem
 ``settings`` (what the suite says about the stack: ``settings.database.failover``, ...),
 ``site_packages`` (the harness's Python packages, for binaries a package ships) and
 ``primary_region``.
-Filters: ``hostports(port)`` → "a:p,b:q"; ``named_urls(port, scheme)`` → "n1=scheme://a:p,...".
+Filters: ``hostports(port)`` → "a:p,b:q"; ``named_urls(port, scheme)`` → "n1=scheme://a:p,...";
+``libpq_hosts(port, link, region)`` → "host=a,l port=p,q": the region's own members directly,
+first, then the other regions' members through their ``link`` listeners (a libpq multi-host
+target that prefers the near node and crosses the fault proxy to the far one).
 An unknown name is an error, not an empty string.
 """
 
@@ -42,6 +45,15 @@ def _named_urls(members: Sequence[MemberView], port: str, scheme: str = "http") 
     return ",".join(f"{m.name}={scheme}://{m.address}:{m.ports[port]}" for m in members)
 
 
+def _libpq_hosts(members: Sequence[MemberView], port: str,
+                 link: Mapping[str, Sequence[str]], region: str) -> str:
+    near = [(m.address, str(m.ports[port])) for m in members if m.region == region]
+    far = [tuple(listen.rsplit(":", 1)) for m in members if m.region != region
+           for listen in link.get(m.region, ())]
+    pairs = list(dict.fromkeys([*near, *far]))
+    return f"host={','.join(h for h, _ in pairs)} port={','.join(p for _, p in pairs)}"
+
+
 class Renderer:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -49,6 +61,7 @@ class Renderer:
                                        keep_trailing_newline=True, autoescape=False)
         self._env.filters["hostports"] = _hostports
         self._env.filters["named_urls"] = _named_urls
+        self._env.filters["libpq_hosts"] = _libpq_hosts
 
     def evaluate(self, expression: str, context: Mapping[str, Any], *, field: str) -> Any:
         """The value of a Jinja expression (``when``, ``regions``)."""

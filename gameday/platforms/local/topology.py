@@ -285,11 +285,13 @@ def _link_context(links: list[Link]) -> dict[str, dict[str, list[str]]]:
     return context
 
 
-def _routes(stack: StackDef, health: Literal["shallow", "deep"]) -> list[Route]:
+def _routes(stack: StackDef, health: Literal["shallow", "deep"],
+            layout: dict[str, list[MemberView]]) -> list[Route]:
+    """The edge's routes to components that have members (a ``when`` may leave one out)."""
     return [Route(stack=stack.name, path=r.path, component=r.component, port=r.port,
                   mode=r.mode, replay_safe=r.replay_safe, listen_port=r.listen_port,
                   health_path=r.deep_health_path if health == "deep" else r.shallow_health_path)
-            for r in stack.routes]
+            for r in stack.routes if layout[r.component]]
 
 
 def fault_proxy_argv(ports: Ports, config: Path) -> tuple[str, ...]:
@@ -338,7 +340,7 @@ def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: 
                                          links=context, home=home, repo=repo,
                                          artifacts=artifacts, settings=record.settings))
         links.extend(stack_links)
-        routes.extend(_routes(stack, request.edge_health_check))
+        routes.extend(_routes(stack, request.edge_health_check, layout))
     edge_order = 1 + max((s.order for s in specs), default=0)
     proxy, edge = _platform_specs(ports, home, repo, haproxy, edge_order)
     return Topology(

@@ -1,4 +1,5 @@
-"""ASGI middleware that stamps who served a response and times every request."""
+"""ASGI middleware, shared by the stacks' services, that stamps who served a response and times
+every request."""
 
 from __future__ import annotations
 

@@ -1,0 +1,277 @@
+"""The RAG replica's view of PostgreSQL + pgvector: schema, ingest, vector and keyword search,
+and the feed of new chunks each replica follows.
+
+Reads go to the first reachable node of ``read_dsn`` (the region's own node first: a standby
+serves them, as read replicas do), writes to the primary (``target_session_attrs=read-write``),
+so after a failover a region reads what its node holds — and an acknowledged document the
+promoted standby never received is visibly gone.
+
+Tables: ``rag_documents`` (one row per document; ``seq`` and ``run_key`` carry the numbered
+ingests the RPO audit counts) and ``rag_chunks`` (text, a 384-dim embedding under an HNSW index
+with cosine distance, a ``simple`` full-text vector under a GIN index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from targets.rag.generation import Passage
+from targets.rag.settings import EMBEDDING_DIM
+from targets.rag.text import content_words
+
+__all__ = ["ChunkRow", "IngestResult", "Store", "StoreUnavailable", "keyword_query", "to_vector"]
+
+_SCHEMA = f"""
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE TABLE IF NOT EXISTS rag_documents (
+    doc_id text PRIMARY KEY,
+    title text NOT NULL DEFAULT '',
+    seq bigint,
+    run_key text,
+    chunks integer NOT NULL,
+    ingested_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX IF NOT EXISTS rag_documents_run ON rag_documents (run_key, seq);
+CREATE TABLE IF NOT EXISTS rag_chunks (
+    id bigserial PRIMARY KEY,
+    doc_id text NOT NULL REFERENCES rag_documents ON DELETE CASCADE,
+    chunk integer NOT NULL,
+    text text NOT NULL,
+    embedding vector({EMBEDDING_DIM}) NOT NULL,
+    tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
+);
+CREATE INDEX IF NOT EXISTS rag_chunks_doc ON rag_chunks (doc_id);
+CREATE INDEX IF NOT EXISTS rag_chunks_hnsw ON rag_chunks
+    USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64);
+CREATE INDEX IF NOT EXISTS rag_chunks_tsv ON rag_chunks USING gin (tsv);
+"""
+_SCHEMA_LOCK = 7_424_001  # pg_advisory_xact_lock key: replicas starting together make it once
+_CANDIDATES = 20  # each side of a hybrid query offers this many to the fusion
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer in time or refused (down, partitioned, read-only, full)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    id: int
+    doc_id: str
+    chunk: int
+    text: str
+    embedding: npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    doc_id: str
+    chunks: int
+    last_chunk_id: int
+    replaced: bool  # the document existed and its chunks were replaced
+
+
+class Store:
+    def __init__(self, read_dsn: str, write_dsn: str, *, timeout_s: float,
+                 ef_search: int) -> None:
+        self._timeout_s = timeout_s
+        self._ef_search = ef_search
+        self._read = self._pool(read_dsn, "rag-read")
+        self._write = self._pool(write_dsn, "rag-write")
+
+    def _pool(self, dsn: str, name: str) -> AsyncConnectionPool:
+        # check: a connection to a node that died is found out before a request uses it
+        return AsyncConnectionPool(dsn, min_size=1, max_size=4, open=False, name=name,
+                                   timeout=self._timeout_s, configure=self._configure,
+                                   check=AsyncConnectionPool.check_connection,
+                                   reconnect_timeout=0)
+
+    async def _configure(self, connection: psycopg.AsyncConnection) -> None:
+        await connection.execute(
+            "SELECT set_config('statement_timeout', %s, false), "
+            "set_config('hnsw.ef_search', %s, false)",
+            (f"{int(self._timeout_s * 1000)}ms", str(self._ef_search)))
+        await connection.commit()
+
+    async def open(self) -> None:
+        await self._read.open(wait=False)
+        await self._write.open(wait=False)
+
+    async def close(self) -> None:
+        await self._read.close()
+        await self._write.close()
+
+    async def ensure_schema(self) -> None:
+        async with self._writing() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            await connection.execute(_SCHEMA)
+
+    def advisory_lock(self, key: int) -> _AdvisoryLock:
+        """``async with store.advisory_lock(k) as held``: held is False when another session
+        holds it (the caller skips the work, someone else is doing it)."""
+        return _AdvisoryLock(self._write, key)
+
+    async def document_ids(self) -> set[str]:
+        async with self._writing() as connection:
+            rows = await (await connection.execute("SELECT doc_id FROM rag_documents")).fetchall()
+        return {row[0] for row in rows}
+
+    async def search_vector(self, vector: npt.NDArray[np.float32], k: int) -> list[Passage]:
+        text = to_vector(vector)
+        return await self._passages(
+            "SELECT doc_id, chunk, text, 1 - (embedding <=> %s::vector) FROM rag_chunks "
+            "ORDER BY embedding <=> %s::vector LIMIT %s", (text, text, k))
+
+    async def search_keyword(self, question: str, k: int) -> list[Passage]:
+        query = keyword_query(question)
+        if not query:
+            return []
+        return await self._passages(
+            "SELECT doc_id, chunk, text, ts_rank_cd(tsv, q) FROM rag_chunks, "
+            "to_tsquery('simple', %s) AS q WHERE tsv @@ q ORDER BY 4 DESC, id LIMIT %s",
+            (query, k))
+
+    async def search_hybrid(self, question: str, vector: npt.NDArray[np.float32],
+                            k: int) -> tuple[list[Passage], list[Passage]]:
+        """The two candidate lists the fusion ranks (vector first)."""
+        return (await self.search_vector(vector, max(k, _CANDIDATES)),
+                await self.search_keyword(question, max(k, _CANDIDATES)))
+
+    async def _passages(self, sql: str, params: Sequence[object]) -> list[Passage]:
+        async with self._reading() as connection:
+            try:
+                rows = await (await connection.execute(sql, params)).fetchall()
+            except psycopg.Error as exc:
+                raise StoreUnavailable(f"retrieval failed: {exc}".strip()) from exc
+        return [Passage(doc_id=r[0], chunk=r[1], text=r[2], score=float(r[3])) for r in rows]
+
+    async def ingest(self, doc_id: str, title: str, seq: int | None, run_key: str | None,
+                     chunks: Sequence[str], vectors: npt.NDArray[np.float32]) -> IngestResult:
+        """One transaction: the document row and all its chunks, replacing any before."""
+        async with self._writing() as connection:
+            try:
+                async with connection.transaction():
+                    return await _ingest(connection, doc_id, title, seq, run_key, chunks,
+                                         vectors)
+            except psycopg.Error as exc:
+                raise StoreUnavailable(f"ingest failed: {exc}".strip()) from exc
+
+    async def chunks_since(self, after_id: int, limit: int = 2000) -> list[ChunkRow]:
+        """Chunks with an id above ``after_id``, oldest first (what a replica has not seen)."""
+        async with self._reading() as connection:
+            try:
+                rows = await (await connection.execute(
+                    "SELECT id, doc_id, chunk, text, embedding::text FROM rag_chunks "
+                    "WHERE id > %s ORDER BY id LIMIT %s", (after_id, limit))).fetchall()
+            except psycopg.Error as exc:
+                raise StoreUnavailable(f"reading new chunks failed: {exc}".strip()) from exc
+        return [ChunkRow(id=r[0], doc_id=r[1], chunk=r[2], text=r[3],
+                         embedding=_from_vector(r[4])) for r in rows]
+
+    async def check(self) -> None:
+        """One real read (the deep readiness check's store half)."""
+        async with self._reading() as connection:
+            try:
+                await connection.execute("SELECT 1 FROM rag_chunks LIMIT 1")
+            except psycopg.Error as exc:
+                raise StoreUnavailable(f"store check failed: {exc}".strip()) from exc
+
+    def _reading(self) -> _Borrow:
+        return _Borrow(self._read)
+
+    def _writing(self) -> _Borrow:
+        return _Borrow(self._write)
+
+
+class _Borrow:
+    """A pooled connection, with a failure to get one (no node, pool timeout) turned into
+    StoreUnavailable; a connection that broke in use is discarded by the pool."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+        self._connection: psycopg.AsyncConnection | None = None
+
+    async def __aenter__(self) -> psycopg.AsyncConnection:
+        try:
+            self._connection = await self._pool.getconn()
+        except Exception as exc:  # PoolTimeout, or the pool closed under us
+            raise StoreUnavailable(f"no database connection ({self._pool.name}): "
+                                   f"{type(exc).__name__}: {exc}") from exc
+        return self._connection
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            if not self._connection.closed and self._connection.info.transaction_status:
+                await self._connection.rollback()
+            await self._pool.putconn(self._connection)
+
+
+class _AdvisoryLock:
+    def __init__(self, pool: AsyncConnectionPool, key: int) -> None:
+        self._borrow = _Borrow(pool)
+        self._key = key
+        self._connection: psycopg.AsyncConnection | None = None
+        self._held = False
+
+    async def __aenter__(self) -> bool:
+        self._connection = connection = await self._borrow.__aenter__()
+        row = await (await connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                              (self._key,))).fetchone()
+        await connection.commit()
+        self._held = bool(row and row[0])
+        return self._held
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            if self._held and self._connection is not None and not self._connection.closed:
+                await self._connection.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+                await self._connection.commit()
+        finally:
+            await self._borrow.__aexit__()
+
+
+async def _ingest(connection: psycopg.AsyncConnection, doc_id: str, title: str,
+                  seq: int | None, run_key: str | None, chunks: Sequence[str],
+                  vectors: npt.NDArray[np.float32]) -> IngestResult:
+    cursor = await connection.execute("DELETE FROM rag_documents WHERE doc_id = %s", (doc_id,))
+    replaced = cursor.rowcount > 0
+    await connection.execute(
+        "INSERT INTO rag_documents (doc_id, title, seq, run_key, chunks) "
+        "VALUES (%s, %s, %s, %s, %s)", (doc_id, title, seq, run_key, len(chunks)))
+    last_id = 0
+    async with connection.cursor() as cursor:
+        await cursor.executemany(
+            "INSERT INTO rag_chunks (doc_id, chunk, text, embedding) "
+            "VALUES (%s, %s, %s, %s::vector) RETURNING id",
+            [(doc_id, index, text, to_vector(vectors[index]))
+             for index, text in enumerate(chunks)], returning=True)
+        while True:
+            row = await cursor.fetchone()
+            if row is not None:
+                last_id = max(last_id, int(row[0]))
+            if not cursor.nextset():
+                break
+    return IngestResult(doc_id=doc_id, chunks=len(chunks), last_chunk_id=last_id,
+                        replaced=replaced)
+
+
+def to_vector(vector: npt.NDArray[np.float32]) -> str:
+    """pgvector's text form, ``[0.1,0.2,...]``."""
+    return "[" + ",".join(f"{value:.7g}" for value in vector.tolist()) + "]"
+
+
+def _from_vector(text: str) -> npt.NDArray[np.float32]:
+    return np.array(text.strip("[]").split(","), dtype=np.float32)
+
+
+def keyword_query(question: str) -> str:
+    """A ``to_tsquery`` OR of the question's words (lower-cased, stopwords out): full-text
+    search then ranks by how many of them a chunk holds and how close together."""
+    # to_tsquery's own syntax (& | ! : * ( )) cannot get in: content words are [0-9a-z.-]
+    terms = [f"'{word}'" for word in dict.fromkeys(content_words(question))]
+    return " | ".join(terms)
