@@ -132,8 +132,8 @@ _ASKED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                 "Since when has {name} been in production?")),
     "dependency": (("{name} depends on the upstream service {value} for {purpose}.",
                     "{name} relies on {value}, an upstream service that provides {purpose}.",
-                    "{name} cannot work without {value}, which provides {purpose}."),
-                   ("Which other service does {name} depend on?",
+                    "{name} uses the upstream service {value} for {purpose}."),
+                   ("Which service does {name} depend on?",
                     "Which upstream service does {name} rely on?",
                     "What upstream service does {name} need?")),
 }
@@ -295,9 +295,20 @@ _CAUSES = ("an expired certificate on the internal load balancer",
 _ACTIONS = ("rolling back the last release", "failing over to the standby region",
             "raising the connection pool limit", "renewing the certificate",
             "draining the unhealthy nodes", "restoring the previous configuration")
-_COMMANDER_QUESTIONS = ("Who was the incident commander for {incident}?",
-                        "Who led the response to {incident}?",
-                        "Which engineer was in command during {incident}?")
+_CODE_ADJECTIVES = _words("""
+    Silent Broken Hidden Frozen Burning Drifting Falling Muted Iron Paper Glass Rusty Sunken
+    Twisted Wandering Whispering Crooked Distant Empty Fading Gentle Heavy Lonely Narrow Restless
+    Scattered Shallow Sleeping Tangled Thin Vanishing Weary Yellow Bitter Cold Dark Faint Grey""")
+_CODE_NOUNS = _words("""
+    Harbour Lantern Bridge Canyon Orchard Meadow Lighthouse Anchor Compass Tunnel Mill Quarry
+    Glacier Island Beacon Chimney Cellar Ferry Garden Harp Kettle Ladder Mirror Needle Pillar
+    Ribbon Saddle Tower Valley Violin Whistle Window Spindle Bell Cradle Drum Engine Fountain""")
+_CODENAMES = len(_CODE_ADJECTIVES) * len(_CODE_NOUNS)
+# The codename gives the vector retriever words to match: an id like INC-r7-000042 embeds
+# much like every other incident id, so without it only lexical retrieval finds a report.
+_COMMANDER_QUESTIONS = ("Who was the incident commander for {incident}, the {codename} outage?",
+                        "Who took command of {incident}, the {codename} outage?",
+                        "Which engineer was in command during {incident}, the {codename} outage?")
 _INCIDENT_FILLER = _sentences("""
     Alerts fired within a few minutes of the first errors. A timeline was kept in the incident
     channel as the response went on. Status page updates went out every half hour until the
@@ -310,16 +321,19 @@ _INCIDENT_FILLER = _sentences("""
     first status update.""")
 
 
-def _incident(seq: int, run_key: str) -> tuple[str, str]:
-    """The incident id and its commander (a bijection of seq, offset by the run key)."""
+def _incident(seq: int, run_key: str) -> tuple[str, str, str]:
+    """The incident id, its commander and its codename (bijections of seq, offset by the run
+    key)."""
     if seq < 0:
         raise ValueError(f"seq must be >= 0, got {seq}")
     if not _RUN_KEY.fullmatch(run_key):
         raise ValueError(f"run_key must be 1-32 letters, digits or hyphens, not starting "
                          f"with a hyphen nor holding 13 digits in a row, got {run_key!r}")
-    person = (seq * _STRIDE + _rng("run", run_key).randrange(_PEOPLE)) % _PEOPLE
-    first, last = divmod(person, len(_LAST_NAMES))
-    return f"INC-{run_key}-{seq:06d}", f"{_FIRST_NAMES[first]} {_LAST_NAMES[last]}"
+    offset = _rng("run", run_key).randrange(_PEOPLE * _CODENAMES)
+    first, last = divmod((seq * _STRIDE + offset) % _PEOPLE, len(_LAST_NAMES))
+    adjective, noun = divmod((seq * _STRIDE + offset) % _CODENAMES, len(_CODE_NOUNS))
+    return (f"INC-{run_key}-{seq:06d}", f"{_FIRST_NAMES[first]} {_LAST_NAMES[last]}",
+            f"{_CODE_ADJECTIVES[adjective]} {_CODE_NOUNS[noun]}")
 
 
 def _fresh_id(seq: int, run_key: str) -> str:
@@ -328,27 +342,27 @@ def _fresh_id(seq: int, run_key: str) -> str:
 
 def fresh_document(seq: int, run_key: str) -> Document:
     """The incident report ingested as number ``seq`` of the run ``run_key`` names."""
-    incident, commander = _incident(seq, run_key)
+    incident, commander, codename = _incident(seq, run_key)
     rng = _rng("fresh", run_key, seq)
     service = _names(7)[rng.randrange(_FRESH_SERVICES)]
     day = f"{rng.randint(2023, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    facts = [f"On {day} {service} {rng.choice(_SYMPTOMS)}.",
-             f"The response to {incident} was led by {commander}, the incident commander.",
+    facts = [f"On {day} {service} {rng.choice(_SYMPTOMS)} in the {codename} outage.",
+             f"During {incident}, the {codename} outage, the incident commander was {commander}.",
              f"Root cause: {rng.choice(_CAUSES)}.",
              f"{incident} was resolved by {rng.choice(_ACTIONS)}.",
              f"Impact lasted {rng.randint(4, 95)} minutes before {service} met its SLO again."]
-    sentences = _padded(rng, [], facts, _INCIDENT_FILLER,
-                        keep_order=True)
+    sentences = _padded(rng, [], facts, _INCIDENT_FILLER, keep_order=True)
     return Document(doc_id=_fresh_id(seq, run_key), title=f"{incident} on {service}",
                     text=" ".join(sentences), seq=seq)
 
 
 def fresh_question(seq: int, run_key: str) -> Question:
     """Who commanded incident ``seq``: only ``fresh_document(seq, run_key)`` can answer."""
-    incident, commander = _incident(seq, run_key)
+    incident, commander, codename = _incident(seq, run_key)
     template = _COMMANDER_QUESTIONS[seq % len(_COMMANDER_QUESTIONS)]
     doc_id = _fresh_id(seq, run_key)
-    return Question(qid=f"{doc_id}-q0", text=template.format(incident=incident),
+    return Question(qid=f"{doc_id}-q0",
+                    text=template.format(incident=incident, codename=codename),
                     answer=commander, doc_id=doc_id, seq=seq)
 
 

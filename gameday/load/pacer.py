@@ -27,7 +27,7 @@ from gameday.load.answers import ask_streamed
 from gameday.load.child import load_start_detail, watch_parent
 from gameday.load.payloads import endpoint_for, make_bodies
 from gameday.load.plan import LoadPlan, join_url, schedule
-from gameday.load.rag_workload import RagWorkload
+from gameday.load.rag_workload import RagRequest, RagWorkload
 from gameday.load.recorder import RequestRecorder
 from gameday.load.watch import SelfWatch
 from gameday.records import EVENTS_FILE, EventKind, EventLog, RecordWriter, RequestRecord
@@ -158,8 +158,10 @@ class Pacer:
         return True
 
     def _send(self, index: int, scheduled_s: float) -> None:
+        request = None if self._workload is None else \
+            self._workload.request(index, scheduled_s - self._t0_s)
         if not self._slots.acquire(timeout=self.plan.timeout_s):
-            self._give_up(index, scheduled_s)
+            self._give_up(index, scheduled_s, None if request is None else request.seq)
             return
         try:
             if self._stopping.is_set():
@@ -169,8 +171,8 @@ class Pacer:
             self._observe(index, now_s - scheduled_s, now_s)
             context: dict[str, Any] = {"stack": self.plan.stack, "endpoint": self.plan.endpoint,
                                        "scheduled_s": scheduled_s}
-            if self._workload is not None:
-                self._send_rag(index, scheduled_s, context)
+            if request is not None:
+                self._send_rag(request, context)
                 return
             body = self._bodies[index % len(self._bodies)]
             # bytes are sent as they are (Locust's hint says str); no encoding on the hot path
@@ -179,9 +181,7 @@ class Pacer:
         finally:
             self._slots.release()
 
-    def _send_rag(self, index: int, scheduled_s: float, context: dict[str, Any]) -> None:
-        assert self._workload is not None
-        request = self._workload.request(index, scheduled_s - self._t0_s)
+    def _send_rag(self, request: RagRequest, context: dict[str, Any]) -> None:
         if request.seq is not None:
             context["seq"] = request.seq
         if self._endpoint.streaming:
@@ -192,7 +192,7 @@ class Pacer:
                                  data=request.body,  # type: ignore[arg-type]
                                  headers=self._headers, context=context)
 
-    def _give_up(self, index: int, scheduled_s: float) -> None:
+    def _give_up(self, index: int, scheduled_s: float, seq: int | None) -> None:
         """No connection came free within timeout_s: to a user this is a timeout."""
         if self._stopping.is_set():
             self.cancelled += 1
@@ -202,7 +202,8 @@ class Pacer:
         self._observe(index, now_s - scheduled_s, now_s)
         self._recorder.write(RequestRecord(
             scheduled_s=scheduled_s, start_s=now_s, end_s=now_s, stack=self.plan.stack,
-            endpoint=self.plan.endpoint, region="", status=0, ok=False, error_kind="timeout"))
+            endpoint=self.plan.endpoint, region="", status=0, ok=False, error_kind="timeout",
+            seq=seq))
 
     def _observe(self, index: int, lag_s: float, now_s: float) -> None:
         figures = self._watch.observe(index, lag_s, now_s)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import numpy as np
@@ -37,9 +38,17 @@ Embed = Callable[[Sequence[str]], Awaitable[npt.NDArray[np.float32]]]
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, token_delay_s: float = 0.0, embed: Embed | None = None) -> None:
+    def __init__(self, token_delay_s: float = 0.0, embed: Embed | None = None,
+                 cache_entries: int = 50_000) -> None:
         self._token_delay_s = token_delay_s
         self._embed = embed
+        # the corpus's sentences recur across answers: each is embedded once
+        self._vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._cache_entries = cache_entries
+
+    def without_embedder(self) -> ExtractiveGenerator:
+        """The same generator choosing by shared words alone (the embedder is down)."""
+        return ExtractiveGenerator(self._token_delay_s, None)
 
     async def stream(self, question: str, passages: Sequence[Passage]) -> AsyncIterator[str]:
         sentence = await self._choose(question, passages)
@@ -54,8 +63,8 @@ class ExtractiveGenerator:
         if not candidates or self._embed is None:
             return best_sentence(question, passages)
         try:
-            vectors = await self._embed([_without_ids(question),
-                                         *(_without_ids(text) for text, _ in candidates)])
+            vectors = await self._vectors_of([_without_ids(question),
+                                              *(_without_ids(text) for text, _ in candidates)])
         except Exception:  # the embedder failed between retrieval and now: words alone
             return best_sentence(question, passages)
         similarity = vectors[1:] @ vectors[0]
@@ -64,6 +73,21 @@ class ExtractiveGenerator:
                    + _NAME_BONUS * len(names & _ids(text)) - i * 1e-9, text)
                   for i, (text, _) in enumerate(candidates)]
         return max(scored)[1]
+
+
+    async def _vectors_of(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        assert self._embed is not None
+        missing = list(dict.fromkeys(t for t in texts[1:] if t not in self._vectors))
+        fresh = await self._embed([texts[0], *missing])
+        for text, vector in zip(missing, fresh[1:], strict=True):
+            self._vectors[text] = vector
+        rows = [fresh[0]]
+        for text in texts[1:]:
+            self._vectors.move_to_end(text)
+            rows.append(self._vectors[text])
+        while len(self._vectors) > self._cache_entries:
+            self._vectors.popitem(last=False)
+        return np.stack(rows)
 
 
 def _ids(text: str) -> set[str]:

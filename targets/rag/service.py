@@ -197,7 +197,10 @@ class RagService:
         """The generator's pieces as tokens, PII redacted before they leave (held back only
         while they could be the start of PII: ``StreamRedactor``)."""
         redactor = StreamRedactor(lambda counts: self._count(counts, "answer"))
-        async for piece in self.generator.stream(question, plan.passages):
+        generator = self.generator
+        if plan.degraded == "embedder" and isinstance(generator, ExtractiveGenerator):
+            generator = generator.without_embedder()  # it just failed: do not wait on it again
+        async for piece in generator.stream(question, plan.passages):
             for token in redactor.feed(piece):
                 yield token
         for token in redactor.finish():

@@ -138,9 +138,13 @@ def rag_env(cluster: PgCluster, embedder_url: str, **overrides: object) -> dict[
 
 @contextlib.contextmanager
 def rag_replica(
-    cluster: PgCluster, embedder_url: str, port: int = RAG_PORT, **overrides: object
+    cluster: PgCluster, embedder_url: str, port: int = RAG_PORT, ready_path: str = "/ready",
+    **overrides: object,
 ) -> Iterator[RagProcess]:
-    with RagProcess("app", port, rag_env(cluster, embedder_url, **overrides)) as process:
+    """A replica, waited for until ``ready_path`` answers 200 (``/health`` for one that is
+    meant not to be ready)."""
+    env = rag_env(cluster, embedder_url, **overrides)
+    with RagProcess("app", port, env, ready_path=ready_path) as process:
         yield process
 
 
