@@ -13,7 +13,14 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from gameday.errors import ConfigError
@@ -50,8 +57,11 @@ class _Strict(BaseModel):
 
 class LoadProfile(_Strict):
     """Open-model load (arrival rate) against one stack endpoint through the global edge, or
-    (``target: database``) numbered writes straight to the stack's database, the RPO ledger."""
+    (``target: database``) numbered writes straight to the stack's database, the RPO ledger.
+    A suite may mix several (a list): each runs in a generator of its own, from one start."""
 
+    name: str = Field("", pattern=r"^([a-z0-9][a-z0-9-]*)?$",
+                      description="the generator's name (default: the endpoint)")
     model: Literal["open"] = "open"
     target: Literal["edge", "database"] = "edge"
     stack: str = "tabular"
@@ -65,7 +75,14 @@ class LoadProfile(_Strict):
     concurrency: int = Field(300, ge=1, le=10000)
     lag_bound_s: float = Field(0.010, gt=0, description="a send later than this is 'dropped'")
     connections: int = Field(8, ge=1, le=64, description="database target: client connections")
+    follows: str = Field("", description="rag probe: the ingest load whose documents it asks "
+                                         "about (by name)")
+    follow_lag_s: float = Field(5.0, ge=0, le=600, description="rag probe: ask about the "
+                                "document the followed load sent this long before")
 
+    @property
+    def generator(self) -> str:
+        return self.name or self.endpoint
 
 class Scenario(_Strict):
     """One Chaos Toolkit experiment, started ``offset_s`` after the load's warm-up ended."""
@@ -262,7 +279,8 @@ class Suite(_Strict):
     stacks: list[StackName] = Field(default_factory=_default_stacks, min_length=1)
     replicas: int = Field(2, ge=1, le=16)
     edge: EdgeOptions = EdgeOptions()
-    load: LoadProfile = LoadProfile()
+    load: list[LoadProfile] = Field(default_factory=lambda: [LoadProfile()], min_length=1,
+                                    description="one load profile, or a list run together")
     database: DatabaseOptions | None = Field(None, description="stacks with a database only")
     rag: RagOptions = RagOptions()
     scenarios: list[Scenario] = Field(default_factory=list)
@@ -271,6 +289,16 @@ class Suite(_Strict):
     measurement: Measurement = Measurement()
     source: Path | None = Field(None, exclude=True)
 
+    @field_validator("load", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+    @property
+    def primary_load(self) -> LoadProfile:
+        """The first load: the one the run's warm-up, rate and progress are told by."""
+        return self.load[0]
+
     def stack_settings(self) -> dict[str, Any]:
         """What the suite says to the stacks' templates (``settings``)."""
         return {"database": (self.database or DatabaseOptions()).model_dump(mode="json"),
@@ -278,23 +306,43 @@ class Suite(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Suite:
-        if self.load.stack not in self.stacks:
-            raise _field_error("load.stack", f"{self.load.stack!r} is not one of the suite's "
-                                             f"stacks {self.stacks}")
+        for index, load in enumerate(self.load):
+            _check_load(self, index, load)
+        generators = [load.generator for load in self.load]
+        if len(set(generators)) != len(generators):
+            raise _field_error("load", f"each load needs its own name (or endpoint), got "
+                                       f"{generators}")
         names = [s.name for s in self.scenarios]
         if len(set(names)) != len(names):
             raise _field_error("scenarios", f"scenario names must be unique, got {names}")
         if not self.slos and not self.allow_no_slos:
             raise _field_error("slos", NO_SLOS)
-        if self.load.target == "database" and self.database is None:
-            raise _field_error("load.target", "a database load needs the suite's `database` "
-                                              "section (failover mode and replication)")
         for index, slo in enumerate(self.slos):
-            if slo.kind in DATABASE_SLOS and self.load.target != "database":
+            if slo.kind in DATABASE_SLOS and self.primary_load.target != "database":
                 raise _field_error(f"slos.{index}.kind",
                                    f"a {slo.kind} SLO is measured on numbered writes: it needs "
                                    f"`load.target: database`")
         return self
+
+
+def _check_load(suite: Suite, index: int, load: LoadProfile) -> None:
+    where = f"load.{index}" if len(suite.load) > 1 else "load"
+    if load.stack not in suite.stacks:
+        raise _field_error(f"{where}.stack", f"{load.stack!r} is not one of the suite's "
+                                             f"stacks {suite.stacks}")
+    if load.target == "database" and suite.database is None:
+        raise _field_error(f"{where}.target", "a database load needs the suite's `database` "
+                                              "section (failover mode and replication)")
+    if load.target == "database" and index:
+        raise _field_error(f"{where}.target", "the database load must be the first (the "
+                                              "RPO ledger judges it)")
+    if load.follows:
+        followed = [other for other in suite.load if other.generator == load.follows]
+        if not followed or followed[0].endpoint != "ingest" or \
+                followed[0].arrival != "constant":
+            raise _field_error(f"{where}.follows",
+                               f"expected the name of a constant-rate ingest load of this "
+                               f"suite, got {load.follows!r}")
 
 
 def validation_message(error: ValidationError) -> tuple[str, str]:
@@ -348,6 +396,8 @@ def load_suite(path: Path) -> Suite:
         suite = Suite.model_validate({**raw, "source": path})
     except ValidationError as exc:
         field, message = validation_message(exc)
+        if not isinstance(raw.get("load"), list) and field.startswith("load.0"):
+            field = "load" + field[len("load.0"):]  # the file has one load, not a list
         raise ConfigError(message, source=str(path), field=field) from None
     base = _repo_root_for(path)
     for index, scenario in enumerate(suite.scenarios):

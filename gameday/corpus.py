@@ -10,8 +10,9 @@ semantic matching has work to do. Only facts with many possible values are asked
 runbook, launch date, dependency), so an exact match means the right document was read.
 
 Fresh documents are incident reports ingested during a run, one per sequence number: the
-incident commander is a bijection of ``seq`` (within ``_PEOPLE`` consecutive seqs no two
-share one), and no base document names a person, so only that report can answer.
+incident commander is a bijection of ``seq`` (no two of 2,304 consecutive seqs share one) and
+no base document names a person, so only that report can answer. The question names the
+incident's id (for lexical retrieval) and its codename (for vector retrieval).
 
 Every answer-bearing sentence names its subject and is at most 15 words: with the stack's
 15-word chunk overlap it lies whole in some chunk. Generated text holds no PII shapes (no
@@ -281,10 +282,11 @@ def _read_back(document: Document) -> tuple[str, dict[str, str]]:
 
 
 _PEOPLE = len(_FIRST_NAMES) * len(_LAST_NAMES)
-_STRIDE = 1009  # prime, so seq -> commander is one-to-one over any _PEOPLE consecutive seqs
+_STRIDE = 1009  # prime: seq -> commander (codename) is one-to-one over _PEOPLE (_CODENAMES)
+#                 consecutive seqs, and neighbouring seqs differ in both words
 # no 13-digit run: a redaction layer would take the incident id for a card number
 _RUN_KEY = re.compile(r"(?!.*\d{13})[A-Za-z0-9][A-Za-z0-9-]{0,31}")
-_FRESH_SERVICES = 400  # incidents happen to services of the default base corpus
+_FRESH_SERVICES = 400  # incidents happen to services of the default base corpus (seed 7)
 _SYMPTOMS = ("returned errors for a share of requests", "slowed down under load",
              "stopped accepting writes", "served stale results", "dropped connections")
 _CAUSES = ("an expired certificate on the internal load balancer",

@@ -33,7 +33,7 @@ class DatabaseRun:
             raise PlatformError(f"the {platform.name} platform has no DatabaseAccess: it "
                                 "cannot run a database load")
         self.suite = suite
-        self.info: DatabaseInfo = platform.database(suite.load.stack)
+        self.info: DatabaseInfo = platform.database(suite.primary_load.stack)
         self.run_dir = run_dir
         self.events = events
         self.progress = progress

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from chaoslib.types import Experiment
 
-from gameday.config import Suite, resolve_experiment
+from gameday.config import LoadProfile, Suite, resolve_experiment
 from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.errors import ConfigError, LoadError
 from gameday.experiment import load_experiment
@@ -31,35 +31,39 @@ def check_suite(suite: Suite) -> Checked:
     """ConfigError naming the file and field of the first reference that does not resolve."""
     source = str(suite.source) if suite.source else None
     stacks: dict[str, StackDef] = {name: load_stack(name) for name in suite.stacks}
-    if suite.load.stack not in stacks:
-        raise ConfigError(f"{suite.load.stack!r} is not one of the suite's stacks "
-                          f"({', '.join(stacks)})", source=source, field="load.stack")
-    if suite.load.target == "database":
-        _check_database_load(suite, stacks[suite.load.stack], source)
-    else:
-        _check_edge_load(suite, stacks[suite.load.stack], source)
+    for index, load in enumerate(suite.load):
+        where = f"load.{index}" if len(suite.load) > 1 else "load"
+        if load.stack not in stacks:
+            raise ConfigError(f"{load.stack!r} is not one of the suite's stacks "
+                              f"({', '.join(stacks)})", source=source, field=f"{where}.stack")
+        if load.target == "database":
+            _check_database_load(load, stacks[load.stack], source, where)
+        else:
+            _check_edge_load(load, stacks[load.stack], source, where)
     experiments = {scenario.name: load_experiment(resolve_experiment(suite, scenario))
                    for scenario in suite.scenarios}
     return Checked(suite=suite, stacks=stacks, experiments=experiments)
 
 
-def _check_database_load(suite: Suite, stack: StackDef, source: str | None) -> None:
+def _check_database_load(load: LoadProfile, stack: StackDef, source: str | None,
+                         where: str) -> None:
     if stack.database is None:
         raise ConfigError(f"stack {stack.name!r} has no database to write to",
-                          source=source, field="load.target")
-    if suite.load.endpoint != WRITE_ENDPOINT:
+                          source=source, field=f"{where}.target")
+    if load.endpoint != WRITE_ENDPOINT:
         raise ConfigError(f"a database load sends numbered writes: endpoint must be "
-                          f"{WRITE_ENDPOINT!r}, got {suite.load.endpoint!r}",
-                          source=source, field="load.endpoint")
+                          f"{WRITE_ENDPOINT!r}, got {load.endpoint!r}",
+                          source=source, field=f"{where}.endpoint")
 
 
-def _check_edge_load(suite: Suite, stack: StackDef, source: str | None) -> None:
+def _check_edge_load(load: LoadProfile, stack: StackDef, source: str | None,
+                     where: str) -> None:
     endpoints = stack.endpoints
-    if suite.load.endpoint not in endpoints:
-        raise ConfigError(f"unknown endpoint {suite.load.endpoint!r} of stack "
-                          f"{suite.load.stack!r}; expected one of {', '.join(sorted(endpoints))}",
-                          source=source, field="load.endpoint")
+    if load.endpoint not in endpoints:
+        raise ConfigError(f"unknown endpoint {load.endpoint!r} of stack "
+                          f"{load.stack!r}; expected one of {', '.join(sorted(endpoints))}",
+                          source=source, field=f"{where}.endpoint")
     try:
-        endpoint_for(suite.load.stack, suite.load.endpoint)
+        endpoint_for(load.stack, load.endpoint)
     except LoadError as exc:
-        raise ConfigError(str(exc), source=source, field="load.endpoint") from None
+        raise ConfigError(str(exc), source=source, field=f"{where}.endpoint") from None

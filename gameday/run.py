@@ -29,7 +29,7 @@ from typing import Any
 
 from chaoslib.types import Experiment, Journal
 
-from gameday.config import Scenario, Suite
+from gameday.config import LoadProfile, Scenario, Suite
 from gameday.dbrecords import WRITES_GENERATOR
 from gameday.dbrun import DatabaseRun
 from gameday.edgewatch import EdgeWatch
@@ -136,7 +136,7 @@ class _Run:
         self.stops = stops
         self.events = EventLog(run_dir / EVENTS_FILE)
         self.owned = False
-        self.load: LoadProcess | None = None
+        self.loads: list[LoadProcess] = []
         self.edge: EdgeWatch | None = None
         self.database: DatabaseRun | None = None
         self.scenario = ""
@@ -191,12 +191,14 @@ class _Run:
     def _load_and_scenarios(self) -> None:
         self.stops.enter("warm-up")
         self._watch_database()
-        load = self._start_load()
-        t0_s = load.wait_started(timeout_s=60)
+        loads = self._start_loads()
+        t0_s = min(load.wait_started(timeout_s=60) for load in loads)
         self._watch_edge()
-        self.progress(f"load: {self.suite.load.rate_per_s:g} req/s {self.suite.load.arrival} "
-                      f"for {self.suite.load.warmup_s:g}+{self.suite.load.duration_s:g} s")
-        warmup_end_s = t0_s + self.suite.load.warmup_s
+        for profile in self.suite.load:
+            self.progress(f"load {profile.generator}: {profile.rate_per_s:g} req/s "
+                          f"{profile.arrival} for {profile.warmup_s:g}+{profile.duration_s:g} s")
+        primary = self.suite.primary_load
+        warmup_end_s = t0_s + primary.warmup_s
         _sleep_until(warmup_end_s)
         for scenario in self.suite.scenarios:
             self.stops.enter("before-fault")
@@ -204,28 +206,41 @@ class _Run:
                                warmup_end_s + scenario.offset_s)
             self.scenario = ""
         self.stops.enter("after-fault")
-        end = load.wait_end(timeout_s=self.suite.load.warmup_s + self.suite.load.duration_s
-                            + _LOAD_END_MARGIN_S)
-        self._judge_load(end)
+        for load, profile in zip(loads, self.suite.load, strict=True):
+            end = load.wait_end(timeout_s=profile.warmup_s + profile.duration_s
+                                + _LOAD_END_MARGIN_S)
+            self._judge_load(end)
 
-    def _start_load(self) -> LoadProcess:
+    def _start_loads(self) -> list[LoadProcess]:
+        """Every load profile in a generator of its own, all due at one start."""
         start_at_s = time.time() + _LOAD_START_LEAD_S
-        if self.database is not None:
-            self.load = load = LoadProcess.start(
-                WritePlan.from_profile(self.suite.load, self.database.info, start_at_s,
-                                       table=self.database.table),
-                self.run_dir, name=WRITES_GENERATOR)
-        else:
-            plan = LoadPlan.from_profile(self.suite.load,
-                                         self.platform.edge_url(self.suite.load.stack),
-                                         start_at_s=start_at_s)
-            self.load = load = LoadProcess.start(plan, self.run_dir)
-        self.stops.on_stop(load.request_stop)  # it drains while the run rolls back
-        load.watch(self._load_ended_early)
-        return load
+        for profile in self.suite.load:
+            load = LoadProcess.start(self._plan(profile, start_at_s), self.run_dir,
+                                     name=self._generator_name(profile))
+            self.loads.append(load)
+            self.stops.on_stop(load.request_stop)  # it drains while the run rolls back
+            load.watch(self._load_ended_early)
+        return self.loads
+
+    def _plan(self, profile: LoadProfile, start_at_s: float) -> LoadPlan | WritePlan:
+        if profile.target == "database":
+            assert self.database is not None
+            return WritePlan.from_profile(profile, self.database.info, start_at_s,
+                                          table=self.database.table)
+        followed = [p for p in self.suite.load if p.generator == profile.follows]
+        return LoadPlan.from_profile(
+            profile, self.platform.edge_url(profile.stack), start_at_s=start_at_s,
+            run_key=self.run_dir.name.split("-")[0], documents=self.suite.rag.documents,
+            k=self.suite.rag.top_k,
+            follow_rate_per_s=followed[0].rate_per_s if followed else 0.0)
+
+    def _generator_name(self, profile: LoadProfile) -> str:
+        if len(self.suite.load) > 1:
+            return profile.generator
+        return WRITES_GENERATOR if profile.target == "database" else "gen0"
 
     def _watch_database(self) -> None:
-        if self.suite.load.target == "database":
+        if self.suite.primary_load.target == "database":
             self.database = DatabaseRun(self.suite, self.platform, self.run_dir, self.events,
                                         self.progress)
             self.database.start()
@@ -286,8 +301,8 @@ class _Run:
         request = self.stops.requested
         if request is not None and request.kind == "load-failed":
             # the generator crashed: nothing more was measured, and the harness is to blame
-            failure = LoadError(f"{request.reason}; see "
-                                f"{self.load.log_path if self.load else self.run_dir}")
+            logs = ", ".join(str(load.log_path) for load in self.loads) or str(self.run_dir)
+            failure = LoadError(f"{request.reason}; see {logs}")
         elif request is not None or isinstance(failure, RunInterrupted):
             reason = request.reason if request is not None else str(failure)
             phase = request.phase if request is not None else self.stops.phase_name
@@ -325,7 +340,7 @@ class _Run:
         problems: list[str] = []
         steps: list[tuple[str, Callable[[], object]]] = [
             ("edge watch", self.edge.stop if self.edge else _nothing),
-            ("load", self.load.stop if self.load else _nothing),
+            ("load", self._stop_loads),
             ("rollback", self._undo_left_faults),
             # after the rollbacks: the old primary is back as a standby, one primary remains
             ("database audit", self.database.audit if self.database else _nothing),
@@ -337,6 +352,10 @@ class _Run:
             except Exception as exc:  # the next step must still run
                 problems.append(f"{name}: {type(exc).__name__}: {exc}")
         return problems
+
+    def _stop_loads(self) -> None:
+        for load in self.loads:
+            load.stop()
 
     def _undo_left_faults(self) -> None:
         for undone in self.rollbacks.at_clean_up(self.scenario):

@@ -165,7 +165,7 @@ def _load_table(summary: Summary) -> str:
     h = summary.health
     late = f"{h.late_sends} ({_pct(h.late_fraction)}) later than {h.lag_bound_s * 1000:g} ms"
     rows = [("", [name, value]) for name, value in (
-        ("target rate", f"{h.target_rate_per_s:g} /s ({summary.suite.load.arrival})"),
+        ("target rate", f"{h.target_rate_per_s:g} /s ({summary.suite.primary_load.arrival})"),
         ("scheduled rate", _rate(h.scheduled_rate_per_s)),
         ("achieved send rate", _rate(h.achieved_rate_per_s)),
         ("requests (ok)", f"{h.requests} ({h.ok})"),

@@ -127,8 +127,8 @@ def summarize(folder: RunFolder) -> Summary:
     suite, requests, events = folder.suite, folder.requests, folder.events
     first_s = float(requests.scheduled_s[0]) if len(requests) else None
     windows = fault_windows(events)
-    warmup_s = warmup_end_s(events, first_s, suite.load.warmup_s)
-    health = generator_health(requests, suite.load, events)
+    warmup_s = warmup_end_s(events, first_s, suite.primary_load.warmup_s)
+    health = generator_health(requests, suite.primary_load, events)
     chart_bucket_s = _chart_bucket_s(requests, suite.measurement.bucket_s)
     database = None if folder.database is None else measure_database(folder.database, suite,
                                                                      events)

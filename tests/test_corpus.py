@@ -173,6 +173,13 @@ def test_a_fresh_answer_is_in_no_neighbouring_fresh_document_nor_the_base_corpus
         assert holders == [seq], question
 
 
+def test_consecutive_incidents_have_distinct_commanders_and_codenames() -> None:
+    questions = [fresh_question(seq, RUN_KEY) for seq in range(1000, 2400)]
+    assert len({q.answer for q in questions}) == len(questions)
+    codenames = {q.text.rsplit(", the ", 1)[1] for q in questions}
+    assert len(codenames) == len(questions)
+
+
 def test_fresh_documents_and_questions_carry_their_seq_and_run_key() -> None:
     document, question = fresh_document(42, RUN_KEY), fresh_question(42, RUN_KEY)
     assert (document.doc_id, document.seq) == ("fresh-r7-00000042", 42)

@@ -96,12 +96,21 @@ def _apply(document: dict[str, Any], assignment: str) -> None:
     keys = path.split(".")
     node: Any = document
     for key in keys[:-1]:
+        node = _one(node, key)
         node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
     value = yaml.safe_load(raw_value)
+    node = _one(node, keys[-1])
     if isinstance(node, list):
         node[int(keys[-1])] = value
     else:
         node[keys[-1]] = value
+
+
+def _one(node: Any, key: str) -> Any:
+    """A list of one (a suite's single load) is addressed as that one: load.rate_per_s."""
+    if isinstance(node, list) and len(node) == 1 and not key.isdigit():
+        return node[0]
+    return node
 
 
 def load_suite_with_overrides(path: Path, assignments: list[str]) -> Suite:
@@ -118,4 +127,6 @@ def load_suite_with_overrides(path: Path, assignments: list[str]) -> Suite:
         return Suite.model_validate({**document, "source": path})
     except ValidationError as exc:
         field, message = validation_message(exc)
+        if len(suite.load) == 1 and field.startswith("load.0"):
+            field = "load" + field[len("load.0"):]
         raise ConfigError(message, source=f"{path} (with --set)", field=field) from None

@@ -76,15 +76,21 @@ class LoadPlan:
 
     @classmethod
     def from_profile(cls, profile: LoadProfile, base_url: str,
-                     start_at_s: float | None = None) -> LoadPlan:
-        """The plan for a suite's load profile, aimed at ``base_url`` (the edge)."""
+                     start_at_s: float | None = None, *, run_key: str = "",
+                     documents: int = 400, k: int = 5,
+                     follow_rate_per_s: float = 0.0) -> LoadPlan:
+        """The plan for a suite's load profile, aimed at ``base_url`` (the edge); the rag
+        stack's loads also take the run's key, its corpus size and top k, and a probe the
+        rate of the ingest load it follows."""
         if profile.model != "open":
             raise LoadError(f"load.model {profile.model!r}: only the open model has a plan")
         return cls(base_url=base_url, stack=profile.stack, endpoint=profile.endpoint,
                    arrival=profile.arrival, rate_per_s=profile.rate_per_s,
                    duration_s=profile.duration_s, warmup_s=profile.warmup_s, seed=profile.seed,
                    timeout_s=profile.timeout_s, concurrency=profile.concurrency,
-                   lag_bound_s=profile.lag_bound_s, start_at_s=start_at_s)
+                   lag_bound_s=profile.lag_bound_s, start_at_s=start_at_s, run_key=run_key,
+                   documents=documents, k=k, follow_rate_per_s=follow_rate_per_s,
+                   follow_lag_s=profile.follow_lag_s)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -65,7 +65,7 @@ def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
     arrays = RequestArrays.coerce(requests)
     windows = fault_windows(events)
     first_s = float(arrays.scheduled_s[0]) if len(arrays) else None
-    warmup_s = warmup_end_s(events, first_s, suite.load.warmup_s)
+    warmup_s = warmup_end_s(events, first_s, suite.primary_load.warmup_s)
     rtos = scenario_rtos(arrays, windows, suite)
     results: list[SloResult] = []
     for slo in suite.slos:

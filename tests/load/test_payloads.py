@@ -58,4 +58,4 @@ def test_check_judges_status_and_fraud_score(status: int, body: bytes,
 
 def test_unknown_endpoint_is_a_load_error_listing_the_known_ones() -> None:
     with pytest.raises(LoadError, match="tabular/predict"):
-        endpoint_for("rag", "ask")
+        endpoint_for("rag", "summarise")

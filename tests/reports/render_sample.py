@@ -76,9 +76,9 @@ def write_sample_run(run_dir: Path, *, saturated: bool = False, harness_error: s
     run_dir.mkdir(parents=True, exist_ok=True)
     suite = sample_suite(rate_per_s)
     (run_dir / "suite.json").write_text(json.dumps(suite.model_dump(mode="json"), indent=2))
-    rng = np.random.default_rng(suite.load.seed)
-    total_s = suite.load.warmup_s + suite.load.duration_s
-    gaps = rng.exponential(1 / suite.load.rate_per_s, size=int(total_s * suite.load.rate_per_s * 2))
+    rng = np.random.default_rng(suite.primary_load.seed)
+    total_s = suite.primary_load.warmup_s + suite.primary_load.duration_s
+    gaps = rng.exponential(1 / suite.primary_load.rate_per_s, size=int(total_s * suite.primary_load.rate_per_s * 2))
     offsets = np.cumsum(gaps)
     offsets = offsets[offsets < (20.0 if interrupted else total_s)]
     with RecordWriter(run_dir / "requests-gen0.csv") as writer:
@@ -144,8 +144,8 @@ def _write_events(run_dir: Path, suite: Suite, last_offset_s: float, *, harness_
                   interrupted: bool, rolled_back: bool, trouble: SampleTrouble) -> None:
     log = EventLog(run_dir / "events.jsonl")
     log.emit(EventKind.RUN_START, t_s=T0_S - 2.0, suite=suite.name)
-    log.emit(EventKind.LOAD_START, t_s=T0_S, t0=T0_S, rate_per_s=suite.load.rate_per_s)
-    log.emit(EventKind.WARMUP_END, t_s=T0_S + suite.load.warmup_s)
+    log.emit(EventKind.LOAD_START, t_s=T0_S, t0=T0_S, rate_per_s=suite.primary_load.rate_per_s)
+    log.emit(EventKind.WARMUP_END, t_s=T0_S + suite.primary_load.warmup_s)
     log.emit(EventKind.SCENARIO_START, SAMPLE_SCENARIO, t_s=T0_S + 9.9)
     log.emit(EventKind.FAULT_START, SAMPLE_SCENARIO, t_s=T0_S + _OUTAGE_S[0],
              target_region="region-a")
