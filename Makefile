@@ -14,6 +14,7 @@ setup: $(VENV)/.installed
 	bash scripts/install-system-packages.sh
 	$(MAKE) --no-print-directory $(PATRONI_VENV)/.installed
 	$(BIN)/python -m targets.tabular.train
+	$(BIN)/python -m targets.rag.seed_vectors --out artifacts/rag
 
 # Patroni runs as the database user, which cannot read a Python under /root (pyenv): its venv is
 # made from Debian's /usr/bin/python3 (FACTS.md).

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gameday.corpus import Document, base_documents
 from targets.rag.answering import Plan, Retriever
@@ -25,6 +26,7 @@ from targets.rag.local_index import LocalIndex
 from targets.rag.metrics import RagMetrics
 from targets.rag.pii import redact
 from targets.rag.retrieval import Variant, assign_variant
+from targets.rag.seed_vectors import SeedVectors, load_seed
 from targets.rag.settings import Settings
 from targets.rag.store import IngestResult, Store, StoreUnavailable
 from targets.rag.stream_redaction import StreamRedactor
@@ -110,12 +112,23 @@ class RagService:
                 return  # another replica seeds
             present = await self.store.document_ids()
             missing = [d for d in documents if d.doc_id not in present]
+            seed = load_seed(Path(self.settings.seed_vectors)) \
+                if self.settings.seed_vectors else None
             for first in range(0, len(missing), _SEED_BATCH):
-                await asyncio.gather(*(self.ingest(IngestIn(doc_id=d.doc_id, text=d.text,
-                                                            title=d.title))
+                await asyncio.gather(*(self._seed_one(d, seed)
                                        for d in missing[first:first + _SEED_BATCH]))
             if missing:
-                _log.warning("seeded %d base documents", len(missing))
+                _log.warning("seeded %d base documents (%s)", len(missing),
+                             "embedded by make setup" if seed else "embedded now")
+
+    async def _seed_one(self, document: Document, seed: SeedVectors | None) -> None:
+        chunks = self._chunks(document.text)
+        vectors = seed.for_document(document.doc_id, chunks) if seed else None
+        if vectors is None:
+            await self.ingest(IngestIn(doc_id=document.doc_id, text=document.text,
+                                       title=document.title))
+            return
+        await self.store.ingest(document.doc_id, document.title, None, None, chunks, vectors)
 
     async def _follow(self) -> None:
         while True:
@@ -142,9 +155,7 @@ class RagService:
             self.metrics.guard_blocks.labels(verdict.rule, "document").inc()
             self.metrics.ingests.labels("blocked").inc()
             raise Blocked(verdict.rule, "document")
-        cleaned = self._redact(document.text, "document")
-        chunks = chunk_text(cleaned, self.settings.chunk_words,
-                            self.settings.chunk_overlap_words)
+        chunks = self._chunks(document.text)
         try:
             vectors = await self._bulk_embedder.embed(chunks)
             result = await self.store.ingest(document.doc_id, document.title, document.seq,
@@ -155,6 +166,10 @@ class RagService:
         self.metrics.ingests.labels("replaced" if result.replaced else "ok").inc()
         self.metrics.chunks_indexed.inc(result.chunks)
         return result
+
+    def _chunks(self, text: str) -> list[str]:
+        return chunk_text(self._redact(text, "document"), self.settings.chunk_words,
+                          self.settings.chunk_overlap_words)
 
     # -- ask ----------------------------------------------------------------------------
     async def ask(self, question: str, *, user: str, k: int, resume_from: int = 0,

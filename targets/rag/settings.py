@@ -50,6 +50,8 @@ class Settings(BaseModel):
     openai_api_key: str = ""
     seed_documents: int = Field(0, ge=0, le=100_000, description="base corpus documents "
                                 "ingested at start when missing (gameday.corpus)")
+    seed_vectors: str = Field("", description="the base corpus embedded by make setup "
+                              "(targets.rag.seed_vectors), for this embedder's dtype")
     max_document_chars: int = Field(100_000, ge=1)
     max_question_chars: int = Field(2_000, ge=1)
 

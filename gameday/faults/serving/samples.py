@@ -46,8 +46,25 @@ def _fraud_score(answer: httpx.Response) -> str | None:
 _TRANSACTION = {"amount": 42.0, "hour": 13, "merchant_risk": 0.2, "distance_km": 3.0,
                 "card_age_days": 400, "foreign": False, "tx_last_24h": 2}
 
+def _rag_answer(answer: httpx.Response) -> str | None:
+    if answer.status_code != 200:
+        return f"http {answer.status_code}"
+    try:
+        document = answer.json()
+    except ValueError:
+        return "answer is not JSON"
+    if not isinstance(document, dict) or not document.get("text"):
+        return f"no answer text: {str(document)[:120]}"
+    return None  # degraded answers are answers: the report counts them apart
+
+
+# a question about the corpus's first document (gameday.corpus), answered whole (not streamed)
+_QUESTION = {"question": "Which runbook covers linnet-07?", "stream": False,
+             "user": "gameday-probe"}
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("tabular", "predict"): Sample(method="POST", body=_TRANSACTION, check=_fraud_score),
+    ("rag", "ask"): Sample(method="POST", body=_QUESTION, check=_rag_answer),
 }
 
 

@@ -22,6 +22,7 @@ from tests.pgcluster import PgCluster
 __all__ = ["EMBEDDER_PORT", "RAG_PORT", "RagProcess", "ask_stream", "metric_value"]
 
 REPO = Path(__file__).resolve().parents[3]
+SEED_VECTORS = REPO / "artifacts" / "rag" / "base-fp32.npz"  # written by make setup
 EMBEDDER_PORT = 28210
 RAG_PORT = 28200
 HOST = "127.0.0.1"
@@ -123,7 +124,8 @@ class RagProcess:
 
 
 def rag_env(cluster: PgCluster, embedder_url: str, **overrides: object) -> dict[str, str]:
-    """A replica reading from the standby first (as region-b's would), writing to the primary."""
+    """A replica reading from the standby first (as region-b's would), writing to the primary;
+    seeded from the vectors ``make setup`` embedded, when they are there."""
     hosts = f"host={HOST},{HOST} port={cluster.standby.port},{cluster.primary.port}"
     common = "dbname=postgres user=gameday connect_timeout=2"
     env = {
@@ -132,6 +134,8 @@ def rag_env(cluster: PgCluster, embedder_url: str, **overrides: object) -> dict[
         "RAG_EMBEDDER_URL": embedder_url,
         "RAG_REFRESH_S": "0.2",
     }
+    if SEED_VECTORS.is_file():
+        env["RAG_SEED_VECTORS"] = str(SEED_VECTORS)
     env.update({f"RAG_{key.upper()}": str(value) for key, value in overrides.items()})
     return env
 
