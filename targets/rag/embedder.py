@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -35,6 +35,7 @@ class EmbedIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     texts: list[Annotated[str, Field(max_length=20_000)]] = Field(min_length=1)
+    priority: Literal["interactive", "bulk"] = "interactive"
 
 
 class EmbedOut(BaseModel):
@@ -75,7 +76,7 @@ def create_app(settings: EmbedderSettings | None = None) -> FastAPI:
             raise HTTPException(status_code=413,
                                 detail=f"texts: at most {resolved.max_texts} per request, "
                                        f"got {len(body.texts)}")
-        vectors = await batcher.embed(body.texts)
+        vectors = await batcher.embed(body.texts, bulk=body.priority == "bulk")
         return EmbedOut(dim=EMBEDDING_DIM, count=len(body.texts), dtype=resolved.dtype,
                         vectors=base64.b64encode(vectors.astype("<f4").tobytes()).decode())
 

@@ -18,16 +18,30 @@ class EmbeddingUnavailable(Exception):
     """The embedder did not answer in time, refused, or answered something unusable."""
 
 
+_BULK_TEXTS = 4  # a bulk call this size keeps the embedder free for the next question
+
+
 class EmbeddingClient:
-    def __init__(self, url: str, *, timeout_s: float) -> None:
+    """``bulk``: ingest work, sent a few texts a call at the embedder's low priority."""
+
+    def __init__(self, url: str, *, timeout_s: float, bulk: bool = False) -> None:
         self._url = url.rstrip("/") + "/embed"
+        self._bulk = bulk
         # no pooled connection outlives a stalled embedder: each call has the whole timeout
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), trust_env=False)
 
     async def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Unit-length rows, one per text; EmbeddingUnavailable when the embedder fails."""
+        if not self._bulk:
+            return await self._call(texts, "interactive")
+        parts = [await self._call(texts[i:i + _BULK_TEXTS], "bulk")
+                 for i in range(0, len(texts), _BULK_TEXTS)]
+        return np.concatenate(parts) if parts else np.empty((0, EMBEDDING_DIM), np.float32)
+
+    async def _call(self, texts: Sequence[str], priority: str) -> npt.NDArray[np.float32]:
         try:
-            response = await self._client.post(self._url, json={"texts": list(texts)})
+            response = await self._client.post(self._url, json={"texts": list(texts),
+                                                                "priority": priority})
         except httpx.HTTPError as exc:
             raise EmbeddingUnavailable(f"embedder {self._url}: {type(exc).__name__}: "
                                        f"{exc}") from exc

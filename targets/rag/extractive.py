@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,8 @@ from targets.rag.chunking import split_sentences
 from targets.rag.generation import Passage
 from targets.rag.text import STOPWORDS, content_words, words
 
-__all__ = ["ExtractiveGenerator", "answer_span", "best_sentence", "tokens_of"]
+__all__ = ["ExtractiveGenerator", "answer_span", "best_sentence", "sentence_key", "sentences_of",
+           "tokens_of"]
 
 _NO_ANSWER = "I could not find that in the documents."
 _ID = re.compile(r"\b[A-Za-z]+-\d+\b")
@@ -46,6 +47,11 @@ class ExtractiveGenerator:
         self._vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._cache_entries = cache_entries
 
+    def preload(self, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
+        """Sentence vectors embedded ahead (``make setup``), by ``sentence_key``."""
+        for key, vector in vectors.items():
+            self._vectors[key] = vector
+
     def without_embedder(self) -> ExtractiveGenerator:
         """The same generator choosing by shared words alone (the embedder is down)."""
         return ExtractiveGenerator(self._token_delay_s, None)
@@ -59,12 +65,12 @@ class ExtractiveGenerator:
 
 
     async def _choose(self, question: str, passages: Sequence[Passage]) -> str:
-        candidates = _sentences(passages)
+        candidates = sentences_of(passages)
         if not candidates or self._embed is None:
             return best_sentence(question, passages)
         try:
-            vectors = await self._vectors_of([_without_ids(question),
-                                              *(_without_ids(text) for text, _ in candidates)])
+            vectors = await self._vectors_of([sentence_key(question),
+                                              *(sentence_key(text) for text, _ in candidates)])
         except Exception:  # the embedder failed between retrieval and now: words alone
             return best_sentence(question, passages)
         similarity = vectors[1:] @ vectors[0]
@@ -94,13 +100,14 @@ def _ids(text: str) -> set[str]:
     return {match.casefold() for match in _ID.findall(text)}
 
 
-def _without_ids(text: str) -> str:
-    """The text without names like ``kestrel-41``: every candidate sentence names the entity
-    the question asks about, so the match must rest on what is said about it."""
+def sentence_key(text: str) -> str:
+    """What is embedded for a sentence (and a question): the text without names like
+    ``kestrel-41``. Every candidate sentence names the entity the question asks about, so the
+    match must rest on what is said about it."""
     return _ID.sub(" ", text)
 
 
-def _sentences(passages: Sequence[Passage]) -> list[tuple[str, int]]:
+def sentences_of(passages: Sequence[Passage]) -> list[tuple[str, int]]:
     """Each distinct sentence of the passages with the rank of the first passage holding it
     (overlapping chunks repeat sentences)."""
     seen: dict[str, int] = {}

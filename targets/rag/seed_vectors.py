@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from gameday.corpus import base_documents
-from targets.rag.chunking import chunk_text
+from targets.rag.chunking import chunk_text, split_sentences
+from targets.rag.extractive import sentence_key
 from targets.rag.settings import Settings
 
 __all__ = ["SeedVectors", "build", "load_seed", "seed_path"]
@@ -31,10 +32,11 @@ _DTYPES = ("fp32", "int8")
 
 @dataclass(frozen=True)
 class SeedVectors:
-    """Chunks and vectors by document id."""
+    """Chunks and vectors by document id; the extractive reader's sentence vectors by key."""
 
     chunks: dict[str, list[str]]
     vectors: dict[str, npt.NDArray[np.float32]]
+    sentences: dict[str, npt.NDArray[np.float32]]
 
     def for_document(self, doc_id: str, chunks: Sequence[str]) -> npt.NDArray[np.float32] | None:
         """The document's vectors, if its chunks are exactly the ones embedded."""
@@ -55,17 +57,25 @@ def build(folder: Path, *, documents: int, chunk_words: int, overlap_words: int,
     rows = [(d.doc_id, i, text) for d in base_documents(documents)
             for i, text in enumerate(chunk_text(d.text, chunk_words, overlap_words))]
     texts = [text for _, _, text in rows]
+    keys = list(dict.fromkeys(sentence_key(sentence) for text in texts
+                              for sentence in split_sentences(text)))
     written = []
     for dtype in dtypes:
         encode = load_encoder(dtype, threads=threads)  # type: ignore[arg-type]
-        vectors = np.concatenate([encode(texts[i:i + 64]) for i in range(0, len(texts), 64)])
         path = seed_path(folder, dtype)
         np.savez_compressed(path, doc_ids=np.array([r[0] for r in rows]),
                             positions=np.array([r[1] for r in rows]), texts=np.array(texts),
-                            vectors=vectors.astype(np.float32),
+                            vectors=_embed_all(encode, texts), sentence_keys=np.array(keys),
+                            sentence_vectors=_embed_all(encode, keys),
                             meta=np.array([documents, chunk_words, overlap_words]))
         written.append(path)
     return written
+
+
+def _embed_all(encode: Callable[[Sequence[str]], npt.NDArray[np.float32]],
+               texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    return np.concatenate([encode(texts[i:i + 64]) for i in range(0, len(texts), 64)]
+                          ).astype(np.float32)
 
 
 def load_seed(path: Path) -> SeedVectors | None:
@@ -74,6 +84,8 @@ def load_seed(path: Path) -> SeedVectors | None:
         with np.load(path, allow_pickle=False) as data:
             doc_ids, positions = data["doc_ids"].tolist(), data["positions"].tolist()
             texts, vectors = data["texts"].tolist(), data["vectors"]
+            sentences = dict(zip(data["sentence_keys"].tolist(), data["sentence_vectors"],
+                                 strict=True))
     except (OSError, KeyError, ValueError):
         return None
     chunks: dict[str, list[str]] = {}
@@ -83,7 +95,8 @@ def load_seed(path: Path) -> SeedVectors | None:
             return None  # not in order: not a file this module wrote
         chunks[doc_id].append(text)
         rows.setdefault(doc_id, []).append(row)
-    return SeedVectors(chunks, {doc_id: vectors[index] for doc_id, index in rows.items()})
+    return SeedVectors(chunks, {doc_id: vectors[index] for doc_id, index in rows.items()},
+                       sentences)
 
 
 def main(argv: list[str] | None = None) -> int:

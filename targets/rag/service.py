@@ -74,7 +74,7 @@ class RagService:
                                         timeout_s=settings.embedder_timeout_s)
         # ingests carry many chunks and a client that waits for its acknowledgement
         self._bulk_embedder = EmbeddingClient(settings.embedder_url,
-                                              timeout_s=settings.ingest_timeout_s)
+                                              timeout_s=settings.ingest_timeout_s, bulk=True)
         self.index = LocalIndex()
         self.cache = ResponseCache(ttl_s=settings.cache_ttl_s,
                                    max_entries=settings.cache_entries)
@@ -91,8 +91,12 @@ class RagService:
         there first) and start following new chunks."""
         await self.store.open()
         await self.store.ensure_schema()
+        seed = load_seed(Path(self.settings.seed_vectors)) if self.settings.seed_vectors \
+            else None
+        if seed is not None and isinstance(self.generator, ExtractiveGenerator):
+            self.generator.preload(seed.sentences)
         if self.settings.seed_documents:
-            await self._seed(base_documents(self.settings.seed_documents))
+            await self._seed(base_documents(self.settings.seed_documents), seed)
         with contextlib.suppress(StoreUnavailable):  # a standby still replaying the schema:
             await self.refresh()                     # the feed catches up in a moment
         self._feed = asyncio.create_task(self._follow(), name="rag-chunk-feed")
@@ -106,14 +110,12 @@ class RagService:
         await self._bulk_embedder.aclose()
         await self.store.close()
 
-    async def _seed(self, documents: Sequence[Document]) -> None:
+    async def _seed(self, documents: Sequence[Document], seed: SeedVectors | None) -> None:
         async with self.store.advisory_lock(_SEED_LOCK) as held:
             if not held:
                 return  # another replica seeds
             present = await self.store.document_ids()
             missing = [d for d in documents if d.doc_id not in present]
-            seed = load_seed(Path(self.settings.seed_vectors)) \
-                if self.settings.seed_vectors else None
             for first in range(0, len(missing), _SEED_BATCH):
                 await asyncio.gather(*(self._seed_one(d, seed)
                                        for d in missing[first:first + _SEED_BATCH]))
