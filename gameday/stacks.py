@@ -127,6 +127,9 @@ class RouteDef(_Strict):
     shallow_health_path: str = "/health"
     deep_health_path: str = "/ready"
     replay_safe: bool = Field(False, description="the edge may retry a request elsewhere")
+    observe: Literal["layer4", "layer7"] = Field(
+        "layer7", description="what of live traffic marks a server down between health checks: "
+                              "layer7 also counts 5xx answers, layer4 only connection errors")
     listen_port: int | None = Field(None, ge=1024, le=65535, description="tcp routes only")
 
     @model_validator(mode="after")

@@ -85,6 +85,7 @@ class EdgeBackend:
     replay_safe: bool = False
     mode: Literal["http", "tcp"] = "http"
     listen_port: int | None = None  # tcp backends: the edge's listener for them
+    observe: Observe | None = None  # None: the edge's default (EdgeConfig.observe)
 
     def __post_init__(self) -> None:
         _require_name("stack", self.stack)
@@ -164,14 +165,16 @@ def render_haproxy_config(config: EdgeConfig) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    options = _server_options(
-        config.check_inter_ms, config.fall, config.rise, config.observe, config.error_limit
-    )
+    backend_options = {
+        b.stack: _server_options(config.check_inter_ms, config.fall, config.rise,
+                                 b.observe or config.observe, config.error_limit)
+        for b in config.backends}
     tcp_options = _server_options(
         config.check_inter_ms, config.fall, config.rise, "layer4", config.error_limit
     )
     log_level = "info" if config.log_requests else "notice"
-    return str(template.render(c=config, server_options=options, server_options_tcp=tcp_options,
+    return str(template.render(c=config, backend_options=backend_options,
+                               server_options_tcp=tcp_options,
                                log_level=log_level))
 
 

@@ -77,7 +77,7 @@ def _add(home: LocalHome, ledger: Ledger, topology: Topology, stack: StackDef,
     admin = HaproxyAdmin(home.haproxy_socket)
     for route in (r for r in grown.routes if r.stack == stack.name and r.component == component):
         admin.add_map_entry(home.root / "regions.map", view.name, region)
-        admin.add_server(route.path, edge_server(grown, route, view.name),
+        admin.add_server(route.path, edge_server(grown, route, view.name), observe=route.observe,
                          backup=region != grown.primary_region)
 
 

@@ -84,6 +84,7 @@ class Route(_Frozen):
     health_path: str
     replay_safe: bool
     listen_port: int | None
+    observe: Literal["layer4", "layer7"] = "layer7"
 
 
 class RequestRecord(_Frozen):
@@ -290,6 +291,7 @@ def _routes(stack: StackDef, health: Literal["shallow", "deep"],
     """The edge's routes to components that have members (a ``when`` may leave one out)."""
     return [Route(stack=stack.name, path=r.path, component=r.component, port=r.port,
                   mode=r.mode, replay_safe=r.replay_safe, listen_port=r.listen_port,
+                  observe=r.observe,
                   health_path=r.deep_health_path if health == "deep" else r.shallow_health_path)
             for r in stack.routes if layout[r.component]]
 
