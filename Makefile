@@ -28,6 +28,7 @@ $(VENV)/.installed: pyproject.toml
 
 chaos-run:
 	$(BIN)/gameday run suites/smoke.yaml
+	$(BIN)/gameday run suites/rag.yaml
 
 test:
 	$(BIN)/pytest -q -m "not e2e and not soak"

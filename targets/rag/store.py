@@ -13,8 +13,10 @@ with cosine distance, a ``simple`` full-text vector under a GIN index).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +54,8 @@ CREATE INDEX IF NOT EXISTS rag_chunks_hnsw ON rag_chunks
 CREATE INDEX IF NOT EXISTS rag_chunks_tsv ON rag_chunks USING gin (tsv);
 """
 _SCHEMA_LOCK = 7_424_001  # pg_advisory_xact_lock key: replicas starting together make it once
+_T = TypeVar("_T")
+_WRITE_DEADLINES = 5  # an ingest may take this many read deadlines (a commit waits on WAL)
 _CANDIDATES = 20  # each side of a hybrid query offers this many to the fusion
 
 
@@ -85,10 +89,10 @@ class Store:
         self._write = self._pool(write_dsn, "rag-write")
 
     def _pool(self, dsn: str, name: str) -> AsyncConnectionPool:
-        # check: a connection to a node that died is found out before a request uses it
+        # no `check` on borrowing: on a frozen node the check itself hangs, and a check
+        # cancelled by the deadline would leak its connection from the pool for good
         return AsyncConnectionPool(dsn, min_size=1, max_size=4, open=False, name=name,
                                    timeout=self._timeout_s, configure=self._configure,
-                                   check=AsyncConnectionPool.check_connection,
                                    reconnect_timeout=0)
 
     async def _configure(self, connection: psycopg.AsyncConnection) -> None:
@@ -143,16 +147,33 @@ class Store:
                 await self.search_keyword(question, max(k, _CANDIDATES)))
 
     async def _passages(self, sql: str, params: Sequence[object]) -> list[Passage]:
-        async with self._reading() as connection:
-            try:
-                rows = await (await connection.execute(sql, params)).fetchall()
-            except psycopg.Error as exc:
-                raise StoreUnavailable(f"retrieval failed: {exc}".strip()) from exc
+        return await _within(self._timeout_s, self._read_passages(sql, params), "retrieval")
+
+    async def _read_passages(self, sql: str, params: Sequence[object]) -> list[Passage]:
+        """A retrieval; once more on a fresh connection when the pooled one had died (a node
+        that restarted or failed over since it was opened)."""
+        for attempt in (1, 2):
+            async with self._reading() as connection:
+                try:
+                    rows = await (await connection.execute(sql, params)).fetchall()
+                    break
+                except psycopg.OperationalError as exc:
+                    if attempt == 2 or not connection.closed:
+                        raise StoreUnavailable(f"retrieval failed: {exc}".strip()) from exc
+                except psycopg.Error as exc:
+                    raise StoreUnavailable(f"retrieval failed: {exc}".strip()) from exc
         return [Passage(doc_id=r[0], chunk=r[1], text=r[2], score=float(r[3])) for r in rows]
 
     async def ingest(self, doc_id: str, title: str, seq: int | None, run_key: str | None,
                      chunks: Sequence[str], vectors: npt.NDArray[np.float32]) -> IngestResult:
         """One transaction: the document row and all its chunks, replacing any before."""
+        return await _within(self._timeout_s * _WRITE_DEADLINES,
+                             self._write_document(doc_id, title, seq, run_key, chunks, vectors),
+                             "ingest")
+
+    async def _write_document(self, doc_id: str, title: str, seq: int | None,
+                              run_key: str | None, chunks: Sequence[str],
+                              vectors: npt.NDArray[np.float32]) -> IngestResult:
         async with self._writing() as connection:
             try:
                 async with connection.transaction():
@@ -163,6 +184,10 @@ class Store:
 
     async def chunks_since(self, after_id: int, limit: int = 2000) -> list[ChunkRow]:
         """Chunks with an id above ``after_id``, oldest first (what a replica has not seen)."""
+        return await _within(self._timeout_s * _WRITE_DEADLINES,
+                             self._read_chunks(after_id, limit), "reading new chunks")
+
+    async def _read_chunks(self, after_id: int, limit: int) -> list[ChunkRow]:
         async with self._reading() as connection:
             try:
                 rows = await (await connection.execute(
@@ -175,6 +200,9 @@ class Store:
 
     async def check(self) -> None:
         """One real read (the deep readiness check's store half)."""
+        await _within(self._timeout_s, self._check(), "store check")
+
+    async def _check(self) -> None:
         async with self._reading() as connection:
             try:
                 await connection.execute("SELECT 1 FROM rag_chunks LIMIT 1")
@@ -189,8 +217,8 @@ class Store:
 
 
 class _Borrow:
-    """A pooled connection, with a failure to get one (no node, pool timeout) turned into
-    StoreUnavailable; a connection that broke in use is discarded by the pool."""
+    """A pooled connection; a failure to get one (no node, pool timeout) is StoreUnavailable,
+    and a connection that broke in use is discarded by the pool."""
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
@@ -209,6 +237,26 @@ class _Borrow:
             if not self._connection.closed and self._connection.info.transaction_status:
                 await self._connection.rollback()
             await self._pool.putconn(self._connection)
+
+
+async def _within(deadline_s: float, work: Awaitable[_T], what: str) -> _T:
+    """``work`` under a client-side deadline. A frozen node keeps its TCP connections open and
+    answers nothing, so the server's statement_timeout never fires; and cancelling a psycopg
+    query makes psycopg send a cancel request to that same node and wait for it (measured:
+    11 s for one question while both nodes were frozen). So the work is shielded, not
+    cancelled: the caller gets StoreUnavailable at the deadline, and the abandoned query ends
+    in the background when the node answers or its connection dies."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_consume)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), deadline_s)
+    except TimeoutError:
+        raise StoreUnavailable(f"{what}: no answer within {deadline_s:g} s") from None
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: an abandoned query's failure is not an unhandled error
 
 
 class _AdvisoryLock:
@@ -232,7 +280,7 @@ class _AdvisoryLock:
                 await self._connection.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
                 await self._connection.commit()
         finally:
-            await self._borrow.__aexit__()
+            await self._borrow.__aexit__(None, None, None)
 
 
 async def _ingest(connection: psycopg.AsyncConnection, doc_id: str, title: str,

@@ -1,5 +1,6 @@
-"""Fixtures for the rag stack: one real embedding server per session, a real PostgreSQL pair
-per module, and a real RAG replica seeded with the base corpus."""
+"""Fixtures for the rag stack: one real embedding server per session, and for this package
+one real PostgreSQL pair and one real RAG replica seeded with the base corpus (started once:
+the modules share them, and no test needs a fresh store)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from tests.pgcluster import Clusters, PgCluster
 from tests.targets.rag.rag_testing import EMBEDDER_PORT, RagProcess, rag_replica
 
-SEEDED_DOCUMENTS = 100
+SEEDED_DOCUMENTS = 400  # from the vectors make setup embedded: seconds
 
 
 @pytest.fixture(scope="session")
@@ -19,18 +20,18 @@ def embedder() -> Iterator[str]:
         yield process.url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def clusters() -> Iterator[Clusters]:
     with Clusters() as held:
         yield held
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def cluster(clusters: Clusters) -> PgCluster:
     return clusters.intact()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def replica(cluster: PgCluster, embedder: str) -> Iterator[str]:
     """A replica reading from the standby, seeded with the first base documents; the cache on
     and tokens streamed without a pause."""
