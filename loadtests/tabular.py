@@ -10,22 +10,15 @@ with the same check. With ``GAMEDAY_RUN_DIR`` set, every request is also recorde
 from __future__ import annotations
 
 import itertools
-import os
-from pathlib import Path
-from typing import Any
 
-from locust import FastHttpUser, constant, events, task
-from locust.env import Environment
-from locust.runners import MasterRunner
+from locust import FastHttpUser, constant, task
 
+from gameday.load.locust_hooks import record_into_run_dir
 from gameday.load.payloads import endpoint_for, make_bodies
 from gameday.load.plan import join_url
-from gameday.load.recorder import RequestRecorder
-from gameday.records import RecordWriter
 
 __all__ = ["TabularUser"]
 
-RUN_DIR_ENV = "GAMEDAY_RUN_DIR"
 _STACK, _ENDPOINT = "tabular", "predict"
 _PREDICT = endpoint_for(_STACK, _ENDPOINT)
 _BODIES = make_bodies(_PREDICT, 4096, seed=7)
@@ -59,15 +52,4 @@ class TabularUser(FastHttpUser):
                 response.failure(f"{error_kind} (status {status})")
 
 
-def _record_when_asked(environment: Environment, **_: Any) -> None:
-    run_dir = os.environ.get(RUN_DIR_ENV)
-    if not run_dir or isinstance(environment.runner, MasterRunner):
-        return  # a master sends nothing; each worker writes its own file
-    writer = RecordWriter(Path(run_dir) / f"requests-locust-{os.getpid()}.csv")
-    recorder = RequestRecorder(writer)
-    environment.events.request.add_listener(recorder.on_request)  # type: ignore[no-untyped-call]
-    environment.events.quitting.add_listener(  # type: ignore[no-untyped-call]
-        lambda **_: recorder.close())
-
-
-events.init.add_listener(_record_when_asked)  # type: ignore[no-untyped-call]
+record_into_run_dir()

@@ -67,13 +67,7 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """GAMEDAY_REGION, GAMEDAY_REPLICA and RAG_<FIELD> for every other field
         (RAG_READ_DSN, RAG_WRITE_DSN, RAG_EMBEDDER_URL, RAG_TOP_K, ...)."""
-        values: dict[str, object] = {}
-        for key in cls.model_fields:
-            env_name = {"region": "GAMEDAY_REGION", "replica": "GAMEDAY_REPLICA"}.get(
-                key, f"RAG_{key.upper()}")
-            if env_name in environ:
-                values[key] = environ[env_name]
-        return _validated(cls, values)
+        return _from_env(cls, environ, "RAG_")
 
 
 class EmbedderSettings(BaseModel):
@@ -92,16 +86,17 @@ class EmbedderSettings(BaseModel):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> EmbedderSettings:
         """GAMEDAY_REGION, GAMEDAY_REPLICA and EMBEDDER_<FIELD> (EMBEDDER_DTYPE, ...)."""
-        values: dict[str, object] = {}
-        for key in cls.model_fields:
-            env_name = {"region": "GAMEDAY_REGION", "replica": "GAMEDAY_REPLICA"}.get(
-                key, f"EMBEDDER_{key.upper()}")
-            if env_name in environ:
-                values[key] = environ[env_name]
-        return _validated(cls, values)
+        return _from_env(cls, environ, "EMBEDDER_")
 
 
-def _validated(cls: type[_T], values: dict[str, object]) -> _T:
+def _from_env(cls: type[_T], environ: Mapping[str, str], prefix: str) -> _T:
+    names = {"region": "GAMEDAY_REGION", "replica": "GAMEDAY_REPLICA"}
+    values = {key: environ[name] for key in cls.model_fields
+              if (name := names.get(key, f"{prefix}{key.upper()}")) in environ}
+    return _validated(cls, values)
+
+
+def _validated(cls: type[_T], values: Mapping[str, object]) -> _T:
     try:
         return cls.model_validate(values)
     except ValidationError as exc:

@@ -28,13 +28,20 @@ class Sample:
     check: Callable[[httpx.Response], str | None]
 
 
-def _fraud_score(answer: httpx.Response) -> str | None:
+def _json_answer(answer: httpx.Response) -> tuple[object, str | None]:
+    """The answer's JSON document, or what was wrong before there was one."""
     if answer.status_code != 200:
-        return f"http {answer.status_code}"
+        return None, f"http {answer.status_code}"
     try:
-        document = answer.json()
+        return answer.json(), None
     except ValueError:
-        return "answer is not JSON"
+        return None, "answer is not JSON"
+
+
+def _fraud_score(answer: httpx.Response) -> str | None:
+    document, problem = _json_answer(answer)
+    if problem is not None:
+        return problem
     score = document.get("fraud_score") if isinstance(document, dict) else None
     if isinstance(score, bool) or not isinstance(score, int | float) \
             or not math.isfinite(score) or not 0.0 <= score <= 1.0:
@@ -47,12 +54,9 @@ _TRANSACTION = {"amount": 42.0, "hour": 13, "merchant_risk": 0.2, "distance_km":
                 "card_age_days": 400, "foreign": False, "tx_last_24h": 2}
 
 def _rag_answer(answer: httpx.Response) -> str | None:
-    if answer.status_code != 200:
-        return f"http {answer.status_code}"
-    try:
-        document = answer.json()
-    except ValueError:
-        return "answer is not JSON"
+    document, problem = _json_answer(answer)
+    if problem is not None:
+        return problem
     if not isinstance(document, dict) or not document.get("text"):
         return f"no answer text: {str(document)[:120]}"
     return None  # degraded answers are answers: the report counts them apart
