@@ -292,7 +292,7 @@ class Suite(_Strict):
     @field_validator("load", mode="before")
     @classmethod
     def _one_or_more(cls, value: object) -> object:
-        return [value] if isinstance(value, dict) else value
+        return [value] if isinstance(value, dict | LoadProfile) else value
 
     @property
     def primary_load(self) -> LoadProfile:
