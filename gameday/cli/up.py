@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -14,7 +15,8 @@ from gameday.cli.options import (
     load_suite_with_overrides,
     resolve_platform,
 )
-from gameday.platforms.base import StackRequest
+from gameday.errors import PlatformError
+from gameday.platforms.base import Platform, StackRequest
 from gameday.stacks import load_stack
 
 NAME = "up"
@@ -33,6 +35,20 @@ def command(
                            edge_health_check=loaded.edge.health_check,
                            settings=loaded.stack_settings()), progress=progress)
     out.print(f"[green]up[/green] in {time.monotonic() - started:.1f} s; edge: "
-              + (", ".join(opened.edge_url(s) for s in loaded.stacks if load_stack(s).routes)
-                 or "none (no stack is routed)"), highlight=False)
+              + (", ".join(_routed(opened, loaded.stacks)) or "none (no stack is routed)"),
+              highlight=False)
     return 0
+
+
+def _routed(platform: Platform, stacks: Sequence[str]) -> list[str]:
+    """The edge URLs of the stacks the edge routes (a suite may leave a stack's routed
+    component out: the rag store without its service)."""
+    urls = []
+    for stack in stacks:
+        if not load_stack(stack).routes:
+            continue
+        try:
+            urls.append(platform.edge_url(stack))
+        except PlatformError:
+            continue
+    return urls
