@@ -9,12 +9,19 @@ export DO_NOT_TRACK := 1
 .PHONY: setup chaos-run test test-e2e lint bench clean
 
 PATRONI_VENV := .venv-patroni
+EMBEDDER_VENV := .venv-embedder
 
 setup: $(VENV)/.installed
 	bash scripts/install-system-packages.sh
-	$(MAKE) --no-print-directory $(PATRONI_VENV)/.installed
+	$(MAKE) --no-print-directory $(PATRONI_VENV)/.installed $(EMBEDDER_VENV)/.installed
 	$(BIN)/python -m targets.tabular.train
-	$(BIN)/python -m targets.rag.seed_vectors --out artifacts/rag
+	$(EMBEDDER_VENV)/bin/python -m targets.rag.seed_vectors --out artifacts/rag
+
+# The rag embedding server's venv: torch and the model only here (targets/rag/embedder-
+# requirements.txt says why). torch==2.13.0 pinned: a bare torch pulls a multi-GB CUDA build.
+$(EMBEDDER_VENV)/.installed: targets/rag/embedder-requirements.txt
+	test -x $(EMBEDDER_VENV)/bin/python || $(PYTHON) -m venv $(EMBEDDER_VENV)
+	$(EMBEDDER_VENV)/bin/pip install -q --disable-pip-version-check -r targets/rag/embedder-requirements.txt && touch $@
 
 # Patroni runs as the database user, which cannot read a Python under /root (pyenv): its venv is
 # made from Debian's /usr/bin/python3 (FACTS.md).
@@ -46,4 +53,4 @@ bench:
 
 clean:
 	-$(BIN)/gameday down
-	rm -rf runs .gameday build *.egg-info $(PATRONI_VENV)
+	rm -rf runs .gameday build *.egg-info $(PATRONI_VENV) $(EMBEDDER_VENV)

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+import pytest
 
 from gameday.load.sse import AnswerParser, AnswerStream, read_answer_stream
 from tests.pgcluster import PgCluster
@@ -23,6 +24,7 @@ __all__ = ["EMBEDDER_PORT", "RAG_PORT", "RagProcess", "ask_stream", "metric_valu
 
 REPO = Path(__file__).resolve().parents[3]
 SEED_VECTORS = REPO / "artifacts" / "rag" / "base-fp32.npz"  # written by make setup
+EMBEDDER_PYTHON = REPO / ".venv-embedder" / "bin" / "python"
 EMBEDDER_PORT = 28210
 RAG_PORT = 28200
 HOST = "127.0.0.1"
@@ -55,7 +57,7 @@ class RagProcess:
             else ["--factory", "targets.rag.app:create_app"]
         )
         command = [
-            sys.executable,
+            _python(self.kind),
             "-m",
             "uvicorn",
             *target,
@@ -69,6 +71,7 @@ class RagProcess:
         ]
         env = {
             **os.environ,
+            "PYTHONPATH": str(REPO),
             "HF_HUB_OFFLINE": "1",
             "GAMEDAY_REGION": "region-a",
             "GAMEDAY_REPLICA": f"rag-{self.kind}-test",
@@ -121,6 +124,15 @@ class RagProcess:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _python(kind: str) -> str:
+    """The embedder runs from its own venv, as the platform runs it (make setup makes it)."""
+    if kind != "embedder":
+        return sys.executable
+    if not EMBEDDER_PYTHON.exists():
+        pytest.skip(f"no {EMBEDDER_PYTHON}: run make setup (the embedder's venv)")
+    return str(EMBEDDER_PYTHON)
 
 
 def rag_env(cluster: PgCluster, embedder_url: str, **overrides: object) -> dict[str, str]:
