@@ -53,7 +53,8 @@ def test_a_child_started_from_a_thread_outlives_the_thread_and_stops_with_the_co
 def test_wait_started_reports_why_a_child_failed_to_start(tmp_path: Path) -> None:
     plan = LoadPlan(base_url="http://127.0.0.1:9", stack="rag", endpoint="summarise")
     with LoadProcess.start(plan, tmp_path) as generator, \
-            pytest.raises(LoadError, match=r"exited with code 2.*no load payload for rag/summarise"):
+            pytest.raises(LoadError,
+                          match=r"exited with code 2.*no load payload for rag/summarise"):
         generator.wait_started(timeout_s=30)
 
 

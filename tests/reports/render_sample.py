@@ -76,9 +76,10 @@ def write_sample_run(run_dir: Path, *, saturated: bool = False, harness_error: s
     run_dir.mkdir(parents=True, exist_ok=True)
     suite = sample_suite(rate_per_s)
     (run_dir / "suite.json").write_text(json.dumps(suite.model_dump(mode="json"), indent=2))
-    rng = np.random.default_rng(suite.primary_load.seed)
-    total_s = suite.primary_load.warmup_s + suite.primary_load.duration_s
-    gaps = rng.exponential(1 / suite.primary_load.rate_per_s, size=int(total_s * suite.primary_load.rate_per_s * 2))
+    load = suite.primary_load
+    rng = np.random.default_rng(load.seed)
+    total_s = load.warmup_s + load.duration_s
+    gaps = rng.exponential(1 / load.rate_per_s, size=int(total_s * load.rate_per_s * 2))
     offsets = np.cumsum(gaps)
     offsets = offsets[offsets < (20.0 if interrupted else total_s)]
     with RecordWriter(run_dir / "requests-gen0.csv") as writer:
