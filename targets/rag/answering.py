@@ -81,18 +81,18 @@ class Retriever:
         try:
             passages = await self._store.search_keyword(question, k)
         except StoreUnavailable:
-            return self._from_replica(key, variant, question, k, started_s, reason="store")
+            return self._from_replica(key, variant, question, k, started_s)
         return Plan(key, variant, tuple(passages), None, "embedder", None, (),
                     time.perf_counter() - started_s)
 
     def _from_replica(self, key: CacheKey, variant: Variant, question: str, k: int,
-                      started_s: float, reason: str = "store") -> Plan:
+                      started_s: float) -> Plan:
         stale = self._cache.get(key, stale_ok=True) if self._cache.enabled else None
         if stale is not None:
             return Plan(key, variant, stale.sources, stale, "stale-cache", None, (),
                         time.perf_counter() - started_s)
         passages = self._index.search(question, k)
-        return Plan(key, variant, tuple(passages), None, reason, None, (),
+        return Plan(key, variant, tuple(passages), None, "store", None, (),
                     time.perf_counter() - started_s)
 
 
