@@ -9,13 +9,11 @@ from __future__ import annotations
 import ipaddress
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -24,18 +22,35 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from gameday.errors import ConfigError
+from gameday.slos import (
+    DATABASE_SLOS,
+    AvailabilitySlo,
+    DegradedShareSlo,
+    LatencySlo,
+    QualitySlo,
+    RpoSlo,
+    RtoSlo,
+    Slo,
+    SplitBrainSlo,
+    TtftSlo,
+    WriteRtoSlo,
+)
+from gameday.strict import Strict as _Strict
 
 __all__ = [
     "DATABASE_SLOS",
+    "INGEST_ENDPOINT",
     "NO_SLOS",
     "PATRONI_MIN_TTL_S",
     "REGIONS",
     "AvailabilitySlo",
     "DatabaseOptions",
+    "DegradedShareSlo",
     "LatencySlo",
     "LoadProfile",
     "Measurement",
     "PatroniOptions",
+    "QualitySlo",
     "RagOptions",
     "RpoSlo",
     "RtoSlo",
@@ -43,16 +58,16 @@ __all__ = [
     "Slo",
     "SplitBrainSlo",
     "Suite",
+    "TtftSlo",
     "WriteRtoSlo",
     "load_suite",
     "validation_message",
 ]
 
 REGIONS = ("region-a", "region-b")
+INGEST_ENDPOINT = "ingest"  # the rag stack's numbered document ingests
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class LoadProfile(_Strict):
@@ -92,60 +107,6 @@ class Scenario(_Strict):
     offset_s: float = Field(10.0, ge=0)
     target_region: Literal["region-a", "region-b"] = "region-a"
     configuration: dict[str, Any] = Field(default_factory=dict)
-
-
-Scope = Literal["all", "outside_faults", "during_faults"]
-
-
-class AvailabilitySlo(_Strict):
-    kind: Literal["availability"]
-    name: str = ""
-    objective: float = Field(gt=0, le=1)
-    scope: Scope = "outside_faults"
-
-
-class LatencySlo(_Strict):
-    kind: Literal["latency"]
-    name: str = ""
-    percentile: float = Field(99, gt=0, lt=100)
-    threshold_s: float = Field(gt=0)
-    scope: Scope = "outside_faults"
-
-
-class RtoSlo(_Strict):
-    kind: Literal["rto"]
-    name: str = ""
-    threshold_s: float = Field(gt=0)
-
-
-class RpoSlo(_Strict):
-    """Acknowledged writes lost by a database fault: at most ``max_lost`` of them, and the
-    oldest no more than ``max_seconds`` before the fault started."""
-
-    kind: Literal["rpo"]
-    name: str = ""
-    max_lost: int = Field(0, ge=0)
-    max_seconds: float = Field(0.0, ge=0)
-
-
-class WriteRtoSlo(_Strict):
-    """From the fault start to the first write the new primary acknowledged."""
-
-    kind: Literal["write_rto"]
-    name: str = ""
-    threshold_s: float = Field(gt=0)
-
-
-class SplitBrainSlo(_Strict):
-    """Two nodes accepting writes at the same instant: never (the objective is zero)."""
-
-    kind: Literal["split_brain"]
-    name: str = ""
-
-
-Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo,
-                Field(discriminator="kind")]
-DATABASE_SLOS = ("rpo", "write_rto", "split_brain")
 
 
 class Measurement(_Strict):
@@ -299,6 +260,16 @@ class Suite(_Strict):
         """The first load: the one the run's warm-up, rate and progress are told by."""
         return self.load[0]
 
+    @property
+    def ledger_load(self) -> LoadProfile | None:
+        """The numbered writes the RPO is audited on: the database load, else the rag stack's
+        document ingests when the suite has a database section; None: no RPO ledger."""
+        if self.primary_load.target == "database":
+            return self.primary_load
+        ingests = [load for load in self.load if load.stack == "rag"
+                   and load.endpoint == INGEST_ENDPOINT and load.target == "edge"]
+        return ingests[0] if ingests and self.database is not None else None
+
     def stack_settings(self) -> dict[str, Any]:
         """What the suite says to the stacks' templates (``settings``)."""
         return {"database": (self.database or DatabaseOptions()).model_dump(mode="json"),
@@ -318,10 +289,16 @@ class Suite(_Strict):
         if not self.slos and not self.allow_no_slos:
             raise _field_error("slos", NO_SLOS)
         for index, slo in enumerate(self.slos):
-            if slo.kind in DATABASE_SLOS and self.primary_load.target != "database":
+            if slo.kind in DATABASE_SLOS and self.ledger_load is None:
                 raise _field_error(f"slos.{index}.kind",
                                    f"a {slo.kind} SLO is measured on numbered writes: it needs "
-                                   f"`load.target: database`")
+                                   "`load.target: database`, or a rag ingest load and the "
+                                   "suite's `database` section")
+            if isinstance(slo, TtftSlo | QualitySlo | DegradedShareSlo) and \
+                    slo.stack not in self.stacks:
+                raise _field_error(f"slos.{index}.stack",
+                                   f"a {slo.kind} SLO judges a RAG stack's answers: expected "
+                                   f"one of the suite's stacks {self.stacks}, got {slo.stack!r}")
         return self
 
 

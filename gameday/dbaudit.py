@@ -16,8 +16,9 @@ __all__ = ["audit_writes"]
 
 
 def audit_writes(info: DatabaseInfo, *, table: str = "gameday_writes",
-                 timeout_s: float = 10) -> DbAudit:
-    """Ask every node directly which one is out of recovery and read ``table`` there.
+                 run_key: str | None = None, timeout_s: float = 10) -> DbAudit:
+    """Ask every node directly which one is out of recovery and read ``table`` there (only
+    the rows of ``run_key`` when given: the rag documents of one run).
 
     Exactly one such node is the surviving store; none, or two (a split brain), leaves the
     audit with an ``error``: it never guesses which store survived.
@@ -33,7 +34,10 @@ def audit_writes(info: DatabaseInfo, *, table: str = "gameday_writes",
             return DbAudit(t_s=time.time(), node="", region="", table=table,
                            error=_no_single_primary(samples, len(primaries)))
         link, _ = primaries[0]
-        query = sql.SQL("SELECT seq FROM {} ORDER BY seq").format(sql.Identifier(table))
+        query = sql.SQL("SELECT seq FROM {} ORDER BY seq").format(sql.Identifier(table)) \
+            if run_key is None else sql.SQL(
+                "SELECT seq FROM {} WHERE run_key = {} AND seq IS NOT NULL ORDER BY seq").format(
+                sql.Identifier(table), sql.Literal(run_key))
         try:
             rows = link.execute(query)
         except (psycopg.Error, TimeoutError, OSError) as exc:

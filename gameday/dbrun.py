@@ -21,7 +21,14 @@ from gameday.errors import PlatformError
 from gameday.platforms.base import DatabaseAccess, DatabaseInfo, Platform, Progress
 from gameday.records import EventKind, EventLog
 
-__all__ = ["DatabaseRun"]
+__all__ = ["RAG_DOCUMENTS_TABLE", "DatabaseRun", "run_key_of"]
+
+RAG_DOCUMENTS_TABLE = "rag_documents"  # targets/rag/store.py: one row per ingested document
+
+
+def run_key_of(run_dir: Path) -> str:
+    """What a run's rag ingests store as ``run_key``: its folder's stamp, unique per run."""
+    return run_dir.name.split("-")[0]
 
 _AUDIT_TRIES_S = 60.0  # the rollback has converged by then; a primary must be found
 
@@ -32,14 +39,22 @@ class DatabaseRun:
         if not isinstance(platform, DatabaseAccess):
             raise PlatformError(f"the {platform.name} platform has no DatabaseAccess: it "
                                 "cannot run a database load")
+        ledger = suite.ledger_load
+        assert ledger is not None  # the run starts this only for a suite with a ledger
         self.suite = suite
-        self.info: DatabaseInfo = platform.database(suite.primary_load.stack)
+        self.info: DatabaseInfo = platform.database(ledger.stack)
         self.run_dir = run_dir
         self.events = events
         self.progress = progress
-        # one table per run: a platform left up serves several runs, and the audit must tell
-        # this run's sequence numbers from an earlier one's
-        self.table = "gameday_writes_" + re.sub(r"[^a-z0-9]+", "_", run_dir.name.lower())[-40:]
+        # a platform left up serves several runs, and the audit must tell this run's sequence
+        # numbers from an earlier one's: the writer gets a table per run; the rag ingests are
+        # told apart by the run key (the run folder's stamp) stored with each document
+        self.run_key: str | None = None
+        if ledger.target == "database":
+            self.table = "gameday_writes_" + re.sub(r"[^a-z0-9]+", "_",
+                                                    run_dir.name.lower())[-40:]
+        else:
+            self.table, self.run_key = RAG_DOCUMENTS_TABLE, run_key_of(run_dir)
         self.watch: DbWatch | None = None
         self.failover: PromoteFailover | None = None
 
@@ -65,7 +80,7 @@ class DatabaseRun:
         no single primary can be found (a rejoin may still be in progress)."""
         deadline_s = time.monotonic() + _AUDIT_TRIES_S
         while True:
-            audit = audit_writes(self.info, table=self.table)
+            audit = audit_writes(self.info, table=self.table, run_key=self.run_key)
             if not audit.error or time.monotonic() >= deadline_s:
                 break
             time.sleep(1.0)

@@ -31,7 +31,7 @@ from chaoslib.types import Experiment, Journal
 
 from gameday.config import LoadProfile, Scenario, Suite
 from gameday.dbrecords import WRITES_GENERATOR
-from gameday.dbrun import DatabaseRun
+from gameday.dbrun import DatabaseRun, run_key_of
 from gameday.edgewatch import EdgeWatch
 from gameday.errors import GamedayError, LoadError, PlatformError
 from gameday.experiment import FaultWindowRecorder, run_scenario
@@ -230,7 +230,7 @@ class _Run:
         followed = [p for p in self.suite.load if p.generator == profile.follows]
         return LoadPlan.from_profile(
             profile, self.platform.edge_url(profile.stack), start_at_s=start_at_s,
-            run_key=self.run_dir.name.split("-")[0], documents=self.suite.rag.documents,
+            run_key=run_key_of(self.run_dir), documents=self.suite.rag.documents,
             k=self.suite.rag.top_k,
             follow_rate_per_s=followed[0].rate_per_s if followed else 0.0)
 
@@ -240,7 +240,7 @@ class _Run:
         return WRITES_GENERATOR if profile.target == "database" else "gen0"
 
     def _watch_database(self) -> None:
-        if self.suite.primary_load.target == "database":
+        if self.suite.ledger_load is not None:
             self.database = DatabaseRun(self.suite, self.platform, self.run_dir, self.events,
                                         self.progress)
             self.database.start()

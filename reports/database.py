@@ -11,8 +11,9 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from gameday.measure import DatabaseFigures, FaultWindow, WriteRto
+from gameday.measure import DatabaseFigures, WriteRto
 from reports.figures import COLOURS
+from reports.panels import LAYOUT, shade_faults
 from reports.summary import Summary
 
 __all__ = [
@@ -37,9 +38,6 @@ _OUTCOMES = (  # (name, colour, marker symbol, size)
 _PARTS = (("detect_s", "detect (first failed write)", COLOURS["detect"]),
           ("promote_s", "promote (new primary takes writes)", COLOURS["failover"]),
           ("write_rto_s", "first write acknowledged", COLOURS["recovered"]))
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
-           "font": {"family": "system-ui, -apple-system, Segoe UI, sans-serif"},
-           "legend": {"orientation": "h", "y": -0.2, "x": 0}}
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -60,18 +58,6 @@ def _origin_s(summary: Summary) -> float:
     database = summary.database
     times = [] if database is None else [c.t_s for c in database.roles]
     return min(times, default=0.0)
-
-
-def _windows(summary: Summary) -> list[FaultWindow]:
-    return [o.window for o in summary.scenarios if o.window is not None]
-
-
-def _shade_faults(figure: go.Figure, summary: Summary, origin_s: float, **where: object) -> None:
-    for window in _windows(summary):
-        end_s = window.end_s if window.end_s is not None else summary.data_end_s
-        figure.add_vrect(x0=window.start_s - origin_s,
-                         x1=(end_s if end_s is not None else window.start_s) - origin_s,
-                         fillcolor=COLOURS["fault"], line_width=0, layer="below", **where)
 
 
 def rpo_figure(summary: Summary) -> go.Figure:
@@ -96,7 +82,7 @@ def rpo_figure(summary: Summary) -> go.Figure:
                 x=t_s[index], y=seq[index].astype(np.float64), mode="markers", name=name,
                 marker={"color": colour, "symbol": symbol, "size": size},
                 hovertemplate=f"seq %{{y:.0f}} at %{{x:.3f}} s: {name}<extra></extra>"))
-    _shade_faults(figure, summary, origin_s)
+    shade_faults(figure, summary, origin_s)
     for each in database.scenarios:
         rpo = each.rpo
         if rpo is not None and rpo.oldest_lost_ack_s is not None:
@@ -110,7 +96,7 @@ def rpo_figure(summary: Summary) -> go.Figure:
     if len(writes) == 0:
         _note(figure, "no numbered writes were recorded")
     figure.update_layout(title="RPO: every numbered write by outcome (acknowledgement or "
-                               "failure time)", height=420, **_LAYOUT)
+                               "failure time)", height=420, **LAYOUT)
     figure.update_xaxes(title_text="seconds since load start")
     figure.update_yaxes(title_text="sequence number")
     return figure
@@ -147,7 +133,7 @@ def write_rto_figure(summary: Summary) -> go.Figure:
     # a short chart: the legend goes further down, clear of the axis title
     figure.update_layout(title="Write RTO and its parts (seconds after the fault start)",
                          barmode="overlay", height=200 + 60 * max(1, len(database.scenarios)),
-                         **{**_LAYOUT, "legend": {"orientation": "h", "y": -0.55, "x": 0},
+                         **{**LAYOUT, "legend": {"orientation": "h", "y": -0.55, "x": 0},
                             "margin": {"l": 60, "r": 20, "t": 50, "b": 90}})
     figure.update_xaxes(title_text="seconds after the fault start", rangemode="tozero")
     return figure
@@ -174,10 +160,10 @@ def replication_figure(summary: Summary) -> go.Figure:
                 x=x, y=_floats(values), mode="lines", name=label, legendgroup=label,
                 showlegend=row == 1, line={"color": _colour(number), "width": 1.4}),
                 row=row, col=1)
-    _shade_faults(figure, summary, origin_s, row="all", col=1)
+    shade_faults(figure, summary, origin_s, row="all", col=1)
     if not database.lag:
         _note(figure, "no replication samples (replication.jsonl)")
-    figure.update_layout(title="Replication lag", height=460, **_LAYOUT)
+    figure.update_layout(title="Replication lag", height=460, **LAYOUT)
     figure.update_yaxes(title_text="bytes", rangemode="tozero", row=1, col=1)
     figure.update_yaxes(title_text="s", rangemode="tozero", row=2, col=1)
     figure.update_xaxes(title_text="seconds since load start", row=2, col=1)
@@ -199,7 +185,7 @@ def roles_figure(summary: Summary) -> go.Figure:
                 name="no answer" if state == "down" else state, marker_color=colour,
                 marker_line_width=0, hovertemplate=f"{state} from %{{base:.2f}} s"
                                                    "<extra>%{y}</extra>"))
-    _shade_faults(figure, summary, origin_s)
+    shade_faults(figure, summary, origin_s)
     brain = database.split_brain
     for window in () if brain is None else brain.windows:
         figure.add_vrect(x0=window.start_s - origin_s, x1=window.end_s - origin_s,
@@ -210,7 +196,7 @@ def roles_figure(summary: Summary) -> go.Figure:
         _note(figure, "no role samples (db.jsonl): split brain was not observed")
     nodes = {i.node for i in database.intervals}
     figure.update_layout(title="Node roles over time (red: two nodes writable at once)",
-                         barmode="overlay", height=200 + 50 * max(1, len(nodes)), **_LAYOUT)
+                         barmode="overlay", height=200 + 50 * max(1, len(nodes)), **LAYOUT)
     figure.update_xaxes(title_text="seconds since load start")
     return figure
 

@@ -37,7 +37,7 @@ __all__ = ["RUN_SUITE", "junit_tree", "junit_xml"]
 
 RUN_SUITE = "run"
 _UNITS = {"availability": "fraction", "latency": "s", "rto": "s", "rpo": "s", "write_rto": "s",
-          "split_brain": "s"}
+          "split_brain": "s", "ttft": "s", "quality": "fraction", "degraded_share": "fraction"}
 
 
 @dataclass(frozen=True, slots=True)

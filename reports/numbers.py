@@ -12,8 +12,11 @@ __all__ = ["ms", "objective", "pct", "rate", "seconds", "sentence", "slo_objecti
 
 def objective(kind: str, value: float) -> str:
     """An SLO's objective or measured value in the unit of its kind."""
-    return pct(value) if kind == "availability" else (
-        ms(value) if kind == "latency" else seconds(value))
+    if kind in ("availability", "degraded_share"):
+        return pct(value)
+    if kind == "quality":
+        return f"{value:.3f}"
+    return ms(value) if kind in ("latency", "ttft") else seconds(value)
 
 
 def slo_objective(result: SloResult, relation: str = "") -> str:

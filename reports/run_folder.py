@@ -22,6 +22,7 @@ from gameday.dbrecords import (
 from gameday.errors import MeasurementError
 from gameday.measure import DatabaseRecords, RequestArrays, Writes
 from gameday.measure.arrays import ARRAY_COLUMNS
+from gameday.measure.rag import ANSWER_COLUMNS, Answers
 from gameday.records import (
     EDGE_FILE,
     EdgeServerSample,
@@ -54,6 +55,7 @@ class RunFolder:
     journals: Mapping[str, Journal]  # by scenario name, for every scenario of the suite
     edge: tuple[EdgeServerSample, ...] | None = None  # None: the run has no edge.jsonl
     database: DatabaseRecords | None = None  # None: neither a database suite nor its files
+    answers: Answers | None = None  # the rag stack's answers; None: the suite has no rag stack
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -70,6 +72,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
                   for scenario in suite.scenarios},
         edge=tuple(read_edge_samples(run_dir)) if (run_dir / EDGE_FILE).is_file() else None,
         database=_read_database(run_dir, suite),
+        answers=_read_answers(run_dir) if "rag" in suite.stacks else None,
     )
 
 
@@ -92,6 +95,13 @@ def _read_database(run_dir: Path, suite: Suite) -> DatabaseRecords | None:
     return DatabaseRecords(writes=Writes.from_table(table),
                            samples=tuple(read_db_samples(run_dir)),
                            replication=tuple(read_replication_samples(run_dir)), audit=audit)
+
+
+def _read_answers(run_dir: Path) -> Answers:
+    try:
+        return Answers.from_table(read_request_table(run_dir, ANSWER_COLUMNS))
+    except ValueError as exc:  # a damaged file: its error names it
+        raise MeasurementError(str(exc)) from None
 
 
 def _read_requests(run_dir: Path) -> RequestArrays:

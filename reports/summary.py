@@ -32,6 +32,7 @@ from gameday.measure import (
     scenario_rtos,
     warmup_end_s,
 )
+from gameday.measure.rag import RagFigures, rag_figures
 from gameday.records import Event, EventKind
 from reports.incidents import Incidents, Interruption, RollbackFailure, find_incidents
 from reports.run_folder import Journal, RunFolder
@@ -41,6 +42,7 @@ from reports.verdict import Decision, decide
 __all__ = ["MAX_CHART_BUCKETS", "SCHEMA", "ScenarioOutcome", "Summary", "iso_utc", "summarize"]
 
 MAX_CHART_BUCKETS = 1500
+RAG_BUCKET_S = 5.0  # a few answers a second: a 1 s mean or p99 of them would be noise
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class Summary:
     incidents: Incidents
     edge: tuple[EdgeInterval, ...] | None = None  # None: the edge's view was not recorded
     database: DatabaseFigures | None = None  # None: not a database run
+    rag: RagFigures | None = None  # None: the suite has no rag stack
 
     @property
     def verdict(self) -> str:
@@ -132,7 +135,7 @@ def summarize(folder: RunFolder) -> Summary:
     chart_bucket_s = _chart_bucket_s(requests, suite.measurement.bucket_s)
     database = None if folder.database is None else measure_database(folder.database, suite,
                                                                      events)
-    slos = tuple(evaluate_slos(suite, requests, events, database))
+    slos = tuple(evaluate_slos(suite, requests, events, database, folder.answers))
     incidents = find_incidents(events, folder.journals)
     ended_at_s = _event_s(events, EventKind.RUN_END, _last_s(folder))
     edge = None if folder.edge is None else tuple(
@@ -157,6 +160,10 @@ def summarize(folder: RunFolder) -> Summary:
         incidents=incidents,
         edge=edge,
         database=database,
+        rag=None if folder.answers is None else rag_figures(
+            folder.answers, windows, warmup_end_s=warmup_s,
+            origin_s=load_start_s(events, first_s) or 0.0,
+            bucket_s=max(chart_bucket_s, RAG_BUCKET_S)),
     )
 
 

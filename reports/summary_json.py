@@ -48,6 +48,7 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         "slos": [asdict(result) for result in summary.slos],
         "edge": None if summary.edge is None else [asdict(i) for i in summary.edge],
         "database": database_json(summary.database),
+        "rag": None if summary.rag is None else asdict(summary.rag),
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned

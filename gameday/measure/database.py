@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gameday.config import Suite
+from gameday.config import INGEST_ENDPOINT, Suite
 from gameday.dbrecords import WRITE_ENDPOINT, DbAudit, DbSample, ReplicationSample
 from gameday.measure.arrays import ARRAY_COLUMNS, RequestArrays
 from gameday.measure.failover_facts import failover_facts
@@ -70,9 +70,11 @@ class Writes:
 
     @classmethod
     def from_table(cls, table: pa.Table) -> Writes:
-        """From ``read_request_table`` with ``seq`` and ``endpoint``: the write rows."""
+        """From ``read_request_table`` with ``seq`` and ``endpoint``: the write rows (the
+        database writer's, or the rag stack's document ingests)."""
         mask = pc.and_(pc.is_valid(table.column("seq")),
-                       pc.equal(table.column("endpoint").cast(pa.string()), WRITE_ENDPOINT))
+                       pc.is_in(table.column("endpoint").cast(pa.string()),
+                                pa.array([WRITE_ENDPOINT, INGEST_ENDPOINT])))
         rows = table.filter(pc.fill_null(mask, False))
         return cls(RequestArrays.from_table(rows.select(list(ARRAY_COLUMNS))),
                    np.asarray(rows.column("seq").to_numpy(), dtype=np.int64))

@@ -13,15 +13,20 @@ import numpy as np
 
 from gameday.config import (
     AvailabilitySlo,
+    DegradedShareSlo,
     LatencySlo,
+    QualitySlo,
     RpoSlo,
     RtoSlo,
     SplitBrainSlo,
     Suite,
+    TtftSlo,
     WriteRtoSlo,
 )
 from gameday.measure.arrays import RequestArrays, Requests, percentile
 from gameday.measure.database import DatabaseFigures, ScenarioDatabase
+from gameday.measure.rag import Answers
+from gameday.measure.rag_slo import RagSlo, judge_rag_slo
 from gameday.measure.rto import Rto, scenario_rtos
 from gameday.measure.sli import scope_requests
 from gameday.measure.windows import FaultWindow, fault_windows, scope_span_s, warmup_end_s
@@ -29,7 +34,8 @@ from gameday.records import Event
 
 __all__ = ["AnySlo", "SloResult", "evaluate_slos", "slo_case_name", "slo_name"]
 
-AnySlo = AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
+AnySlo = (AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
+          | TtftSlo | QualitySlo | DegradedShareSlo)
 _DatabaseSlo = RpoSlo | WriteRtoSlo | SplitBrainSlo
 
 
@@ -46,7 +52,7 @@ class SloResult:
 
     name: str
     case_name: str
-    kind: str  # availability | latency | rto | rpo | write_rto | split_brain
+    kind: str  # availability | latency | rto | rpo | write_rto | split_brain | ttft | ...
     scenario: str  # "" for a run-wide SLO
     scope: str  # "all" | "outside_faults" | "during_faults"; "" for the others
     objective: float  # rpo: max_seconds; split_brain: 0 s
@@ -59,9 +65,11 @@ class SloResult:
 
 
 def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
-                  database: DatabaseFigures | None = None) -> list[SloResult]:
+                  database: DatabaseFigures | None = None,
+                  answers: Answers | None = None) -> list[SloResult]:
     """Every SLO of the suite, in suite order; warm-up requests do not count. ``database``:
-    the run's database figures (None: none were recorded, so database SLOs are not met)."""
+    the run's database figures (None: none were recorded, so database SLOs are not met);
+    ``answers``: the RAG stack's answers (None: none recorded, so RAG SLOs are not met)."""
     arrays = RequestArrays.coerce(requests)
     windows = fault_windows(events)
     first_s = float(arrays.scheduled_s[0]) if len(arrays) else None
@@ -77,7 +85,9 @@ def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
         else:
             span_s = scope_span_s(windows, slo.scope, warmup_s if warmup_s is not None else 0.0,
                                   float(arrays.scheduled_s[-1])) if len(arrays) else 0.0
-            results.append(_run_wide_result(slo, arrays, windows, warmup_s, span_s))
+            results.append(_rag_result(slo, answers, windows, warmup_s, span_s)
+                           if isinstance(slo, TtftSlo | QualitySlo | DegradedShareSlo)
+                           else _run_wide_result(slo, arrays, windows, warmup_s, span_s))
     return results
 
 
@@ -94,6 +104,12 @@ def slo_name(slo: AnySlo, scenario: str = "") -> str:
         return slo.name
     if isinstance(slo, AvailabilitySlo):
         return f"availability>={slo.objective * 100:.10g}%({slo.scope})"
+    if isinstance(slo, TtftSlo):
+        return f"ttft.p{slo.percentile:g}<={slo.threshold_s * 1000:.10g}ms({slo.scope})"
+    if isinstance(slo, QualitySlo):
+        return f"{slo.metric}>={slo.objective:.10g}({slo.scope})"
+    if isinstance(slo, DegradedShareSlo):
+        return f"degraded<={slo.max_share * 100:.10g}%({slo.scope})"
     return f"p{slo.percentile:g}<={slo.threshold_s * 1000:.10g}ms({slo.scope})"
 
 
@@ -107,6 +123,12 @@ def slo_case_name(slo: AnySlo) -> str:
         return slo.kind
     if isinstance(slo, AvailabilitySlo):
         return f"availability.{slo.scope}"
+    if isinstance(slo, TtftSlo):
+        return f"ttft.p{slo.percentile:g}.{slo.scope}"
+    if isinstance(slo, QualitySlo):
+        return f"quality.{slo.metric}.{slo.scope}"
+    if isinstance(slo, DegradedShareSlo):
+        return f"degraded_share.{slo.scope}"
     return f"latency.p{slo.percentile:g}.{slo.scope}"
 
 
@@ -134,6 +156,15 @@ def _run_wide_result(slo: AvailabilitySlo | LatencySlo, arrays: RequestArrays,
         relation = "within" if passed else "above"
         message = (f"p{slo.percentile:g} latency {measured * 1000:.1f} ms over {count} requests: "
                    f"{relation} the threshold {slo.threshold_s * 1000:g} ms")
+    return SloResult(slo_name(slo), slo_case_name(slo), slo.kind, "", slo.scope, objective,
+                     measured, passed, message, span_s)
+
+
+def _rag_result(slo: RagSlo, answers: Answers | None, windows: Sequence[FaultWindow],
+                warmup_s: float | None, span_s: float) -> SloResult:
+    measured, passed, message, _ = judge_rag_slo(slo, answers, windows, warmup_s)
+    objective = slo.max_share if isinstance(slo, DegradedShareSlo) else (
+        slo.threshold_s if isinstance(slo, TtftSlo) else slo.objective)
     return SloResult(slo_name(slo), slo_case_name(slo), slo.kind, "", slo.scope, objective,
                      measured, passed, message, span_s)
 
