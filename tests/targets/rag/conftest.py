@@ -5,6 +5,7 @@ the modules share them, and no test needs a fresh store)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,22 @@ from tests.pgcluster import Clusters, PgCluster
 from tests.targets.rag.rag_testing import EMBEDDER_PORT, RagProcess, rag_replica
 
 SEEDED_DOCUMENTS = 400  # from the vectors make setup embedded: seconds
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The package shares one store: a test that breaks it (``damages_store``) runs after
+    the package's other tests, still inside the package (its fixtures stay up)."""
+    here = Path(__file__).parent
+    ours = [index for index, item in enumerate(items) if here in item.path.parents]
+    damaging = [items[index] for index in ours if items[index].get_closest_marker(
+        "damages_store")]
+    others = [index for index in ours if items[index] not in damaging]
+    if not damaging or not others:
+        return
+    last = max(others)
+    rest = [item for item in items if item not in damaging]
+    at = rest.index(items[last]) + 1
+    items[:] = [*rest[:at], *damaging, *rest[at:]]
 
 
 @pytest.fixture(scope="session")
