@@ -17,8 +17,10 @@ from tests.runs.run_helpers import all_members_healthy, toxics
 REPO = Path(__file__).resolve().parents[2]
 CHAOS = Path(sys.executable).parent / "chaos"
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.json"))
-# the database experiments run against the rag stack: tests/runs/test_plain_chaos_database.py
-SERVED = [p for p in EXPERIMENTS if "database" not in json.loads(p.read_text())["tags"]]
+# the database and rag experiments run against the rag stack
+# (tests/runs/test_plain_chaos_database.py, tests/runs/test_rag_runs.py)
+SERVED = [p for p in EXPERIMENTS
+          if not {"database", "rag"} & set(json.loads(p.read_text())["tags"])]
 
 
 def chaos_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,

@@ -1,5 +1,7 @@
 """Kill one member (SIGKILL of its process group); verified through the platform: the member
-the platform reports has exited or runs under a new pid (its restart is the platform's job)."""
+the platform reports has exited or runs under a new pid (its restart is the platform's job).
+Hold a whole component of a region down or frozen (SIGSTOP: a hung dependency whose port
+still accepts connections) until the rollback restores it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from gameday.faults.checks import eventually
 from gameday.faults.target import Configuration, capability
 from gameday.platforms.base import MemberState, RegionControl
 
-__all__ = ["kill_replica", "wait_replicas_healthy"]
+__all__ = ["hold_component", "kill_replica", "restore_component", "wait_replicas_healthy"]
 
 
 def kill_replica(region: str, stack: str = "tabular", index: int = 1, component: str = "api",
@@ -36,6 +38,29 @@ def kill_replica(region: str, stack: str = "tabular", index: int = 1, component:
         raise FaultError(f"{target.name} (pid {target.pid}) survived SIGKILL")
     return {"fault": "replica-kill", "member": killed.name, "pid": target.pid,
             "address": f"{killed.address}:{killed.port}"}
+
+
+def hold_component(region: str, stack: str, component: str, freeze: bool = True,
+                   configuration: Configuration = None) -> dict[str, Any]:
+    """Every member of ``stack``'s ``component`` in ``region`` killed and held down
+    (``freeze`` false) or frozen, until ``restore_component``."""
+    control = capability(configuration, RegionControl)
+    members = control.members(region=region, stack=stack, component=component)
+    if not members:
+        raise FaultError(f"{stack} has no {component} members in {region}: nothing to hold")
+    held = control.stop_members([m.name for m in members], freeze=freeze)
+    return {"fault": f"{component}-{'freeze' if freeze else 'outage'}", "region": region,
+            "held": [m.name for m in held]}
+
+
+def restore_component(region: str, stack: str, component: str, timeout_s: float = 60,
+                      configuration: Configuration = None) -> dict[str, Any]:
+    """Thaw or restart what ``hold_component`` held, and wait until it is healthy again."""
+    control = capability(configuration, RegionControl)
+    members = control.members(region=region, stack=stack, component=component)
+    control.restore_members([m.name for m in members])
+    return wait_replicas_healthy(region, stack, timeout_s, component,
+                                 configuration=configuration)
 
 
 def wait_replicas_healthy(region: str, stack: str = "tabular", timeout_s: float = 60,
