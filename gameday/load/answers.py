@@ -1,9 +1,12 @@
-"""A streamed RAG answer through a Locust ``FastHttpSession``: read token by token, retried
-once from where it broke, judged against the labelled question, reported as one request.
+"""A streamed RAG answer through a Locust ``FastHttpSession``: read token by token, resumed
+from where it broke, judged against the labelled question, reported as one request.
 
 Stream continuity (DESIGN.md): a stream that ends without its ``done`` event is broken; the
 client asks again (through the edge, which may now route to the other region) with
-``resume_from`` = the tokens it holds. ``resumed``: the retry completed the answer;
+``resume_from`` = the tokens it holds, up to ``len(RESUME_BACKOFF_S)`` times after those
+pauses: a region that died mid-answer is still in the edge's rotation for a few health
+checks, so an immediate retry alone would meet the same dead region. ``resumed``: a retry
+completed the answer;
 ``duplicated``: the retry sent positions the client already held; ``broken``: no complete
 answer. ``resume_s`` is from the break to the retry's first token.
 
@@ -22,9 +25,10 @@ from gameday.corpus import Question, is_relevant
 from gameday.load.sse import AnswerParser, AnswerStream
 from gameday.measure.quality import exact_match, f1_score
 
-__all__ = ["ANSWER_CONTEXT_KEY", "AnswerOutcome", "ask_streamed", "judge"]
+__all__ = ["ANSWER_CONTEXT_KEY", "RESUME_BACKOFF_S", "AnswerOutcome", "ask_streamed", "judge"]
 
 ANSWER_CONTEXT_KEY = "answer"  # the request's context carries its AnswerOutcome under this
+RESUME_BACKOFF_S = (0.0, 0.5, 1.0, 2.0)  # before each retry of a broken stream: 3.5 s in all
 
 
 @dataclass(slots=True)
@@ -85,7 +89,22 @@ def _continue(session: Any, url: str, body: bytes, headers: dict[str, str],
     if stream.complete:
         return AnswerOutcome(stream, "complete", None, question, k)
     broke_s, held = time.time(), len(stream.positions)
-    retry = json.loads(body) | {"resume_from": held}
+    for pause_s in RESUME_BACKOFF_S:
+        time.sleep(pause_s)  # cooperative: Locust runs under gevent
+        _retry(session, url, body, headers, stream)
+        if stream.complete:
+            break
+    resumed_s = stream.token_times_s[held] if len(stream.token_times_s) > held else None
+    continuity = "duplicated" if stream.duplicates else \
+        "resumed" if stream.complete else "broken"
+    return AnswerOutcome(stream, continuity,
+                         None if resumed_s is None else resumed_s - broke_s, question, k)
+
+
+def _retry(session: Any, url: str, body: bytes, headers: dict[str, str],
+           stream: AnswerStream) -> None:
+    """Ask again from the tokens the stream holds, appending to it."""
+    retry = json.loads(body) | {"resume_from": len(stream.positions)}
     stream.done, stream.error = None, ""
     with session.request("POST", url, data=json.dumps(retry).encode(), headers=headers,
                          stream=True, catch_response=True, context={}) as response:
@@ -95,11 +114,6 @@ def _continue(session: Any, url: str, body: bytes, headers: dict[str, str],
         else:
             stream.error = f"retry: HTTP {response.status_code}"
             response.failure(stream.error)
-    resumed_s = stream.token_times_s[held] if len(stream.token_times_s) > held else None
-    continuity = "duplicated" if stream.duplicates else \
-        "resumed" if stream.complete else "broken"
-    return AnswerOutcome(stream, continuity,
-                         None if resumed_s is None else resumed_s - broke_s, question, k)
 
 
 def _read(response: Any, parser: AnswerParser) -> None:

@@ -224,7 +224,8 @@ def rag_figures(answers: Answers, windows: Sequence[FaultWindow], *, warmup_end_
                 origin_s: float, bucket_s: float, stack: str = "rag") -> RagFigures:
     measured = answers.select(answers.requests.scheduled_s >= warmup_end_s) \
         if warmup_end_s is not None else answers
-    masks = {scope: in_scope(measured.requests.scheduled_s, windows, scope) for scope in SCOPES}
+    masks = {scope: in_scope(measured.requests.scheduled_s, windows, scope,
+                             measured.requests.end_s) for scope in SCOPES}
     good = measured.requests.ok
     fresh = np.char.startswith(measured.question, "fresh-")
     return RagFigures(

@@ -24,7 +24,8 @@ def judge_rag_slo(slo: RagSlo, answers: Answers | None, windows: Sequence[FaultW
     """(measured, passed, message, answers judged); nothing to judge fails the SLO."""
     if answers is None or not len(answers):
         return None, False, f"no answers of the {slo.stack} stack were recorded", 0
-    mask = in_scope(answers.requests.scheduled_s, windows, slo.scope)
+    mask = in_scope(answers.requests.scheduled_s, windows, slo.scope,
+                    answers.requests.end_s)
     if warmup_end_s is not None:
         mask &= answers.requests.scheduled_s >= warmup_end_s
     judged = answers.select(mask)

@@ -130,7 +130,7 @@ def scope_requests(requests: Requests, windows: Sequence[FaultWindow], scope: Sc
                    warmup_end_s: float | None) -> RequestArrays:
     """The requests an SLO of that scope is judged on: warm-up out, then by fault windows."""
     arrays = RequestArrays.coerce(requests)
-    mask = in_scope(arrays.scheduled_s, windows, scope)
+    mask = in_scope(arrays.scheduled_s, windows, scope, arrays.end_s)
     if warmup_end_s is not None:
         mask &= arrays.scheduled_s >= warmup_end_s
     return arrays.select(mask)

@@ -40,11 +40,13 @@ class FaultWindow:
     end_s: float | None
     injecting_from_s: float | None = None
 
-    def contains(self, times_s: FloatArray) -> BoolArray:
-        """Which of the (scheduled) times fall in the window, start included, end excluded."""
+    def contains(self, times_s: FloatArray, ends_s: FloatArray | None = None) -> BoolArray:
+        """Which of the (scheduled) times fall in the window, start included, end excluded;
+        with ``ends_s`` (each request's end) also those scheduled before it but still in
+        flight when it began: the fault bit them too."""
         first_s = self.start_s if self.injecting_from_s is None \
             else min(self.start_s, self.injecting_from_s)
-        inside = times_s >= first_s
+        inside = (times_s >= first_s) if ends_s is None else (ends_s > first_s)
         if self.end_s is not None:
             inside &= times_s < self.end_s
         return inside
@@ -72,11 +74,14 @@ def fault_windows(events: Sequence[Event]) -> list[FaultWindow]:
     return windows
 
 
-def in_scope(scheduled_s: FloatArray, windows: Sequence[FaultWindow], scope: Scope) -> BoolArray:
-    """Mask of the requests (by scheduled time) that belong to a scope."""
+def in_scope(scheduled_s: FloatArray, windows: Sequence[FaultWindow], scope: Scope,
+             end_s: FloatArray | None = None) -> BoolArray:
+    """Mask of the requests that belong to a scope: by scheduled time, and with ``end_s`` a
+    request still in flight when a fault began is during it (a two-second answer sent just
+    before a region died is the fault's casualty, not an outside-faults failure)."""
     during = np.zeros(scheduled_s.shape, dtype=np.bool_)
     for window in windows:
-        during |= window.contains(scheduled_s)
+        during |= window.contains(scheduled_s, end_s)
     if scope == "during_faults":
         return during
     if scope == "outside_faults":

@@ -72,12 +72,15 @@ def test_aggregates_leave_out_warmup_and_split_by_fault_window(make_steady, join
                                                                    "region-b": 80}
 
 
-def test_a_request_sent_before_the_fault_stays_outside_even_if_it_ends_during_it(
-        make_request, make_event):
+def test_a_request_still_in_flight_when_the_fault_began_is_during_it(make_request, make_event):
+    """A slow answer sent just before a region died is the fault's casualty: counting it
+    outside faults would charge the fault's damage to the steady state."""
     windows = fault_windows([make_event(10.0, EventKind.FAULT_START, "outage")])
     in_flight = make_request(9.95, ok=False, latency_s=1.0)
-    slis = aggregate_slis([in_flight], windows, warmup_end_s=None)
-    assert slis.outside_faults.requests == 1 and slis.during_faults.requests == 0
+    done_before = make_request(9.0, latency_s=0.5)
+    slis = aggregate_slis([in_flight, done_before], windows, warmup_end_s=None)
+    assert slis.outside_faults.requests == 1 and slis.during_faults.requests == 1
+    assert slis.during_faults.errors == 1
 
 
 def test_an_open_fault_window_reaches_the_end_of_data(make_steady, make_event):
