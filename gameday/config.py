@@ -60,6 +60,7 @@ __all__ = [
     "Suite",
     "TtftSlo",
     "WriteRtoSlo",
+    "is_loopback_url",
     "load_suite",
     "validation_message",
 ]
@@ -199,14 +200,16 @@ class RagOptions(_Strict):
 
     @model_validator(mode="after")
     def _generator_reachable(self) -> RagOptions:
-        if self.generator == "openai" and not _is_loopback_url(self.openai_base_url):
+        if self.generator == "openai" and not is_loopback_url(self.openai_base_url):
             raise _field_error("rag.openai_base_url",
                                "generator: openai needs an http(s) URL on loopback (127.0.0.0/8,"
                                f" ::1 or localhost), got {self.openai_base_url!r}")
         return self
 
 
-def _is_loopback_url(url: str) -> bool:
+def is_loopback_url(url: str) -> bool:
+    """An http(s) URL whose host is loopback (127.0.0.0/8, ::1, localhost): the only traffic
+    the project sends (its network rule)."""
     host = urlsplit(url).hostname if url.startswith(("http://", "https://")) else None
     if host is None:
         return False
