@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import database
 import faultproxy
 import load
+import rag
 import report
 import standup
 
@@ -67,6 +68,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
         f"({built['read_reference']['wall_s']:.2f} s, {built['read_reference']['peak_rss_mb']:.0f} "
         f"MB) {_verdict(built['meets_targets'])} (<= 10 s, <= 1 GB)",
         *_database_lines(figures["database"]),
+        *_rag_lines(figures["rag"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -97,6 +99,52 @@ def _database_lines(db: dict[str, Any]) -> list[str]:
     ]
 
 
+def _rag_lines(rag_figures: dict[str, Any]) -> list[str]:
+    embedding, store, ratios = rag_figures["embedding"], rag_figures["store"], rag_figures["ratios"]
+    fp32, int8, ingested = embedding["fp32"], embedding["int8"], rag_figures["fp32"]["ingest"]
+    vectors = (f"embedded this run in {store['build_s']:.0f} s" if store["built_this_run"]
+               else "embedded by an earlier run")
+    recall = ", ".join(f"{variant} {rag_figures['int8'][variant]['quality']['recall_at_k']:.3f} "
+                       f"vs {rag_figures['fp32'][variant]['quality']['recall_at_k']:.3f}"
+                       for variant in ("vector", "hybrid"))
+    return [
+        f"{'rag embeddings/s, 2 threads':34}fp32 {fp32['batch64']['texts_per_s']:.0f} / int8 "
+        f"{int8['batch64']['texts_per_s']:.0f} = int8 at "
+        f"{ratios['embed_int8_vs_fp32_batch64']:.2f}x fp32 (requests of 64); of 4 at bulk "
+        f"priority {fp32['bulk4']['texts_per_s']:.0f} / {int8['bulk4']['texts_per_s']:.0f} = "
+        f"{ratios['embed_int8_vs_fp32_bulk4']:.2f}x",
+        f"{'rag ingest, fp32, ' + str(ingested['clients']) + ' clients':34}"
+        f"{ingested['documents_per_s']:.1f} documents/s, {ingested['chunks_per_s']:.1f} "
+        f"chunks/s = {ratios['ingest_vs_embed_batch64']:.2f}x the embedder's own texts/s "
+        f"(requests of 64), {ratios['ingest_vs_embed_bulk4']:.2f}x (of 4)",
+        f"{'rag store':34}{rag_figures['fp32']['chunks']:,} chunks ({store['documents']:,} "
+        f"documents) per dtype, vectors {vectors}; replica up and seeded in "
+        f"{rag_figures['fp32']['replica_up_s']:.0f} s / "
+        f"{rag_figures['int8']['replica_up_s']:.0f} s (fp32 / int8)",
+        *(line for dtype in ("fp32", "int8") for line in _ask_lines(dtype, rag_figures, ratios)),
+        f"{'rag int8 vs fp32':34}/ask uncached p50 vector "
+        f"{ratios['int8_vs_fp32_vector_uncached_p50']:.2f}x, hybrid "
+        f"{ratios['int8_vs_fp32_hybrid_uncached_p50']:.2f}x; recall@5 {recall} "
+        f"(n {rag_figures['fp32']['vector']['quality']['n']})",
+    ]
+
+
+def _ask_lines(dtype: str, rag_figures: dict[str, Any], ratios: dict[str, float]) -> list[str]:
+    """p50/p99 to the stream's done event: uncached beside the bare SQL, cached beside it."""
+    uncached, cached = [], []
+    for variant in ("vector", "hybrid"):
+        cell = rag_figures[dtype][variant]
+        miss, hit, bare = cell["uncached"]["done"], cell["cached"]["done"], cell["bare_query"]
+        uncached.append(f"{variant} {miss['p50_ms']:.1f}/{miss['p99_ms']:.1f} ms = "
+                        f"{ratios[f'{dtype}_{variant}_uncached_vs_bare_p50']:.0f}x/"
+                        f"{ratios[f'{dtype}_{variant}_uncached_vs_bare_p99']:.0f}x the bare SQL "
+                        f"({bare['p50_ms']:.2f}/{bare['p99_ms']:.2f} ms)")
+        cached.append(f"{variant} {hit['p50_ms']:.1f}/{hit['p99_ms']:.1f} ms = "
+                      f"{ratios[f'{dtype}_{variant}_cached_vs_uncached_p50']:.3f}x uncached p50")
+    return [f"{f'rag /ask {dtype} uncached p50/p99':34}" + "; ".join(uncached),
+            f"{f'rag /ask {dtype} cached p50/p99':34}" + "; ".join(cached)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="where to save the figures")
@@ -116,6 +164,8 @@ def main() -> int:
     figures["report"] = report.main(requests=1_000_000)
     print("\n== database: stand-up, writes/s sync vs async, kill -> first write ==", flush=True)
     figures["database"] = database.main()
+    print("\n== rag: embeddings/s, ingest, /ask p50/p99 over 10k chunks ==", flush=True)
+    figures["rag"] = rag.main(quick=options.quick)
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)
