@@ -71,3 +71,21 @@ def untouched_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GAMEDAY_HOME", str(home))
     monkeypatch.delenv("GAMEDAY_PLATFORM", raising=False)
     return home
+
+
+def assert_suite_error(cli: Callable[..., CliResult], tmp_path: Path, shipped: Path,
+                       edit: Callable[[dict], object], field: str, expected: str) -> None:
+    """A shipped suite with one edit: ``gameday validate`` exits 2 naming the file and the
+    field, with ``expected`` in its message and no traceback."""
+    document = yaml.safe_load(shipped.read_text())
+    for scenario in document["scenarios"]:
+        scenario["experiment"] = str(shipped.parents[1] / scenario["experiment"])
+    edit(document)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(yaml.safe_dump(document))
+    result = cli("validate", str(suite))
+    assert result.code == 2, result.output
+    flat = result.output.replace("\n", " ")
+    assert f"{suite}: {field}" in flat, flat
+    assert expected in flat, flat
+    assert "Traceback" not in result.output

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.cli.conftest import CliResult
+from tests.cli.conftest import CliResult, assert_suite_error
 
 Cli = Callable[..., CliResult]
 RAG_FAILOVER = Path(__file__).resolve().parents[2] / "suites" / "rag-failover.yaml"
@@ -39,15 +38,4 @@ def test_the_shipped_rag_failover_suite_is_valid(cli: Cli) -> None:
 def test_a_wrong_database_suite_names_the_file_and_field(tmp_path: Path, cli: Cli,
                                                          edit: Callable[[dict], object],
                                                          field: str, expected: str) -> None:
-    document = yaml.safe_load(RAG_FAILOVER.read_text())
-    for scenario in document["scenarios"]:
-        scenario["experiment"] = str(RAG_FAILOVER.parents[1] / scenario["experiment"])
-    edit(document)
-    suite = tmp_path / "suite.yaml"
-    suite.write_text(yaml.safe_dump(document))
-    result = cli("validate", str(suite))
-    assert result.code == 2, result.output
-    flat = result.output.replace("\n", " ")
-    assert f"{suite}: {field}" in flat
-    assert expected in flat
-    assert "Traceback" not in result.output
+    assert_suite_error(cli, tmp_path, RAG_FAILOVER, edit, field, expected)

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.cli.conftest import CliResult
+from tests.cli.conftest import CliResult, assert_suite_error
 
 Cli = Callable[..., CliResult]
 RAG = Path(__file__).resolve().parents[2] / "suites" / "rag.yaml"
@@ -39,15 +38,4 @@ def _slo(document: dict, kind: str) -> dict:
 def test_a_wrong_rag_suite_names_the_file_and_field(tmp_path: Path, cli: Cli,
                                                     edit: Callable[[dict], object],
                                                     field: str, expected: str) -> None:
-    document = yaml.safe_load(RAG.read_text())
-    for scenario in document["scenarios"]:
-        scenario["experiment"] = str(RAG.parents[1] / scenario["experiment"])
-    edit(document)
-    suite = tmp_path / "suite.yaml"
-    suite.write_text(yaml.safe_dump(document))
-    result = cli("validate", str(suite))
-    assert result.code == 2, result.output
-    flat = result.output.replace("\n", " ")
-    assert f"{suite}: {field}" in flat, flat
-    assert expected in flat, flat
-    assert "Traceback" not in result.output
+    assert_suite_error(cli, tmp_path, RAG, edit, field, expected)

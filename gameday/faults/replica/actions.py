@@ -49,8 +49,14 @@ def hold_component(region: str, stack: str, component: str, freeze: bool = True,
     if not members:
         raise FaultError(f"{stack} has no {component} members in {region}: nothing to hold")
     held = control.stop_members([m.name for m in members], freeze=freeze)
+    wanted = MemberState.FROZEN if freeze else MemberState.HELD_DOWN
+    names = {m.name for m in held}
+    if not names or not eventually(lambda: all(
+            m.state == wanted for m in control.members() if m.name in names), 5):
+        raise FaultError(f"{stack} {component} in {region} not {wanted} after the hold: "
+                         f"{[(m.name, m.state) for m in control.members() if m.name in names]}")
     return {"fault": f"{component}-{'freeze' if freeze else 'outage'}", "region": region,
-            "held": [m.name for m in held]}
+            "held": sorted(names)}
 
 
 def restore_component(region: str, stack: str, component: str, timeout_s: float = 60,
