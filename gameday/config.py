@@ -6,11 +6,9 @@ unknown keys, so a misspelt key is an error naming the file and field, never a s
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -19,7 +17,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from gameday.errors import ConfigError
 from gameday.slos import (
@@ -35,7 +32,16 @@ from gameday.slos import (
     TtftSlo,
     WriteRtoSlo,
 )
+from gameday.stack_options import (
+    PATRONI_MIN_TTL_S,
+    DatabaseOptions,
+    PatroniOptions,
+    RagOptions,
+    is_loopback_url,
+)
+from gameday.strict import FIELD_ERROR as _FIELD_ERROR
 from gameday.strict import Strict as _Strict
+from gameday.strict import field_error as _field_error
 
 __all__ = [
     "DATABASE_SLOS",
@@ -120,105 +126,6 @@ class EdgeOptions(_Strict):
     health_check: Literal["shallow", "deep"] = "deep"
 
 
-PATRONI_MIN_TTL_S = 20  # Patroni 4 silently raises a lower ttl to 20 (FACTS.md)
-
-
-class PatroniOptions(_Strict):
-    """Patroni's DCS timing (seconds) and failover guards, written into its dynamic config."""
-
-    ttl: int = Field(PATRONI_MIN_TTL_S, description="leader lock time to live")
-    loop_wait: int = Field(1, ge=1, le=60)
-    retry_timeout: int = Field(3, ge=3, le=300)
-    maximum_lag_on_failover: int = Field(1_048_576, ge=0, description="bytes a standby may lag "
-                                                                       "and still be promoted")
-    failsafe_mode: bool = Field(True, description="keep the primary while all members see it "
-                                                  "although the DCS is gone")
-
-    @model_validator(mode="after")
-    def _patroni_floor(self) -> PatroniOptions:
-        if self.ttl < PATRONI_MIN_TTL_S:
-            raise _field_error("database.patroni.ttl",
-                               f"Patroni 4 enforces ttl >= {PATRONI_MIN_TTL_S} s (a lower value "
-                               f"is silently raised to {PATRONI_MIN_TTL_S}, so the run would not "
-                               f"measure what the suite says), got {self.ttl}")
-        if self.loop_wait + 2 * self.retry_timeout > self.ttl:
-            raise _field_error("database.patroni",
-                               f"Patroni needs loop_wait + 2 x retry_timeout <= ttl, got "
-                               f"{self.loop_wait} + 2 x {self.retry_timeout} > {self.ttl}")
-        return self
-
-
-class DatabaseOptions(_Strict):
-    """The stack's PostgreSQL: who fails it over and how it replicates."""
-
-    failover: Literal["patroni", "promote"] = Field(
-        "patroni", description="patroni: Patroni + etcd decide; promote: the harness detects "
-                               "the dead primary and calls pg_promote() on the standby")
-    nodes: int = Field(2, ge=1, le=2, description="primary in region-a, standby in region-b")
-    replication: Literal["async", "sync"] = "async"
-    synchronous_commit: Literal["on", "remote_apply", "remote_write", "local", "off"] = "on"
-    patroni: PatroniOptions = PatroniOptions()
-    disk_mb: int | None = Field(None, ge=64, le=65536, description="each node's data "
-                                "directory on a filesystem of this size (a tmpfs): the disk-full "
-                                "fault fills it; default: the host's disk (no disk-full fault)")
-    promote_after_s: float = Field(0.3, gt=0, le=60, description="promote mode: how long the "
-                                   "primary must fail every probe before the standby is promoted")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> DatabaseOptions:
-        if self.replication == "sync" and self.nodes < 2:
-            raise _field_error("database.replication",
-                               "synchronous replication needs a standby to confirm each commit; "
-                               "with nodes: 1 every write would wait forever (use async, or "
-                               "nodes: 2)")
-        if self.failover == "patroni" and self.nodes < 2:
-            raise _field_error("database.failover",
-                               "patroni failover needs a standby to promote (nodes: 2)")
-        return self
-
-
-class RagOptions(_Strict):
-    """The rag stack's service: corpus, embeddings, retrieval, cache, generator, A/B split."""
-
-    service: bool = Field(True, description="false: the store only (a database-only suite)")
-    documents: int = Field(400, ge=0, le=20000, description="base corpus documents seeded "
-                           "(gameday.corpus; about 3 chunks each)")
-    embedding: Literal["fp32", "int8"] = "fp32"
-    top_k: int = Field(5, ge=1, le=50)
-    ef_search: int = Field(40, ge=1, le=1000, description="HNSW search breadth")
-    hybrid_share: float = Field(0.5, ge=0, le=1, description="A/B: share of users on the "
-                                "hybrid (keyword + vector) variant; the rest pure vector")
-    cache_ttl_s: float = Field(300.0, ge=0, description="response cache; 0 turns it off")
-    token_delay_s: float = Field(0.02, ge=0, le=5, description="the generator's pace")
-    embedder_timeout_s: float = Field(0.5, gt=0, le=60, description="past this, answer "
-                                      "degraded from keyword search")
-    store_timeout_s: float = Field(1.0, gt=0, le=60, description="past this, answer degraded "
-                                   "from the replica's own index")
-    generator: Literal["extractive", "openai"] = "extractive"
-    openai_base_url: str = Field("", description="an OpenAI-compatible endpoint on loopback")
-    openai_model: str = "gpt-4o-mini"
-
-    @model_validator(mode="after")
-    def _generator_reachable(self) -> RagOptions:
-        if self.generator == "openai" and not is_loopback_url(self.openai_base_url):
-            raise _field_error("rag.openai_base_url",
-                               "generator: openai needs an http(s) URL on loopback (127.0.0.0/8,"
-                               f" ::1 or localhost), got {self.openai_base_url!r}")
-        return self
-
-
-def is_loopback_url(url: str) -> bool:
-    """An http(s) URL whose host is loopback (127.0.0.0/8, ::1, localhost): the only traffic
-    the project sends (its network rule)."""
-    host = urlsplit(url).hostname if url.startswith(("http://", "https://")) else None
-    if host is None:
-        return False
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 StackName = Literal["tabular", "rag"]  # each has targets/<name>/stack.yaml
 
 
@@ -226,15 +133,9 @@ def _default_stacks() -> list[StackName]:
     return ["tabular"]
 
 
-_FIELD_ERROR = "gameday_field"
 NO_SLOS = ("a suite with no SLOs can never fail, so CI could never gate on it: add at least one "
            "(availability, latency or rto), or say so explicitly with `allow_no_slos: true` at "
            "the top level of the suite")
-
-
-def _field_error(field: str, message: str) -> PydanticCustomError:
-    """An error of a whole-suite check that still names the one field at fault."""
-    return PydanticCustomError(_FIELD_ERROR, "{message}", {"field": field, "message": message})
 
 
 class Suite(_Strict):
