@@ -24,13 +24,14 @@ _DEFINITIONS = (
     "the labelled questions that were answered, with 95 % intervals (Wilson for shares, "
     "bootstrap for F1); a failed answer counts in availability, not in quality. Fresh = "
     "questions about documents ingested during the run: after an asynchronous failover those "
-    "the new primary lost cannot be answered. A stream broke when it ended without its done "
+    "the new primary lost cannot be answered; one about a document whose ingest was never "
+    "acknowledged is not judged. A stream broke when it ended without its done "
     "event; resumed = the one retry completed it, duplicated = the retry resent tokens the "
     "client held, unrecovered = neither.")
 _HEADERS = ["answers", "count", "availability", "TTFT p50", "TTFT p95", "TTFT p99",
             "no token", "ITL p50", "ITL p99", "cache hits", "degraded", "recall@k",
-            "exact match", "F1", "streams broke", "resumed", "duplicated", "unrecovered",
-            "time to resume p50 / max"]
+            "exact match", "F1", "not judged", "streams broke: resumed / duplicated / "
+            "unrecovered", "time to resume p50 / max"]
 
 
 def rag_section(summary: Summary) -> list[str]:
@@ -84,13 +85,13 @@ def _row(label: str, stats: AnswerStats) -> list[str]:
             ms(stats.ttft_p95_s), ms(stats.ttft_p99_s), str(stats.without_token),
             ms(stats.itl_p50_s), ms(stats.itl_p99_s), pct(stats.cache_hit_share),
             f"{stats.degraded} ({pct(stats.degraded_share)})", _estimate(stats.recall),
-            _estimate(stats.exact_match), _estimate(stats.f1), str(stats.streams_broken),
-            str(stats.streams_resumed), str(stats.streams_duplicated),
-            str(stats.streams_unrecovered),
+            _estimate(stats.exact_match), _estimate(stats.f1), str(stats.unjudged),
+            f"{stats.streams_broken}: {stats.streams_resumed} / {stats.streams_duplicated} / "
+            f"{stats.streams_unrecovered}",
             f"{seconds(stats.resume_p50_s)} / {seconds(stats.resume_max_s)}"]
 
 
 def _estimate(estimate: Estimate) -> str:
     if estimate.n == 0:
         return "—"
-    return f"{estimate.mean:.3f} [{estimate.low:.3f}, {estimate.high:.3f}] n={estimate.n}"
+    return f"{estimate.mean:.2f} [{estimate.low:.2f}, {estimate.high:.2f}] n={estimate.n}"

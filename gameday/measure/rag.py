@@ -9,6 +9,10 @@ Definitions (DESIGN.md, SLIs for RAG; each figure over the answers of its scope,
 - degraded share: good answers served from a fallback (``X-Rag-Degraded``) / good answers.
 - quality: recall@k, exact match and token F1 of the labelled questions that were answered
   (``gameday.measure.quality`` defines them; a failed answer counts in availability, not here).
+  A probe about a fresh document whose ingest was never acknowledged (it failed, or the run
+  ended first) asks what nobody promised to know: it is not judged (``unjudged``). One whose
+  ingest was acknowledged is judged, so a document an asynchronous failover lost shows up as
+  a wrong answer.
 - stream continuity: a stream broke when it ended without its ``done`` event (``broken``: the
   one retry did not complete it either; ``resumed``: it did; ``duplicated``: the retry sent
   token positions the client already held); time to resume = break -> first retried token.
@@ -41,7 +45,8 @@ BoolArray = npt.NDArray[np.bool_]
 ANSWER_ENDPOINTS = ("ask", "probe")  # the rag stack's streamed answers (stack.yaml endpoints)
 _TEXT = ("endpoint", "question", "variant", "cache", "degraded", "stream")
 _NUMBERS = ("ttft_s", "resume_s", "recall", "correct", "f1")
-ANSWER_COLUMNS: tuple[str, ...] = (*ARRAY_COLUMNS, "stack", *_TEXT, *_NUMBERS, "itl_s")
+ANSWER_COLUMNS: tuple[str, ...] = (*ARRAY_COLUMNS, "stack", *_TEXT, *_NUMBERS, "itl_s", "seq")
+INGEST_ENDPOINT = "ingest"
 SCOPES: tuple[Scope, ...] = ("all", "outside_faults", "during_faults")
 
 
@@ -75,6 +80,9 @@ class Answers:
         gaps, gap_row = _gaps(rows.column("itl_s").to_pylist())
         columns: dict[str, Any] = {name: _text(rows, name) for name in _TEXT}
         columns.update({name: _floats(rows, name) for name in _NUMBERS})
+        unpromised = _about_unacknowledged(table, rows, stack)
+        for name in ("recall", "correct", "f1"):
+            columns[name][unpromised] = np.nan
         return cls(RequestArrays.from_table(rows.select(list(ARRAY_COLUMNS))), **columns,
                    gaps=gaps, gap_row=gap_row)
 
@@ -100,13 +108,27 @@ class Answers:
                        gap_row=renumber[self.gap_row[keep]])
 
 
+def _about_unacknowledged(table: pa.Table, rows: pa.Table, stack: str) -> BoolArray:
+    """Which answer rows are probes about a fresh document whose ingest was not acknowledged."""
+    ingests = table.filter(pc.fill_null(pc.and_(
+        pc.equal(table.column("stack").cast(pa.string()), stack),
+        pc.and_(pc.equal(table.column("endpoint").cast(pa.string()), INGEST_ENDPOINT),
+                table.column("ok"))), False))
+    acknowledged = pc.drop_null(ingests.column("seq"))
+    seq = rows.column("seq")
+    about = pc.fill_null(pc.and_(pc.is_valid(seq), pc.starts_with(
+        rows.column("question").cast(pa.string()), "fresh-")), False)
+    unpromised = pc.and_(about, pc.invert(pc.fill_null(pc.is_in(seq, acknowledged), False)))
+    return np.asarray(unpromised.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
 def _text(table: pa.Table, name: str) -> StrArray:
     values = table.column(name).cast(pa.string()).fill_null("").to_pylist()
     return np.array(values, dtype=np.str_) if values else np.array([], dtype=np.str_)
 
 
 def _floats(table: pa.Table, name: str) -> FloatArray:
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.array(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _gaps(cells: Sequence[str | None]) -> tuple[FloatArray, IntArray]:
@@ -131,6 +153,7 @@ class AnswerStats:
     ttft_p95_s: float | None
     ttft_p99_s: float | None
     without_token: int  # answers that never got a first token
+    unjudged: int  # good answers about a fresh document whose ingest was never acknowledged
     itl_p50_s: float | None
     itl_p99_s: float | None
     cache_hit_share: float | None
@@ -164,6 +187,8 @@ def answer_stats(answers: Answers, confidence: float = 0.95) -> AnswerStats:
         answers=count, ok=good, availability=good / count if count else None,
         ttft_p50_s=percentile(ttft, 50), ttft_p95_s=percentile(ttft, 95),
         ttft_p99_s=percentile(ttft, 99), without_token=count - int(ttft.size),
+        unjudged=int(np.count_nonzero(ok & np.isnan(answers.recall)
+                                      & np.char.startswith(answers.question, "fresh-"))),
         itl_p50_s=percentile(answers.gaps, 50), itl_p99_s=percentile(answers.gaps, 99),
         cache_hit_share=_share(int(np.count_nonzero(answers.cache == "hit")),
                                int(np.count_nonzero(judged))),

@@ -21,14 +21,15 @@ def answer(t_s: float, *, ok: bool = True, ttft_s: float | None = 0.2,
            variant: str = "vector", cache: str = "miss", degraded: str = "",
            stream: str = "complete", resume_s: float | None = None,
            recall: float | None = 1.0, correct: float | None = 1.0,
-           f1: float | None = 1.0) -> RequestRecord:
+           f1: float | None = 1.0, seq: int | None = None) -> RequestRecord:
     return RequestRecord(
         scheduled_s=t_s, start_s=t_s, end_s=t_s + 0.5, stack="rag", endpoint=endpoint,
         region="region-a" if ok else "", status=200 if ok else 503, ok=ok,
         error_kind="" if ok else "http_5xx", ttft_s=ttft_s if ok else None,
         itl_s=itl if ok else (), question=question, variant=variant, cache=cache if ok else "",
         degraded=degraded, stream=stream if ok else "", resume_s=resume_s,
-        recall=recall if ok else None, correct=correct if ok else None, f1=f1 if ok else None)
+        recall=recall if ok else None, correct=correct if ok else None, f1=f1 if ok else None,
+        seq=seq)
 
 
 def read_back(tmp_path: Path, records: list[RequestRecord]) -> Answers:
@@ -123,6 +124,20 @@ def test_quality_and_degraded_share_slos(answers: Answers) -> None:
     degraded = DegradedShareSlo(kind="degraded_share", max_share=0.2, scope="all")
     measured, passed, message, judged = judge_rag_slo(degraded, answers, [], None)
     assert (measured, passed, judged) == (0.25, False, 4) and "embedder 1" in message
+
+
+def test_a_probe_about_a_document_never_acknowledged_is_not_judged(tmp_path: Path) -> None:
+    """Ingest 3 was acknowledged (``read_back`` writes it), 4 never was: a wrong answer about
+    3 is a wrong answer (a lost document), one about 4 asked what nobody promised to know."""
+    fresh = "fresh-20261202T000000Z-0000000{}-q0"
+    answers = read_back(tmp_path, [
+        answer(1.0, endpoint="probe", question=fresh.format(3), seq=3, recall=0.0,
+               correct=0.0, f1=0.0),
+        answer(2.0, endpoint="probe", question=fresh.format(4), seq=4, recall=0.0,
+               correct=0.0, f1=0.0)])
+    assert answers.recall[0] == 0.0 and math.isnan(answers.recall[1])
+    stats = answer_stats(answers)
+    assert (stats.recall.n, stats.unjudged, stats.ok) == (1, 1, 2)
 
 
 def test_nothing_to_judge_fails(tmp_path: Path) -> None:
