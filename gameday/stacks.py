@@ -131,6 +131,9 @@ class RouteDef(_Strict):
         "layer7", description="what of live traffic marks a server down between health checks: "
                               "layer7 also counts 5xx answers, layer4 only connection errors")
     listen_port: int | None = Field(None, ge=1024, le=65535, description="tcp routes only")
+    streaming: bool = Field(False, description="answers stream (server-sent events): the edge "
+                            "passes each write on at once instead of holding small writes to "
+                            "fill packets (HAProxy's default, which bunches tokens)")
 
     @model_validator(mode="after")
     def _tcp_needs_listener(self) -> RouteDef:

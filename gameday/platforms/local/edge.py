@@ -86,6 +86,7 @@ class EdgeBackend:
     mode: Literal["http", "tcp"] = "http"
     listen_port: int | None = None  # tcp backends: the edge's listener for them
     observe: Observe | None = None  # None: the edge's default (EdgeConfig.observe)
+    streaming: bool = False  # option http-no-delay: each server write goes out at once
 
     def __post_init__(self) -> None:
         _require_name("stack", self.stack)

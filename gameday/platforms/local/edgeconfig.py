@@ -35,7 +35,8 @@ def _backend(topology: Topology, route: Route) -> EdgeBackend:
     return EdgeBackend(stack=route.path, primary=servers(topology.primary_region),
                        backup=servers(secondary), health_path=route.health_path,
                        replay_safe=route.replay_safe, mode=route.mode,
-                       listen_port=route.listen_port, observe=route.observe)
+                       listen_port=route.listen_port, observe=route.observe,
+                       streaming=route.streaming)
 
 
 def edge_config(topology: Topology, home: LocalHome) -> EdgeConfig:

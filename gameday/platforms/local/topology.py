@@ -85,6 +85,7 @@ class Route(_Frozen):
     replay_safe: bool
     listen_port: int | None
     observe: Literal["layer4", "layer7"] = "layer7"
+    streaming: bool = False
 
 
 class RequestRecord(_Frozen):
@@ -291,7 +292,7 @@ def _routes(stack: StackDef, health: Literal["shallow", "deep"],
     """The edge's routes to components that have members (a ``when`` may leave one out)."""
     return [Route(stack=stack.name, path=r.path, component=r.component, port=r.port,
                   mode=r.mode, replay_safe=r.replay_safe, listen_port=r.listen_port,
-                  observe=r.observe,
+                  observe=r.observe, streaming=r.streaming,
                   health_path=r.deep_health_path if health == "deep" else r.shallow_health_path)
             for r in stack.routes if layout[r.component]]
 
