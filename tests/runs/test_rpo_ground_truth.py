@@ -149,6 +149,7 @@ def test_sync_replication_behind_the_same_slow_link_loses_nothing(
     assert code == 0, output
 
 
+@pytest.mark.e2e  # a Patroni failover and a rejoin, ~35 s; the plain chaos tests rejoin too
 def test_the_old_primary_rejoins_as_a_standby_and_catches_up(tmp_path: Path,
                                                              home: Path) -> None:
     suite = database_suite(tmp_path / "suite.yaml", experiment="db-primary-kill",

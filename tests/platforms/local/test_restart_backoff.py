@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from gameday.platforms.base import MemberState
 from gameday.platforms.local.platform import LocalPlatform
 
@@ -29,6 +31,7 @@ def _wait_healthy(platform: LocalPlatform, name: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.e2e  # a minute of waiting out real back-off delays; make test-e2e
 def test_backoff_grows_in_a_crash_loop_and_resets_after_a_healthy_spell(
         local_platform: LocalPlatform) -> None:
     name = "tabular-api-b2"
