@@ -135,10 +135,12 @@ def _ask_lines(dtype: str, rag_figures: dict[str, Any], ratios: dict[str, float]
     for variant in ("vector", "hybrid"):
         cell = rag_figures[dtype][variant]
         miss, hit, bare = cell["uncached"]["done"], cell["cached"]["done"], cell["bare_query"]
+        lost = cell["uncached"]["failed_or_degraded"]
         uncached.append(f"{variant} {miss['p50_ms']:.1f}/{miss['p99_ms']:.1f} ms = "
                         f"{ratios[f'{dtype}_{variant}_uncached_vs_bare_p50']:.0f}x/"
                         f"{ratios[f'{dtype}_{variant}_uncached_vs_bare_p99']:.0f}x the bare SQL "
-                        f"({bare['p50_ms']:.2f}/{bare['p99_ms']:.2f} ms)")
+                        f"({bare['p50_ms']:.2f}/{bare['p99_ms']:.2f} ms)"
+                        + (f" [{lost} failed or degraded, left out]" if lost else ""))
         cached.append(f"{variant} {hit['p50_ms']:.1f}/{hit['p99_ms']:.1f} ms = "
                       f"{ratios[f'{dtype}_{variant}_cached_vs_uncached_p50']:.3f}x uncached p50")
     return [f"{f'rag /ask {dtype} uncached p50/p99':34}" + "; ".join(uncached),
