@@ -12,12 +12,15 @@ import re
 import time
 from pathlib import Path
 
-from gameday.config import Suite
+import httpx
+
+from gameday.config import REGIONS, Suite
 from gameday.dbaudit import audit_writes
 from gameday.dbfailover import PromoteFailover
 from gameday.dbrecords import DbAudit, write_audit
 from gameday.dbwatch import DbWatch
-from gameday.errors import PlatformError
+from gameday.errors import FaultError, PlatformError
+from gameday.faults.database.nodes import hand_over, primary_of
 from gameday.platforms.base import DatabaseAccess, DatabaseInfo, Platform, Progress
 from gameday.records import EventKind, EventLog
 
@@ -30,7 +33,10 @@ def run_key_of(run_dir: Path) -> str:
     """What a run's rag ingests store as ``run_key``: its folder's stamp, unique per run."""
     return run_dir.name.split("-")[0]
 
+
 _AUDIT_TRIES_S = 60.0  # the rollback has converged by then; a primary must be found
+_HAND_BACK_S = 60.0
+PRIMARY_REGION = REGIONS[0]  # where the stack's primary lives (DESIGN.md: region-a)
 
 
 class DatabaseRun:
@@ -61,6 +67,7 @@ class DatabaseRun:
     def start(self) -> None:
         database = self.suite.database
         assert database is not None  # the suite's own check: a database load has the section
+        self._primary_back_home()
         self.watch = DbWatch(self.info, self.run_dir, self.events)
         self.watch.start()
         if database.failover == "promote":
@@ -70,6 +77,29 @@ class DatabaseRun:
         self.progress(f"database: {len(self.info.nodes)} nodes, failover by "
                       f"{database.failover}, {database.replication} replication; watching "
                       "every node every 100 ms")
+
+    def _primary_back_home(self) -> None:
+        """A platform that failed over in an earlier run (left up, or stood up again on its
+        data) has its primary in the other region; the suite's faults aim at the primary
+        region, so Patroni hands the primary back before the load starts (measured: without
+        this, the second rag run killed region-a and hit only a standby)."""
+        primary = primary_of(self.info)
+        home = next((n for n in self.info.nodes if n.region == PRIMARY_REGION), None)
+        if primary is None or home is None or primary.region == PRIMARY_REGION:
+            return
+        if self.info.failover != "patroni":
+            self.progress(f"database: the primary is {primary.name} ({primary.region}), not "
+                          f"in {PRIMARY_REGION}; promote mode cannot hand it back")
+            return
+        self.progress(f"database: the primary is {primary.name} ({primary.region}) after an "
+                      f"earlier failover; handing it back to {home.name}")
+        try:
+            hand_over(self.info, primary, home, timeout_s=_HAND_BACK_S)
+        except (FaultError, httpx.HTTPError) as exc:
+            raise PlatformError(f"could not hand the database primary back to {home.name}: "
+                                f"{exc}") from None
+        self.events.emit(EventKind.DB_HANDED_BACK, node=home.name, region=home.region,
+                         previous=primary.name)
 
     def stop_failover(self) -> None:
         if self.failover is not None:

@@ -73,6 +73,7 @@ class EventKind:
     DB_PROMOTED = "db_promoted"  # promote mode: detail node, region, reason, took_s
     DB_WATCH_FAILED = "db_watch_failed"  # detail: message (noted once per run)
     DB_AUDIT = "db_audit"  # detail: node, present (count), error
+    DB_HANDED_BACK = "db_handed_back"  # before the load: detail node, region, previous
     RUN_END = "run_end"
 
 

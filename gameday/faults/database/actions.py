@@ -27,11 +27,9 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-import httpx
-
 from gameday.errors import FaultError
 from gameday.faults.checks import eventually
-from gameday.faults.database.nodes import primary_of, roles, streaming_standbys
+from gameday.faults.database.nodes import hand_over, primary_of, roles, streaming_standbys
 from gameday.faults.network.actions import heal_region, isolate_region
 from gameday.faults.target import Configuration, capability, platform_for
 from gameday.platforms.base import (
@@ -195,19 +193,11 @@ def switchover(stack: str = "rag", timeout_s: float = 60,
                          f"{info.failover!r}, {len(candidates)} standbys)")
     candidate = candidates[0]
     asked_s = time.time()
-    answer = httpx.post(f"{primary.patroni_url}/switchover", timeout=timeout_s,
-                        json={"leader": primary.name, "candidate": candidate.name})
-    if answer.status_code != 200:
-        raise FaultError(f"Patroni refused the switchover: {answer.status_code} "
-                         f"{answer.text[:200]}")
-    if not eventually(lambda: getattr(primary_of(info), "name", None) == candidate.name,
-                      timeout_s=timeout_s, interval_s=0.1):
-        raise FaultError(f"switchover: {candidate.name} did not become the one writable "
-                         f"node within {timeout_s:g} s")
+    said = hand_over(info, primary, candidate, timeout_s)
     return {"fault": "db-switchover", "primary": primary.name, "region": primary.region,
             "candidate": candidate.name, "primary_lost_s": asked_s,
             "signalled_from_s": asked_s, "took_s": time.time() - asked_s,
-            "patroni": answer.text[:200]}
+            "patroni": said}
 
 
 def heal_replication(configuration: Configuration = None) -> dict[str, Any]:

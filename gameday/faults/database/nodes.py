@@ -10,12 +10,15 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import psycopg
 
 from gameday.dbwatch import NodeConnection, SocketWatchdog, describe
+from gameday.errors import FaultError
+from gameday.faults.checks import eventually
 from gameday.platforms.base import DatabaseInfo, DbNode
 
-__all__ = ["NodeRole", "primary_of", "roles", "streaming_standbys"]
+__all__ = ["NodeRole", "hand_over", "primary_of", "roles", "streaming_standbys"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,21 @@ def streaming_standbys(info: DatabaseInfo, primary: DbNode) -> list[str]:
         finally:
             link.close()
     return sorted(str(r[0]) for r in rows)
+
+
+def hand_over(info: DatabaseInfo, primary: DbNode, candidate: DbNode, timeout_s: float) -> str:
+    """A controlled switchover through the leader's Patroni REST API, waited for until the
+    candidate is the one writable node; Patroni's answer. FaultError when it was refused or
+    did not complete in time."""
+    if info.failover != "patroni" or primary.patroni_url is None:
+        raise FaultError(f"a switchover needs patroni mode (failover {info.failover!r})")
+    answer = httpx.post(f"{primary.patroni_url}/switchover", timeout=timeout_s,
+                        json={"leader": primary.name, "candidate": candidate.name})
+    if answer.status_code != 200:
+        raise FaultError(f"Patroni refused the switchover: {answer.status_code} "
+                         f"{answer.text[:200]}")
+    if not eventually(lambda: getattr(primary_of(info), "name", None) == candidate.name,
+                      timeout_s=timeout_s, interval_s=0.1):
+        raise FaultError(f"switchover: {candidate.name} did not become the one writable "
+                         f"node within {timeout_s:g} s")
+    return answer.text[:200]
