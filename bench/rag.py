@@ -70,7 +70,7 @@ class Plan:
     ingest_clients: int = 4
 
 
-_QUICK = Plan(asks=100, warmup=10, embed_texts=256, ingest_documents=40)
+_QUICK = Plan(asks=100, warmup=10, embed_texts=192, ingest_documents=40)
 
 
 def main(quick: bool = False) -> dict[str, Any]:
