@@ -14,14 +14,20 @@ from pathlib import Path
 
 import httpx
 
-from gameday.config import REGIONS, Suite
+from gameday.config import Suite
 from gameday.dbaudit import audit_writes
 from gameday.dbfailover import PromoteFailover
 from gameday.dbrecords import DbAudit, write_audit
 from gameday.dbwatch import DbWatch
 from gameday.errors import FaultError, PlatformError
 from gameday.faults.database.nodes import hand_over, primary_of
-from gameday.platforms.base import DatabaseAccess, DatabaseInfo, Platform, Progress
+from gameday.platforms.base import (
+    PRIMARY_REGION,
+    DatabaseAccess,
+    DatabaseInfo,
+    Platform,
+    Progress,
+)
 from gameday.records import EventKind, EventLog
 
 __all__ = ["RAG_DOCUMENTS_TABLE", "DatabaseRun", "run_key_of"]
@@ -36,7 +42,6 @@ def run_key_of(run_dir: Path) -> str:
 
 _AUDIT_TRIES_S = 60.0  # the rollback has converged by then; a primary must be found
 _HAND_BACK_S = 60.0
-PRIMARY_REGION = REGIONS[0]  # where the stack's primary lives (DESIGN.md: region-a)
 
 
 class DatabaseRun:

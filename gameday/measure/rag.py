@@ -30,6 +30,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gameday.config import INGEST_ENDPOINT
 from gameday.measure.arrays import ARRAY_COLUMNS, RequestArrays, percentile
 from gameday.measure.quality import Estimate, mean_ci, proportion_ci
 from gameday.measure.windows import FaultWindow, Scope, in_scope
@@ -46,7 +47,6 @@ ANSWER_ENDPOINTS = ("ask", "probe")  # the rag stack's streamed answers (stack.y
 _TEXT = ("endpoint", "question", "variant", "cache", "degraded", "stream")
 _NUMBERS = ("ttft_s", "resume_s", "recall", "correct", "f1")
 ANSWER_COLUMNS: tuple[str, ...] = (*ARRAY_COLUMNS, "stack", *_TEXT, *_NUMBERS, "itl_s", "seq")
-INGEST_ENDPOINT = "ingest"
 SCOPES: tuple[Scope, ...] = ("all", "outside_faults", "during_faults")
 
 

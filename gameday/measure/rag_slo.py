@@ -9,7 +9,8 @@ import numpy as np
 
 from gameday.measure.arrays import percentile
 from gameday.measure.rag import Answers
-from gameday.measure.windows import FaultWindow, in_scope
+from gameday.measure.sli import scope_mask
+from gameday.measure.windows import FaultWindow
 from gameday.slos import DegradedShareSlo, QualitySlo, TtftSlo
 
 __all__ = ["RagSlo", "judge_rag_slo"]
@@ -24,11 +25,8 @@ def judge_rag_slo(slo: RagSlo, answers: Answers | None, windows: Sequence[FaultW
     """(measured, passed, message, answers judged); nothing to judge fails the SLO."""
     if answers is None or not len(answers):
         return None, False, f"no answers of the {slo.stack} stack were recorded", 0
-    mask = in_scope(answers.requests.scheduled_s, windows, slo.scope,
-                    answers.requests.end_s)
-    if warmup_end_s is not None:
-        mask &= answers.requests.scheduled_s >= warmup_end_s
-    judged = answers.select(mask)
+    judged = answers.select(scope_mask(answers.requests, windows, slo.scope,
+                                       warmup_end_s=warmup_end_s))
     if isinstance(slo, TtftSlo):
         return _ttft(slo, judged)
     if isinstance(slo, QualitySlo):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gameday.measure.arrays import RequestArrays, Requests, percentile
+from gameday.measure.arrays import BoolArray, RequestArrays, Requests, percentile
 from gameday.measure.windows import FaultWindow, Scope, in_scope
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "aggregate",
     "aggregate_slis",
     "bucket_slis",
+    "scope_mask",
     "scope_requests",
 ]
 
@@ -130,10 +131,16 @@ def scope_requests(requests: Requests, windows: Sequence[FaultWindow], scope: Sc
                    warmup_end_s: float | None) -> RequestArrays:
     """The requests an SLO of that scope is judged on: warm-up out, then by fault windows."""
     arrays = RequestArrays.coerce(requests)
+    return arrays.select(scope_mask(arrays, windows, scope, warmup_end_s=warmup_end_s))
+
+
+def scope_mask(arrays: RequestArrays, windows: Sequence[FaultWindow], scope: Scope, *,
+               warmup_end_s: float | None) -> BoolArray:
+    """Which of the requests an SLO of that scope is judged on (``scope_requests``)."""
     mask = in_scope(arrays.scheduled_s, windows, scope, arrays.end_s)
     if warmup_end_s is not None:
         mask &= arrays.scheduled_s >= warmup_end_s
-    return arrays.select(mask)
+    return mask
 
 
 def aggregate_slis(requests: Requests, windows: Sequence[FaultWindow], *,

@@ -25,6 +25,7 @@ from gameday.records import EdgeServerSample
 
 __all__ = [
     "EDGE",
+    "PRIMARY_REGION",
     "REGIONS",
     "REGION_BLOCKS",
     "DatabaseAccess",
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 REGIONS = ("region-a", "region-b")
+PRIMARY_REGION = REGIONS[0]  # where a stack's primary (the database's, the edge's) starts
 EDGE = "edge"
 REGION_BLOCKS = {"region-a": "127.10.0.0/16", "region-b": "127.20.0.0/16", EDGE: "127.0.0.1/32"}
 

@@ -19,7 +19,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from gameday.errors import ConfigError
-from gameday.platforms.base import EDGE, REGIONS, StackRequest
+from gameday.platforms.base import EDGE, PRIMARY_REGION, REGIONS, StackRequest
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.render import MemberView, Renderer
@@ -48,7 +48,6 @@ WITNESS_PORT_SHIFT = 500
 _OCTET = {"region-a": 10, "region-b": 20}
 _LETTER = {"region-a": "a", "region-b": "b", EDGE: "w"}
 _PER_COMPONENT = 20
-PRIMARY_REGION = "region-a"  # where a stack's primary (the database's, the edge's) starts
 
 
 class _Frozen(BaseModel):
