@@ -25,7 +25,9 @@ _DEFINITIONS = (
     "bootstrap for F1); a failed answer counts in availability, not in quality. Fresh = "
     "questions about documents ingested during the run: after an asynchronous failover those "
     "the new primary lost cannot be answered; one about a document whose ingest was never "
-    "acknowledged is not judged. A stream broke when it ended without its done "
+    "acknowledged is not judged. An ingest stored while the embedder was down or slow is "
+    "acknowledged with its embedding pending: keyword search finds it at once, vector search "
+    "once a replica has filled it in. A stream broke when it ended without its done "
     "event; resumed = the one retry completed it, duplicated = the retry resent tokens the "
     "client held, unrecovered = neither.")
 _HEADERS = ["answers", "count", "availability", "TTFT p50", "TTFT p95", "TTFT p99",
@@ -40,7 +42,7 @@ def rag_section(summary: Summary) -> list[str]:
         return []
     parts = ['<h2 id="rag">RAG: what the users got</h2>',
              f'<div class="note" id="rag-definitions">{escape(_DEFINITIONS)}</div>',
-             _scope_table(figures)]
+             _scope_table(figures), _ingest_table(figures)]
     parts += [figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
                              config={"displaylogo": False, "responsive": True})
               for div_id, figure in rag_figures(summary)]
@@ -54,6 +56,19 @@ def _scope_table(figures: RagFigures) -> str:
     rows = [("", _row(label, figures.scopes[scope])) for scope, label in _SCOPES]
     return table(_HEADERS, rows, empty="no answers were recorded",
                  ids={11: "rag-recall-{}", 2: "rag-availability-{}"},
+                 row_keys=[scope for scope, _ in _SCOPES])
+
+
+def _ingest_table(figures: RagFigures) -> str:
+    """The document ingests per scope: acknowledged ones are stored (the RPO ledger's
+    writes); pending ones were stored while the embedder was down or slow."""
+    if not figures.ingests:
+        return ""
+    rows = [("", [label, str(stats.sent), f"{stats.acknowledged} ({pct(stats.availability)})",
+                  str(stats.pending)])
+            for stats, label in ((figures.ingests[scope], label) for scope, label in _SCOPES)]
+    return table(["ingests", "sent", "acknowledged", "stored with the embedding pending"],
+                 rows, ids={2: "rag-ingests-acknowledged-{}", 3: "rag-ingests-pending-{}"},
                  row_keys=[scope for scope, _ in _SCOPES])
 
 

@@ -22,7 +22,7 @@ from gameday.dbrecords import (
 from gameday.errors import MeasurementError
 from gameday.measure import DatabaseRecords, RequestArrays, Writes
 from gameday.measure.arrays import ARRAY_COLUMNS
-from gameday.measure.rag import ANSWER_COLUMNS, Answers
+from gameday.measure.rag import ANSWER_COLUMNS, Answers, Ingests
 from gameday.records import (
     EDGE_FILE,
     EdgeServerSample,
@@ -56,6 +56,7 @@ class RunFolder:
     edge: tuple[EdgeServerSample, ...] | None = None  # None: the run has no edge.jsonl
     database: DatabaseRecords | None = None  # None: neither a database suite nor its files
     answers: Answers | None = None  # the rag stack's answers; None: the suite has no rag stack
+    ingests: Ingests | None = None  # and its document ingests
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -63,6 +64,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
     if not run_dir.is_dir():
         raise MeasurementError(f"{run_dir}: not a run folder (no such directory)")
     suite = _read_suite(run_dir / SUITE_FILE)
+    answers, ingests = _read_rag(run_dir) if "rag" in suite.stacks else (None, None)
     return RunFolder(
         path=run_dir,
         suite=suite,
@@ -72,7 +74,8 @@ def read_run_folder(run_dir: Path) -> RunFolder:
                   for scenario in suite.scenarios},
         edge=tuple(read_edge_samples(run_dir)) if (run_dir / EDGE_FILE).is_file() else None,
         database=_read_database(run_dir, suite),
-        answers=_read_answers(run_dir) if "rag" in suite.stacks else None,
+        answers=answers,
+        ingests=ingests,
     )
 
 
@@ -97,9 +100,10 @@ def _read_database(run_dir: Path, suite: Suite) -> DatabaseRecords | None:
                            replication=tuple(read_replication_samples(run_dir)), audit=audit)
 
 
-def _read_answers(run_dir: Path) -> Answers:
+def _read_rag(run_dir: Path) -> tuple[Answers, Ingests]:
     try:
-        return Answers.from_table(read_request_table(run_dir, ANSWER_COLUMNS))
+        table = read_request_table(run_dir, ANSWER_COLUMNS)
+        return Answers.from_table(table), Ingests.from_table(table)
     except ValueError as exc:  # a damaged file: its error names it
         raise MeasurementError(str(exc)) from None
 

@@ -163,7 +163,7 @@ def summarize(folder: RunFolder) -> Summary:
         rag=None if folder.answers is None else rag_figures(
             folder.answers, windows, warmup_end_s=warmup_s,
             origin_s=load_start_s(events, first_s) or 0.0,
-            bucket_s=max(chart_bucket_s, RAG_BUCKET_S)),
+            bucket_s=max(chart_bucket_s, RAG_BUCKET_S), ingests=folder.ingests),
     )
 
 

@@ -13,6 +13,9 @@ Definitions (DESIGN.md, SLIs for RAG; each figure over the answers of its scope,
   ended first) asks what nobody promised to know: it is not judged (``unjudged``). One whose
   ingest was acknowledged is judged, so a document an asynchronous failover lost shows up as
   a wrong answer.
+- ingests (the ``ingest`` endpoint): sent, acknowledged (stored: the RPO ledger's writes), and
+  of those ``pending``: stored while the embedder was down or slow, with their embedding to be
+  filled in (keyword search finds them at once, vector search once filled in).
 - stream continuity: a stream broke when it ended without its ``done`` event (``broken``: the
   one retry did not complete it either; ``resumed``: it did; ``duplicated``: the retry sent
   token positions the client already held); time to resume = break -> first retried token.
@@ -35,8 +38,8 @@ from gameday.measure.arrays import ARRAY_COLUMNS, RequestArrays, percentile
 from gameday.measure.quality import Estimate, mean_ci, proportion_ci
 from gameday.measure.windows import FaultWindow, Scope, in_scope
 
-__all__ = ["ANSWER_COLUMNS", "ANSWER_ENDPOINTS", "AnswerStats", "Answers", "RagBucket",
-           "RagFigures", "answer_stats", "rag_buckets", "rag_figures"]
+__all__ = ["ANSWER_COLUMNS", "ANSWER_ENDPOINTS", "AnswerStats", "Answers", "IngestStats",
+           "Ingests", "RagBucket", "RagFigures", "answer_stats", "rag_buckets", "rag_figures"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -106,6 +109,41 @@ class Answers:
                    if f.name not in ("requests", "gaps", "gap_row")}
         return Answers(self.requests.select(mask), **columns, gaps=self.gaps[keep],
                        gap_row=renumber[self.gap_row[keep]])
+
+
+@dataclass(frozen=True, slots=True)
+class Ingests:
+    """The stack's document ingests, in scheduled order; ``degraded`` is ``embedder`` for one
+    stored with its embedding pending."""
+
+    requests: RequestArrays
+    degraded: StrArray
+
+    @classmethod
+    def from_table(cls, table: pa.Table, stack: str = "rag") -> Ingests:
+        """From ``read_request_table`` with ``ANSWER_COLUMNS``: the stack's ingest rows."""
+        rows = table.filter(pc.fill_null(pc.and_(
+            pc.equal(table.column("stack").cast(pa.string()), stack),
+            pc.equal(table.column("endpoint").cast(pa.string()), INGEST_ENDPOINT)), False))
+        return cls(RequestArrays.from_table(rows.select(list(ARRAY_COLUMNS))),
+                   _text(rows, "degraded"))
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStats:
+    sent: int
+    acknowledged: int
+    pending: int  # acknowledged, stored with the embedding pending
+    availability: float | None  # acknowledged / sent
+
+
+def ingest_stats(ingests: Ingests, mask: BoolArray) -> IngestStats:
+    ok = ingests.requests.ok[mask]
+    pending = ok & (ingests.degraded[mask] != "")
+    sent = int(ok.size)
+    return IngestStats(sent=sent, acknowledged=int(np.count_nonzero(ok)),
+                       pending=int(np.count_nonzero(pending)),
+                       availability=_share(int(np.count_nonzero(ok)), sent))
 
 
 def _about_unacknowledged(table: pa.Table, rows: pa.Table, stack: str) -> BoolArray:
@@ -241,16 +279,19 @@ class RagFigures:
     variants: dict[str, dict[str, AnswerStats]]  # variant -> scope -> figures
     modes: dict[str, AnswerStats]  # normal | degraded (good answers only), warm-up out
     questions: dict[str, AnswerStats]  # base | fresh (probes about ingested documents)
+    ingests: dict[str, IngestStats]  # scope -> the stack's document ingests ({}: not read)
     buckets: tuple[RagBucket, ...]
     bucket_s: float
 
 
 def rag_figures(answers: Answers, windows: Sequence[FaultWindow], *, warmup_end_s: float | None,
-                origin_s: float, bucket_s: float, stack: str = "rag") -> RagFigures:
+                origin_s: float, bucket_s: float, stack: str = "rag",
+                ingests: Ingests | None = None) -> RagFigures:
     measured = answers.select(answers.requests.scheduled_s >= warmup_end_s) \
         if warmup_end_s is not None else answers
     masks = {scope: in_scope(measured.requests.scheduled_s, windows, scope,
                              measured.requests.end_s) for scope in SCOPES}
+
     good = measured.requests.ok
     fresh = np.char.startswith(measured.question, "fresh-")
     return RagFigures(
@@ -263,10 +304,19 @@ def rag_figures(answers: Answers, windows: Sequence[FaultWindow], *, warmup_end_
                "degraded": answer_stats(measured.select(good & (measured.degraded != "")))},
         questions={"base": answer_stats(measured.select((measured.question != "") & ~fresh)),
                    "fresh": answer_stats(measured.select(fresh))},
+        ingests={} if ingests is None else _ingest_scopes(ingests, windows, warmup_end_s),
         buckets=rag_buckets(answers, origin_s=origin_s, bucket_s=bucket_s)
         if len(answers) else (),
         bucket_s=bucket_s,
     )
+
+
+def _ingest_scopes(ingests: Ingests, windows: Sequence[FaultWindow],
+                   warmup_end_s: float | None) -> dict[str, IngestStats]:
+    sent = ingests.requests
+    measured = sent.scheduled_s >= (-math.inf if warmup_end_s is None else warmup_end_s)
+    return {scope: ingest_stats(ingests, measured & in_scope(sent.scheduled_s, windows, scope,
+                                                             sent.end_s)) for scope in SCOPES}
 
 
 def rag_buckets(answers: Answers, *, origin_s: float, bucket_s: float) -> tuple[RagBucket, ...]:

@@ -1,6 +1,7 @@
 """The RAG HTTP service: ``python -m uvicorn --factory targets.rag.app:create_app``.
 
-``POST /documents`` ingests a document (chunked, embedded, stored); ``POST /ask`` answers a
+``POST /documents`` ingests a document (chunked, embedded, stored; stored with its embedding
+pending, ``X-Rag-Degraded: embedder``, when the embedder is down or slow); ``POST /ask`` answers a
 question from the top-k retrieved chunks, streamed as server-sent events::
 
     event: meta   data: {"variant", "cache", "degraded", "region", "sources": [...]}
@@ -71,7 +72,8 @@ router = APIRouter()
 
 
 @router.post("/documents", status_code=201, responses={413: {}, 422: {}, 503: {}})
-async def ingest(document: DocumentIn, service: Service) -> dict[str, object]:
+async def ingest(document: DocumentIn, service: Service,
+                 response: Response) -> dict[str, object]:
     _require_size("text", document.text, service.settings.max_document_chars)
     try:
         result = await service.ingest(IngestIn(doc_id=document.doc_id, text=document.text,
@@ -81,8 +83,11 @@ async def ingest(document: DocumentIn, service: Service) -> dict[str, object]:
         raise _guard_error("text", exc) from None
     except (StoreUnavailable, EmbeddingUnavailable) as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
+    if result.pending:
+        response.headers["X-Rag-Degraded"] = "embedder"
     return {"doc_id": result.doc_id, "chunks": result.chunks, "seq": document.seq,
-            "replaced": result.replaced, "index_version": result.last_chunk_id}
+            "replaced": result.replaced, "index_version": result.last_chunk_id,
+            "embedding": "pending" if result.pending else "done"}
 
 
 @router.post("/ask", responses={413: {}, 422: {}})

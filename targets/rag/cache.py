@@ -4,10 +4,11 @@
 An entry is invalidated by a new chunk (seen in the replica's chunk feed, so ingests through
 any replica of any region count) when the chunk belongs to a document the answer cited (a
 re-ingest), when its similarity to the question beats the entry's k-th passage (it would now
-rank in the top k), or, for the hybrid variant, when it holds one of the question's words
-(the keyword side could rank it). What is left is an answer the same retrieval would still
-give. An entry past its TTL is not served as a normal hit; while the store is down it may be
-served as a degraded (stale) answer.
+rank in the top k; a pending chunk has no embedding yet and is judged when filled in), or, for
+the hybrid variant, when it holds one of the question's words (the keyword side could rank
+it). What is left is an answer the same retrieval would still give. An entry past its TTL is
+not served as a normal hit; while the store is down it may be served as a degraded (stale)
+answer.
 """
 
 from __future__ import annotations
@@ -86,7 +87,9 @@ class ResponseCache:
         if not rows or not self._entries:
             return 0
         docs = {row.doc_id for row in rows}
-        matrix = np.stack([row.embedding for row in rows])
+        embedded = [row.embedding for row in rows if row.embedding is not None]
+        # a pending chunk (no embedding yet) cannot enter a vector top k until it is filled in
+        matrix = np.stack(embedded) if embedded else None
         row_terms = [frozenset(content_words(row.text)) for row in rows]
         stale = [key for key, entry in self._entries.items()
                  if _changed(key, entry, docs, matrix, row_terms)]
@@ -97,11 +100,12 @@ class ResponseCache:
 
 
 def _changed(key: CacheKey, entry: CachedAnswer, docs: set[str],
-             matrix: npt.NDArray[np.float32], row_terms: list[frozenset[str]]) -> bool:
+             matrix: npt.NDArray[np.float32] | None, row_terms: list[frozenset[str]]) -> bool:
     if any(source.doc_id in docs for source in entry.sources):
         return True
     if entry.question_vector is None:  # answered by keywords only: any shared word counts
         return any(entry.terms & terms for terms in row_terms)
-    if float((matrix @ entry.question_vector).max()) > entry.kth_similarity:
+    if matrix is not None and float((matrix @ entry.question_vector).max()) \
+            > entry.kth_similarity:
         return True
     return key[1] == "hybrid" and any(entry.terms & terms for terms in row_terms)

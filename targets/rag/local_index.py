@@ -61,11 +61,11 @@ class LocalIndex:
                 self._postings[term].pop(chunk_id, None)
 
     def similarity(self, vector: npt.NDArray[np.float32], doc_id: str, chunk: int) -> float:
-        """Cosine similarity of a unit vector to a chunk seen; -1 for one not seen yet."""
+        """Cosine similarity of a unit vector to a chunk seen; -1 for one not seen yet or
+        pending."""
         chunk_id = self._by_position.get((doc_id, chunk))
-        if chunk_id is None:
-            return -1.0
-        return float(self._texts[chunk_id].embedding @ vector)
+        embedding = None if chunk_id is None else self._texts[chunk_id].embedding
+        return -1.0 if embedding is None else float(embedding @ vector)
 
     def search(self, question: str, k: int) -> list[Passage]:
         """BM25 (k1 1.2, b 0.75) over the question's content words."""

@@ -14,11 +14,14 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from gameday.corpus import Document, base_documents
 from targets.rag.answering import Plan, Retriever
 from targets.rag.cache import ResponseCache
 from targets.rag.chunking import chunk_text
-from targets.rag.embedding_client import EmbeddingClient
+from targets.rag.embedding_client import Breaker, EmbeddingClient, EmbeddingUnavailable
 from targets.rag.extractive import ExtractiveGenerator, answer_span
 from targets.rag.generation import Generator
 from targets.rag.guard import check_injection
@@ -35,6 +38,8 @@ __all__ = ["Blocked", "IngestIn", "RagService", "Stream"]
 
 _log = logging.getLogger("targets.rag")
 _SEED_LOCK = 7_424_002
+_BACKFILL_LOCK = 7_424_003  # one replica at a time embeds pending chunks
+_BACKFILL_DOCUMENTS = 8  # documents one backfill round embeds
 _SEED_BATCH = 16  # documents ingested at once: the embedder batches their chunks
 
 
@@ -70,10 +75,11 @@ class RagService:
         self.settings = settings
         self.store = Store(settings.read_dsn, settings.write_dsn,
                            timeout_s=settings.store_timeout_s, ef_search=settings.hnsw_ef_search)
-        self.embedder = EmbeddingClient(settings.embedder_url,
+        self.breaker = Breaker(settings.embedder_breaker_s)
+        self.embedder = EmbeddingClient(settings.embedder_url, breaker=self.breaker,
                                         timeout_s=settings.embedder_timeout_s)
-        # ingests carry many chunks and a client that waits for its acknowledgement
-        self._bulk_embedder = EmbeddingClient(settings.embedder_url,
+        # ingests carry many chunks, sent at the embedder's low priority
+        self._bulk_embedder = EmbeddingClient(settings.embedder_url, breaker=self.breaker,
                                               timeout_s=settings.ingest_timeout_s, bulk=True)
         self.index = LocalIndex()
         self.cache = ResponseCache(ttl_s=settings.cache_ttl_s,
@@ -81,9 +87,9 @@ class RagService:
         self.generator = generator or ExtractiveGenerator(settings.token_delay_s,
                                                           self.embedder.embed)
         self.metrics = RagMetrics(lambda: len(self.cache), lambda: len(self.index),
-                                  lambda: self.index.watermark)
+                                  lambda: self.index.watermark, self.breaker)
         self.retriever = Retriever(self.store, self.embedder, self.index, self.cache)
-        self._feed: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     # -- life ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -99,13 +105,14 @@ class RagService:
             await self._seed(base_documents(self.settings.seed_documents), seed)
         with contextlib.suppress(StoreUnavailable):  # a standby still replaying the schema:
             await self.refresh()                     # the feed catches up in a moment
-        self._feed = asyncio.create_task(self._follow(), name="rag-chunk-feed")
+        self._tasks = [asyncio.create_task(self._follow(), name="rag-chunk-feed"),
+                       asyncio.create_task(self._backfill(), name="rag-backfill")]
 
     async def close(self) -> None:
-        if self._feed is not None:
-            self._feed.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._feed
+                await task
         await self.embedder.aclose()
         await self._bulk_embedder.aclose()
         await self.store.close()
@@ -128,7 +135,7 @@ class RagService:
         vectors = seed.for_document(document.doc_id, chunks) if seed else None
         if vectors is None:
             await self.ingest(IngestIn(doc_id=document.doc_id, text=document.text,
-                                       title=document.title))
+                                       title=document.title), defer=False)
             return
         await self.store.ingest(document.doc_id, document.title, None, None, chunks, vectors)
 
@@ -139,6 +146,27 @@ class RagService:
                 await self.refresh()
             except StoreUnavailable:
                 self.metrics.feed_errors.inc()
+
+    async def _backfill(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.backfill_s)
+            with contextlib.suppress(StoreUnavailable, EmbeddingUnavailable):
+                await self.backfill()
+
+    async def backfill(self) -> int:
+        """Embed the chunks of documents stored pending (one round, when no other replica is
+        at it); how many documents were filled in."""
+        filled = 0
+        async with self.store.advisory_lock(_BACKFILL_LOCK) as held:
+            if not held:
+                return 0
+            for doc_id in await self.store.pending_documents(_BACKFILL_DOCUMENTS):
+                chunks = await self.store.document_chunks(doc_id)
+                vectors = await self._bulk_embedder.embed(chunks)
+                if await self.store.fill_embeddings(doc_id, chunks, vectors) is not None:
+                    self.metrics.backfilled.inc()
+                    filled += 1
+        return filled
 
     async def refresh(self) -> int:
         """Read the chunks this replica has not seen: index them, drop cached answers they
@@ -151,7 +179,10 @@ class RagService:
         return arrived
 
     # -- ingest -------------------------------------------------------------------------
-    async def ingest(self, document: IngestIn) -> IngestResult:
+    async def ingest(self, document: IngestIn, *, defer: bool = True) -> IngestResult:
+        """Chunk, embed, store. ``defer``: when the embedder fails or takes longer than
+        ``ingest_embed_deadline_s``, the document is stored anyway with its embeddings pending
+        (acknowledged and durable, found by keyword search at once; the backfill embeds it)."""
         verdict = check_injection(document.text)
         if verdict.blocked:
             self.metrics.guard_blocks.labels(verdict.rule, "document").inc()
@@ -159,15 +190,28 @@ class RagService:
             raise Blocked(verdict.rule, "document")
         chunks = self._chunks(document.text)
         try:
-            vectors = await self._bulk_embedder.embed(chunks)
+            vectors = await self._embed_chunks(chunks, defer)
             result = await self.store.ingest(document.doc_id, document.title, document.seq,
                                              document.run_key, chunks, vectors)
         except Exception:
             self.metrics.ingests.labels("failed").inc()
             raise
-        self.metrics.ingests.labels("replaced" if result.replaced else "ok").inc()
+        outcome = "pending" if result.pending else "replaced" if result.replaced else "ok"
+        self.metrics.ingests.labels(outcome).inc()
         self.metrics.chunks_indexed.inc(result.chunks)
         return result
+
+    async def _embed_chunks(self, chunks: Sequence[str],
+                            defer: bool) -> npt.NDArray[np.float32] | None:
+        if not defer:
+            return await self._bulk_embedder.embed(chunks)
+        try:
+            return await asyncio.wait_for(self._bulk_embedder.embed(chunks),
+                                          self.settings.ingest_embed_deadline_s)
+        except (EmbeddingUnavailable, TimeoutError) as exc:
+            _log.warning("document stored with its embedding pending: %s",
+                         exc or "the embedder took too long")
+            return None
 
     def _chunks(self, text: str) -> list[str]:
         return chunk_text(self._redact(text, "document"), self.settings.chunk_words,

@@ -32,7 +32,15 @@ class Settings(BaseModel):
     write_dsn: str = Field(min_length=1)
     embedder_url: str = Field(min_length=1)
     embedder_timeout_s: float = Field(1.0, gt=0)
-    ingest_timeout_s: float = Field(30.0, gt=0, description="embedding an ingest's chunks")
+    embedder_breaker_s: float = Field(2.0, ge=0, description="after an embedder failure, "
+                                      "calls fail at once this long (0: no breaker)")
+    ingest_embed_deadline_s: float = Field(
+        2.0, gt=0, description="embedding an ingest's chunks; past it, or with the embedder "
+        "down, the document is stored with its embedding pending (the backfill fills it in)")
+    ingest_timeout_s: float = Field(10.0, gt=0, description="one bulk embedding call (a few "
+                                    "chunks) of the backfill")
+    backfill_s: float = Field(2.0, gt=0, description="how often a replica looks for chunks "
+                              "whose embedding is pending")
     store_timeout_s: float = Field(1.0, gt=0, description="statement timeout for retrieval")
     top_k: int = Field(5, ge=1, le=50)
     hnsw_ef_search: int = Field(40, ge=1, le=1000)

@@ -9,12 +9,17 @@ promoted standby never received is visibly gone.
 Tables: ``rag_documents`` (one row per document; ``seq`` and ``run_key`` carry the numbered
 ingests the RPO audit counts) and ``rag_chunks`` (text, a 384-dim embedding under an HNSW index
 with cosine distance, a ``simple`` full-text vector under a GIN index).
+
+A chunk's embedding is NULL while it is pending (the document was stored while the embedder was
+down or slow): keyword search finds it at once, vector search once the backfill has embedded it
+(``fill_embeddings`` writes the document's chunks again, so every replica's feed sees them).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+import math
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -45,10 +50,12 @@ CREATE TABLE IF NOT EXISTS rag_chunks (
     doc_id text NOT NULL REFERENCES rag_documents ON DELETE CASCADE,
     chunk integer NOT NULL,
     text text NOT NULL,
-    embedding vector({EMBEDDING_DIM}) NOT NULL,
+    embedding vector({EMBEDDING_DIM}),  -- NULL: pending (see above)
     tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED
 );
+ALTER TABLE rag_chunks ALTER COLUMN embedding DROP NOT NULL;  -- a store made before pending
 CREATE INDEX IF NOT EXISTS rag_chunks_doc ON rag_chunks (doc_id);
+CREATE INDEX IF NOT EXISTS rag_chunks_pending ON rag_chunks (doc_id) WHERE embedding IS NULL;
 CREATE INDEX IF NOT EXISTS rag_chunks_hnsw ON rag_chunks
     USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64);
 CREATE INDEX IF NOT EXISTS rag_chunks_tsv ON rag_chunks USING gin (tsv);
@@ -69,7 +76,7 @@ class ChunkRow:
     doc_id: str
     chunk: int
     text: str
-    embedding: npt.NDArray[np.float32]
+    embedding: npt.NDArray[np.float32] | None  # None: pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,7 @@ class IngestResult:
     chunks: int
     last_chunk_id: int
     replaced: bool  # the document existed and its chunks were replaced
+    pending: bool = False  # stored without embeddings (the backfill adds them)
 
 
 class Store:
@@ -127,9 +135,12 @@ class Store:
 
     async def search_vector(self, vector: npt.NDArray[np.float32], k: int) -> list[Passage]:
         text = to_vector(vector)
-        return await self._passages(
+        # a pending chunk (NULL) is not in the HNSW index; an exact scan sorts it last, with
+        # no score: it is left out
+        passages = await self._passages(
             "SELECT doc_id, chunk, text, 1 - (embedding <=> %s::vector) FROM rag_chunks "
             "ORDER BY embedding <=> %s::vector LIMIT %s", (text, text, k))
+        return [p for p in passages if not math.isnan(p.score)]
 
     async def search_keyword(self, question: str, k: int) -> list[Passage]:
         query = keyword_query(question)
@@ -162,25 +173,83 @@ class Store:
                         raise StoreUnavailable(f"retrieval failed: {exc}".strip()) from exc
                 except psycopg.Error as exc:
                     raise StoreUnavailable(f"retrieval failed: {exc}".strip()) from exc
-        return [Passage(doc_id=r[0], chunk=r[1], text=r[2], score=float(r[3])) for r in rows]
+        return [Passage(doc_id=r[0], chunk=r[1], text=r[2],
+                        score=math.nan if r[3] is None else float(r[3])) for r in rows]
 
     async def ingest(self, doc_id: str, title: str, seq: int | None, run_key: str | None,
-                     chunks: Sequence[str], vectors: npt.NDArray[np.float32]) -> IngestResult:
-        """One transaction: the document row and all its chunks, replacing any before."""
-        return await _within(self._timeout_s * _WRITE_DEADLINES,
-                             self._write_document(doc_id, title, seq, run_key, chunks, vectors),
-                             "ingest")
+                     chunks: Sequence[str],
+                     vectors: npt.NDArray[np.float32] | None) -> IngestResult:
+        """One transaction: the document row and all its chunks, replacing any before.
+        ``vectors`` None: the chunks are stored pending."""
+        async def work(connection: psycopg.AsyncConnection) -> IngestResult:
+            return await _ingest(connection, doc_id, title, seq, run_key, chunks, vectors)
+        return await self._write_deadline(work, "ingest")
 
-    async def _write_document(self, doc_id: str, title: str, seq: int | None,
-                              run_key: str | None, chunks: Sequence[str],
-                              vectors: npt.NDArray[np.float32]) -> IngestResult:
-        async with self._writing() as connection:
-            try:
-                async with connection.transaction():
-                    return await _ingest(connection, doc_id, title, seq, run_key, chunks,
-                                         vectors)
-            except psycopg.Error as exc:
-                raise StoreUnavailable(f"ingest failed: {exc}".strip()) from exc
+    async def pending_documents(self, limit: int) -> list[str]:
+        """Documents with chunks whose embedding is pending, oldest first."""
+        async def work(connection: psycopg.AsyncConnection) -> list[str]:
+            rows = await (await connection.execute(
+                "SELECT doc_id FROM rag_chunks WHERE embedding IS NULL GROUP BY doc_id "
+                "ORDER BY min(id) LIMIT %s", (limit,))).fetchall()
+            return [row[0] for row in rows]
+        return await self._write_deadline(work, "finding pending chunks")
+
+    async def document_chunks(self, doc_id: str) -> list[str]:
+        async def work(connection: psycopg.AsyncConnection) -> list[str]:
+            rows = await (await connection.execute(
+                "SELECT text FROM rag_chunks WHERE doc_id = %s ORDER BY chunk",
+                (doc_id,))).fetchall()
+            return [row[0] for row in rows]
+        return await self._write_deadline(work, "reading a document's chunks")
+
+    async def fill_embeddings(self, doc_id: str, chunks: Sequence[str],
+                              vectors: npt.NDArray[np.float32]) -> IngestResult | None:
+        """The document's chunks written again with their embeddings (new ids: every replica's
+        feed sees them and drops what its cache held). None when the document changed since
+        ``chunks`` were read (re-ingested or deleted): nothing is written."""
+        async def work(connection: psycopg.AsyncConnection) -> IngestResult | None:
+            row = await (await connection.execute(
+                "SELECT 1 FROM rag_documents WHERE doc_id = %s FOR UPDATE",
+                (doc_id,))).fetchone()
+            rows = await (await connection.execute(
+                "SELECT text, embedding IS NULL FROM rag_chunks WHERE doc_id = %s "
+                "ORDER BY chunk", (doc_id,))).fetchall()
+            if row is None or [r[0] for r in rows] != list(chunks) \
+                    or not any(r[1] for r in rows):
+                return None
+            await connection.execute("DELETE FROM rag_chunks WHERE doc_id = %s", (doc_id,))
+            last_id = await _insert_chunks(connection, doc_id, chunks, vectors)
+            return IngestResult(doc_id=doc_id, chunks=len(chunks), last_chunk_id=last_id,
+                                replaced=True)
+        return await self._write_deadline(work, "filling in embeddings")
+
+    async def _write_deadline(self, work: Callable[[psycopg.AsyncConnection], Awaitable[_T]],
+                              what: str) -> _T:
+        return await _within(self._timeout_s * _WRITE_DEADLINES, self._write_once(work, what),
+                             what)
+
+    async def _write_once(self, work: Callable[[psycopg.AsyncConnection], Awaitable[_T]],
+                          what: str) -> _T:
+        """``work`` in one transaction on the primary; once more on a fresh connection when
+        the pooled one had died or now leads to a standby (the node was demoted by a
+        switchover or failover since it was opened; nothing was written, so it is safe). Its
+        pooled siblings went the same way: the pool is drained, and new connections find the
+        primary (``target_session_attrs=read-write``)."""
+        for attempt in (1, 2):
+            async with self._writing() as connection:
+                try:
+                    async with connection.transaction():
+                        return await work(connection)
+                except (psycopg.errors.ReadOnlySqlTransaction, psycopg.OperationalError) as exc:
+                    stale = connection.closed or isinstance(
+                        exc, psycopg.errors.ReadOnlySqlTransaction)
+                    if attempt == 2 or not stale:
+                        raise StoreUnavailable(f"{what} failed: {exc}".strip()) from exc
+                    await connection.close()
+                    await self._write.drain()
+                except psycopg.Error as exc:
+                    raise StoreUnavailable(f"{what} failed: {exc}".strip()) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def chunks_since(self, after_id: int, limit: int = 2000) -> list[ChunkRow]:
         """Chunks with an id above ``after_id``, oldest first (what a replica has not seen)."""
@@ -196,7 +265,7 @@ class Store:
             except psycopg.Error as exc:
                 raise StoreUnavailable(f"reading new chunks failed: {exc}".strip()) from exc
         return [ChunkRow(id=r[0], doc_id=r[1], chunk=r[2], text=r[3],
-                         embedding=_from_vector(r[4])) for r in rows]
+                         embedding=None if r[4] is None else _from_vector(r[4])) for r in rows]
 
     async def check(self) -> None:
         """One real read (the deep readiness check's store half)."""
@@ -285,18 +354,26 @@ class _AdvisoryLock:
 
 async def _ingest(connection: psycopg.AsyncConnection, doc_id: str, title: str,
                   seq: int | None, run_key: str | None, chunks: Sequence[str],
-                  vectors: npt.NDArray[np.float32]) -> IngestResult:
+                  vectors: npt.NDArray[np.float32] | None) -> IngestResult:
     cursor = await connection.execute("DELETE FROM rag_documents WHERE doc_id = %s", (doc_id,))
     replaced = cursor.rowcount > 0
     await connection.execute(
         "INSERT INTO rag_documents (doc_id, title, seq, run_key, chunks) "
         "VALUES (%s, %s, %s, %s, %s)", (doc_id, title, seq, run_key, len(chunks)))
+    last_id = await _insert_chunks(connection, doc_id, chunks, vectors)
+    return IngestResult(doc_id=doc_id, chunks=len(chunks), last_chunk_id=last_id,
+                        replaced=replaced, pending=vectors is None)
+
+
+async def _insert_chunks(connection: psycopg.AsyncConnection, doc_id: str,
+                         chunks: Sequence[str], vectors: npt.NDArray[np.float32] | None) -> int:
+    """The chunks' rows (embedding NULL when ``vectors`` is None); the highest id written."""
     last_id = 0
     async with connection.cursor() as cursor:
         await cursor.executemany(
             "INSERT INTO rag_chunks (doc_id, chunk, text, embedding) "
             "VALUES (%s, %s, %s, %s::vector) RETURNING id",
-            [(doc_id, index, text, to_vector(vectors[index]))
+            [(doc_id, index, text, None if vectors is None else to_vector(vectors[index]))
              for index, text in enumerate(chunks)], returning=True)
         while True:
             row = await cursor.fetchone()
@@ -304,8 +381,7 @@ async def _ingest(connection: psycopg.AsyncConnection, doc_id: str, title: str,
                 last_id = max(last_id, int(row[0]))
             if not cursor.nextset():
                 break
-    return IngestResult(doc_id=doc_id, chunks=len(chunks), last_chunk_id=last_id,
-                        replaced=replaced)
+    return last_id
 
 
 def to_vector(vector: npt.NDArray[np.float32]) -> str:

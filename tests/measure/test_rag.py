@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gameday.measure.rag import ANSWER_COLUMNS, Answers, answer_stats, rag_buckets, rag_figures
+from gameday.measure.rag import (
+    ANSWER_COLUMNS,
+    Answers,
+    Ingests,
+    answer_stats,
+    rag_buckets,
+    rag_figures,
+)
 from gameday.measure.rag_slo import judge_rag_slo
 from gameday.measure.windows import FaultWindow
 from gameday.records import RecordWriter, RequestRecord, read_request_table
@@ -147,3 +154,29 @@ def test_nothing_to_judge_fails(tmp_path: Path) -> None:
     assert judge_rag_slo(slo, None, [], None)[:2] == (None, False)
     assert answer_stats(empty).availability is None
     assert np.isnan(answer_stats(empty).recall.mean)
+
+
+def test_ingests_acknowledged_and_pending_per_scope(tmp_path: Path) -> None:
+    def ingest(t_s: float, *, status: int = 201, degraded: str = "") -> RequestRecord:
+        return RequestRecord(t_s, t_s, t_s + 0.2, "rag", "ingest", "region-a", status,
+                             status == 201, "" if status == 201 else "http_5xx",
+                             degraded=degraded, seq=int(t_s))
+    with RecordWriter(tmp_path / "requests-ingest.csv") as writer:
+        for record in (ingest(0.5), ingest(2.0), ingest(3.0, degraded="embedder"),
+                       ingest(4.0, degraded="embedder"), ingest(5.0, status=503),
+                       ingest(8.0)):
+            writer.write(record)
+        writer.write(answer(2.5))
+    table = read_request_table(tmp_path, ANSWER_COLUMNS)
+    ingests = Ingests.from_table(table)
+    assert len(ingests.requests) == 6 and ingests.degraded.tolist().count("embedder") == 2
+    figures = rag_figures(Answers.from_table(table), [FaultWindow("s", "region-a", 2.9, 6.0)],
+                          warmup_end_s=1.0, origin_s=0.0, bucket_s=5, ingests=ingests)
+    counts = {scope: (each.sent, each.acknowledged, each.pending)
+              for scope, each in figures.ingests.items()}
+    # the warm-up's ingest (0.5 s) is out; 3, 4, 5 s are during the fault
+    assert counts == {"all": (5, 4, 2), "outside_faults": (2, 2, 0),
+                      "during_faults": (3, 2, 2)}
+    assert figures.ingests["during_faults"].availability == 2 / 3
+    assert rag_figures(Answers.from_table(table), [], warmup_end_s=None, origin_s=0.0,
+                       bucket_s=5).ingests == {}

@@ -50,6 +50,13 @@ def rag_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with RecordWriter(run_dir / "requests-ask.csv") as writer:
         for step in range(84):  # every 0.5 s for 42 s
             writer.write(_answer(step * 0.5))
+    with RecordWriter(run_dir / "requests-ingest.csv") as writer:
+        for step in range(4, 40):  # one a second; stored pending while the fault lasts
+            during = FAULT_S[0] <= step < FAULT_S[1]
+            writer.write(RequestRecord(T0_S + step, T0_S + step, T0_S + step + 0.1, "rag",
+                                       "ingest", "region-b" if during else "region-a", 201,
+                                       True, degraded="embedder" if during else "",
+                                       seq=step))
     log = EventLog(run_dir / "events.jsonl")
     log.emit(EventKind.RUN_START, t_s=T0_S - 1)
     log.emit(EventKind.LOAD_START, t_s=T0_S)
@@ -99,3 +106,5 @@ def test_report_html_shows_the_rag_section_and_panels(rag_run: Path) -> None:
                    "RAG A/B: retrieval variants", 'id="rag-recall-degraded"'):
         assert anchor in html
     assert "Degraded answers by fallback: embedder: 20." in html
+    assert 'id="rag-ingests-pending-during_faults">10<' in html
+    assert 'id="rag-ingests-acknowledged-all">36 (100.000%)<' in html

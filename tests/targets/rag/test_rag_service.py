@@ -56,7 +56,9 @@ def test_an_acknowledged_document_is_answerable_once_the_replicas_node_has_it(
     assert response.status_code == 201, response.text
     answer = response.json()
     assert answer.pop("index_version") > 0
-    assert answer == {"doc_id": "test-quokka", "chunks": 1, "seq": 7, "replaced": False}
+    assert answer == {"doc_id": "test-quokka", "chunks": 1, "seq": 7, "replaced": False,
+                      "embedding": "done"}
+    assert "x-rag-degraded" not in response.headers
     # the replica reads from the standby: the document is there once it has replayed it
     _wait_replicated(cluster, "test-quokka")
     _, stream = ask_stream(replica, "Which team maintains quokka-77?", variant="hybrid")
