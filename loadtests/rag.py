@@ -3,12 +3,12 @@
     locust -f loadtests/rag.py --headless -u 4 -r 4 -t 20s -H http://127.0.0.1:8080/rag
 
 ``RagAsker`` streams answers to the labelled corpus questions (time to first token and every
-inter-token gap measured, a broken stream resumed once); ``RagIngester`` ingests numbered
-documents. Both send what the harness's open-model pacer sends (``gameday.load.rag_workload``)
-and judge answers the same way. With ``GAMEDAY_RUN_DIR`` set, every request is also recorded
-there as a ``RequestRecord`` (``requests-locust-<pid>.csv``; scheduled = start in a closed
-model), recall and exact match included. ``GAMEDAY_RAG_DOCUMENTS`` (default 400) is the base
-corpus the stack was seeded with.
+inter-token gap measured, a broken stream resumed up to four times); ``RagIngester`` ingests
+numbered documents. Both send what the harness's open-model pacer sends
+(``gameday.load.rag_workload``) and judge answers the same way. With ``GAMEDAY_RUN_DIR`` set,
+every request is also recorded there as a ``RequestRecord`` (``requests-locust-<pid>.csv``;
+scheduled = start in a closed model), recall and exact match included.
+``GAMEDAY_RAG_DOCUMENTS`` (default 400) is the base corpus the stack was seeded with.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class RagAsker(_RagUser):
     def ask(self) -> None:
         request, context = self._next()
         ask_streamed(self.client, self._url, request.body, self._headers, context,
-                     request.question, _K)
+                     request.question, _K, name=self._target.path)
 
 
 class RagIngester(_RagUser):

@@ -64,11 +64,13 @@ def judge(question: Question, meta: dict[str, Any], done: dict[str, Any] | None,
 
 
 def ask_streamed(session: Any, url: str, body: bytes, headers: dict[str, str],
-                 context: dict[str, Any], question: Question | None, k: int) -> None:
-    """POST the question, read the stream (resuming a broken one once) and report it as one
-    Locust request whose context carries the ``AnswerOutcome``."""
+                 context: dict[str, Any], question: Question | None, k: int,
+                 name: str | None = None) -> None:
+    """POST the question, read the stream (resuming a broken one up to
+    ``len(RESUME_BACKOFF_S)`` times) and report it as one Locust request (named ``name``, by
+    default its URL) whose context carries the ``AnswerOutcome``."""
     started = time.perf_counter()
-    with session.request("POST", url, data=body, headers=headers, stream=True,
+    with session.request("POST", url, name=name, data=body, headers=headers, stream=True,
                          catch_response=True, context=context) as response:
         if response.status_code != 200:
             response.failure(f"HTTP {response.status_code}")

@@ -39,7 +39,7 @@ __all__ = ["Blocked", "IngestIn", "RagService", "Stream"]
 _log = logging.getLogger("targets.rag")
 _SEED_LOCK = 7_424_002
 _BACKFILL_LOCK = 7_424_003  # one replica at a time embeds pending chunks
-_BACKFILL_DOCUMENTS = 8  # documents one backfill round embeds
+_BACKFILL_DOCUMENTS = 8  # pending documents read at once
 _SEED_BATCH = 16  # documents ingested at once: the embedder batches their chunks
 
 
@@ -154,18 +154,19 @@ class RagService:
                 await self.backfill()
 
     async def backfill(self) -> int:
-        """Embed the chunks of documents stored pending (one round, when no other replica is
-        at it); how many documents were filled in."""
+        """Embed the chunks of documents stored pending, batch after batch until none is left
+        (when no other replica is at it); how many documents were filled in."""
         filled = 0
         async with self.store.advisory_lock(_BACKFILL_LOCK) as held:
             if not held:
                 return 0
-            for doc_id in await self.store.pending_documents(_BACKFILL_DOCUMENTS):
-                chunks = await self.store.document_chunks(doc_id)
-                vectors = await self._bulk_embedder.embed(chunks)
-                if await self.store.fill_embeddings(doc_id, chunks, vectors) is not None:
-                    self.metrics.backfilled.inc()
-                    filled += 1
+            while batch := await self.store.pending_documents(_BACKFILL_DOCUMENTS):
+                for doc_id in batch:
+                    chunks = await self.store.document_chunks(doc_id)
+                    vectors = await self._bulk_embedder.embed(chunks)
+                    if await self.store.fill_embeddings(doc_id, chunks, vectors) is not None:
+                        self.metrics.backfilled.inc()
+                        filled += 1
         return filled
 
     async def refresh(self) -> int:

@@ -40,7 +40,7 @@ class Settings(BaseModel):
     ingest_timeout_s: float = Field(10.0, gt=0, description="one bulk embedding call (a few "
                                     "chunks) of the backfill")
     backfill_s: float = Field(2.0, gt=0, description="how often a replica looks for chunks "
-                              "whose embedding is pending")
+                              "whose embedding is pending (it embeds all it finds)")
     store_timeout_s: float = Field(1.0, gt=0, description="statement timeout for retrieval")
     top_k: int = Field(5, ge=1, le=50)
     hnsw_ef_search: int = Field(40, ge=1, le=1000)
