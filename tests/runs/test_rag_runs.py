@@ -57,3 +57,13 @@ def test_a_frozen_embedder_is_answered_around_degraded_and_the_report_says_so(
     assert 'id="rag-quality"' in (run.path / "report.html").read_text()
     cases = {s["case_name"]: s for s in summary["slos"]}
     assert cases["quality.recall.during_faults"]["measured"] is not None
+    # ingests: the writer's own acknowledgements, and the store's marks on them
+    ingests = [r for path in sorted(run.path.glob("requests-*.csv"))
+               for r in csv.DictReader(path.open()) if r["endpoint"] == "ingest"]
+    frozen = [r for r in ingests if start_s + 1 <= float(r["scheduled_s"]) < end_s - 1]
+    assert frozen and all(r["ok"] == "1" and r["degraded"] == "embedder" for r in frozen)
+    assert rag["ingests"]["during_faults"]["pending"] >= len(frozen)
+    assert rag["ingests"]["all"]["availability"] == 1.0
+    audit = json.loads((run.path / "audit.json").read_text())
+    acknowledged = {int(r["seq"]) for r in ingests if r["ok"] == "1"}
+    assert audit["error"] == "" and acknowledged <= set(audit["present"])
