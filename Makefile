@@ -10,12 +10,30 @@ export DO_NOT_TRACK := 1
 
 PATRONI_VENV := .venv-patroni
 EMBEDDER_VENV := .venv-embedder
+TRITON_VENV := .venv-triton
+TRITON_SERVER := $(VENV)/.triton-installed
 
 setup: $(VENV)/.installed
 	bash scripts/install-system-packages.sh
-	$(MAKE) --no-print-directory $(PATRONI_VENV)/.installed $(EMBEDDER_VENV)/.installed
+	$(MAKE) --no-print-directory $(PATRONI_VENV)/.installed $(EMBEDDER_VENV)/.installed \
+		$(TRITON_VENV)/.installed $(TRITON_SERVER)
 	$(BIN)/python -m targets.tabular.train
+	$(BIN)/python -m targets.triton.repository
 	$(EMBEDDER_VENV)/bin/python -m targets.rag.seed_vectors --out artifacts/rag
+
+# Triton Inference Server: the tritonserver binary shipped in the nvidia-pytriton wheel, into
+# the harness's venv with --no-deps (its Python package pins numpy<2; only the binary is used),
+# and its Python backend's stub for this Python put where the backend looks for it (FACTS.md).
+$(TRITON_SERVER): $(VENV)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps nvidia-pytriton==0.7.0
+	$(BIN)/python -c 'import shutil, sys, sysconfig; base = sysconfig.get_paths()["purelib"] + "/pytriton/tritonserver/"; shutil.copy2(base + "python_backend_stubs/%d.%d/triton_python_backend_stub" % sys.version_info[:2], base + "backends/python/")'
+	touch $@
+
+# The Triton model's own environment (EXECUTION_ENV_PATH), numpy < 2: with numpy 2 the Python
+# backend reads inputs as zeros, silently (targets/triton/model-requirements.txt).
+$(TRITON_VENV)/.installed: targets/triton/model-requirements.txt
+	test -x $(TRITON_VENV)/bin/python || $(PYTHON) -m venv $(TRITON_VENV)
+	$(TRITON_VENV)/bin/pip install -q --disable-pip-version-check -r targets/triton/model-requirements.txt && touch $@
 
 # The rag embedding server's venv: torch and the model only here (targets/rag/embedder-
 # requirements.txt says why). torch==2.13.0 pinned: a bare torch pulls a multi-GB CUDA build.

@@ -37,6 +37,7 @@ from gameday.stack_options import (
     DatabaseOptions,
     PatroniOptions,
     RagOptions,
+    TritonOptions,
     is_loopback_url,
 )
 from gameday.strict import FIELD_ERROR as _FIELD_ERROR
@@ -60,6 +61,7 @@ __all__ = [
     "RagOptions",
     "RpoSlo",
     "RtoSlo",
+    "TritonOptions",
     "Scenario",
     "Slo",
     "SplitBrainSlo",
@@ -126,7 +128,7 @@ class EdgeOptions(_Strict):
     health_check: Literal["shallow", "deep"] = "deep"
 
 
-StackName = Literal["tabular", "rag"]  # each has targets/<name>/stack.yaml
+StackName = Literal["tabular", "rag", "triton"]  # each has targets/<name>/stack.yaml
 
 
 def _default_stacks() -> list[StackName]:
@@ -148,6 +150,7 @@ class Suite(_Strict):
                                     description="one load profile, or a list run together")
     database: DatabaseOptions | None = Field(None, description="stacks with a database only")
     rag: RagOptions = RagOptions()
+    triton: TritonOptions = TritonOptions()
     scenarios: list[Scenario] = Field(default_factory=list)
     slos: list[Slo] = Field(default_factory=list)
     allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
@@ -177,7 +180,8 @@ class Suite(_Strict):
     def stack_settings(self) -> dict[str, Any]:
         """What the suite says to the stacks' templates (``settings``)."""
         return {"database": (self.database or DatabaseOptions()).model_dump(mode="json"),
-                "rag": self.rag.model_dump(mode="json")}
+                "rag": self.rag.model_dump(mode="json"),
+                "triton": self.triton.model_dump(mode="json")}
 
     @model_validator(mode="after")
     def _check(self) -> Suite:

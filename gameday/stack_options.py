@@ -13,7 +13,7 @@ from gameday.strict import Strict as _Strict
 from gameday.strict import field_error as _field_error
 
 __all__ = ["PATRONI_MIN_TTL_S", "DatabaseOptions", "PatroniOptions", "RagOptions",
-           "is_loopback_url"]
+           "TritonOptions", "is_loopback_url"]
 
 PATRONI_MIN_TTL_S = 20  # Patroni 4 silently raises a lower ttl to 20 (FACTS.md)
 
@@ -99,6 +99,27 @@ class RagOptions(_Strict):
             raise _field_error("rag.openai_base_url",
                                "generator: openai needs an http(s) URL on loopback (127.0.0.0/8,"
                                f" ::1 or localhost), got {self.openai_base_url!r}")
+        return self
+
+
+class TritonOptions(_Strict):
+    """The triton stack's server and model: dynamic batching, instances, the version served."""
+
+    device: Literal["auto", "cpu", "gpu"] = Field(
+        "auto", description="auto: KIND_GPU instances when a GPU is present, else KIND_CPU")
+    instances: int = Field(1, ge=1, le=16, description="model instances per server")
+    max_batch_size: int = Field(64, ge=1, le=4096)
+    preferred_batch_sizes: tuple[int, ...] = Field((8, 16, 32), min_length=1)
+    max_queue_delay_us: int = Field(2000, ge=0, le=1_000_000,
+                                    description="how long a request may wait for a batch")
+    version: Literal[1, 2] = Field(1, description="the model version served at stand-up")
+
+    @model_validator(mode="after")
+    def _batches_fit(self) -> TritonOptions:
+        too_big = [size for size in self.preferred_batch_sizes if size > self.max_batch_size]
+        if too_big:
+            raise _field_error("triton.preferred_batch_sizes",
+                               f"{too_big} above max_batch_size {self.max_batch_size}")
         return self
 
 

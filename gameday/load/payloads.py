@@ -22,6 +22,7 @@ __all__ = [
     "check_rag_answer",
     "check_rag_ingest",
     "check_tabular_predict",
+    "check_triton_infer",
     "endpoint_for",
     "make_bodies",
     "status_error_kind",
@@ -30,6 +31,10 @@ __all__ = [
 REGION_HEADER = "X-Served-By-Region"
 _BODY_POOL_MAX = 4096
 _FRAUD_SHARE = 0.1
+# the tabular stack's feature order (targets.tabular.features.FEATURE_NAMES; the harness does
+# not import the targets)
+TRITON_FEATURES = ("amount", "hour", "merchant_risk", "distance_km", "card_age_days", "foreign",
+                   "tx_last_24h")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,33 @@ def _tabular_body(rng: np.random.Generator) -> bytes:
     return json.dumps(_tabular_transaction(rng), separators=(",", ":")).encode()
 
 
+def triton_features(transaction: dict[str, object]) -> list[float]:
+    """A transaction as the Triton model's input row (the tabular stack's feature order)."""
+    return [float(transaction[name]) for name in TRITON_FEATURES]  # type: ignore[arg-type]
+
+
+def _triton_body(rng: np.random.Generator) -> bytes:
+    """KServe v2 JSON: one transaction, FP32 [1, 7]."""
+    row = triton_features(_tabular_transaction(rng))
+    return json.dumps({"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 7],
+                                   "data": row}]}, separators=(",", ":")).encode()
+
+
+def check_triton_infer(status: int, body: bytes) -> tuple[bool, str]:
+    """ok = 200 and a KServe v2 answer whose ``fraud_score`` output is one number in [0, 1]."""
+    if status != 200:
+        return False, status_error_kind(status)
+    try:
+        answer = json.loads(body)
+        (output,) = [o for o in answer["outputs"] if o["name"] == "fraud_score"]
+        (score,) = output["data"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        return False, "payload"
+    valid = isinstance(score, int | float) and not isinstance(score, bool) \
+        and math.isfinite(score) and 0.0 <= score <= 1.0
+    return (True, "") if valid else (False, "payload")
+
+
 def check_tabular_predict(status: int, body: bytes) -> tuple[bool, str]:
     """ok = 200 and a JSON object whose ``fraud_score`` is a number in [0, 1]."""
     if status != 200:
@@ -118,6 +150,8 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
                                check=check_rag_answer, streaming=True),
     ("rag", "ingest"): Endpoint(method="POST", path="/documents", make_body=None,
                                 check=check_rag_ingest),
+    ("triton", "infer"): Endpoint(method="POST", path="/v2/models/fraud/infer",
+                                  make_body=_triton_body, check=check_triton_infer),
 }
 
 

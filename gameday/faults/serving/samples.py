@@ -66,9 +66,28 @@ def _rag_answer(answer: httpx.Response) -> str | None:
 _QUESTION = {"question": "Which runbook covers linnet-07?", "stream": False,
              "user": "gameday-probe"}
 
+def _kserve_score(answer: httpx.Response) -> str | None:
+    document, problem = _json_answer(answer)
+    if problem is not None:
+        return problem
+    outputs = document.get("outputs") if isinstance(document, dict) else None
+    scores = [o.get("data") for o in outputs or () if isinstance(o, dict)
+              and o.get("name") == "fraud_score"]
+    if len(scores) != 1 or not isinstance(scores[0], list) or len(scores[0]) != 1 \
+            or isinstance(scores[0][0], bool) or not isinstance(scores[0][0], int | float) \
+            or not 0.0 <= scores[0][0] <= 1.0:
+        return f"no fraud_score output in [0, 1]: {str(document)[:120]}"
+    return None
+
+
+# the same transaction as the Triton model's input row (KServe v2 JSON)
+_TRITON_INFER = {"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 7],
+                             "data": [42.0, 13, 0.2, 3.0, 400, 0, 2]}]}
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("tabular", "predict"): Sample(method="POST", body=_TRANSACTION, check=_fraud_score),
     ("rag", "ask"): Sample(method="POST", body=_QUESTION, check=_rag_answer),
+    ("triton", "infer"): Sample(method="POST", body=_TRITON_INFER, check=_kserve_score),
 }
 
 

@@ -7,8 +7,8 @@ member's data directory), ``members`` (component → list of members, each with 
 ``region``, ``address``, ``ports``), ``links`` (link name → region → the fault-proxy
 listeners, "host:port", through which the other region reaches that region's members),
 ``settings`` (what the suite says about the stack: ``settings.database.failover``, ...),
-``site_packages`` (the harness's Python packages, for binaries a package ships) and
-``primary_region``.
+``site_packages`` (the harness's Python packages, for binaries a package ships),
+``primary_region`` and ``gpu`` (the suite's ``triton.device``: gpu, or auto with one present).
 Filters: ``hostports(port)`` → "a:p,b:q"; ``named_urls(port, scheme)`` → "n1=scheme://a:p,...";
 ``libpq_hosts(port, link, region)`` → "host=a,l port=p,q": the region's own members directly,
 first, then the other regions' members through their ``link`` listeners (a libpq multi-host

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gameday.errors import ConfigError
 from gameday.platforms.base import EDGE, PRIMARY_REGION, REGIONS, StackRequest
+from gameday.platforms.local.gpu import uses_gpu
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.render import MemberView, Renderer
@@ -216,7 +217,7 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
                "address": view.address, "ports": view.ports,
                "data": str(member_data_dir(home, view.name)), "members": layout, "links": links,
                "settings": settings, "site_packages": sysconfig.get_paths()["purelib"],
-               "primary_region": PRIMARY_REGION}
+               "primary_region": PRIMARY_REGION, "gpu": uses_gpu(settings)}
     where = f"components.{component}"
 
     def fill(text: str, field: str) -> str:

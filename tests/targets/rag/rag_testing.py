@@ -19,6 +19,7 @@ import pytest
 
 from gameday.load.sse import AnswerParser, AnswerStream, read_answer_stream
 from tests.pgcluster import PgCluster
+from tests.prometheus_text import metric_sum
 
 __all__ = ["EMBEDDER_PORT", "RAG_PORT", "RagProcess", "ask_stream", "metric_value"]
 
@@ -187,17 +188,5 @@ def ask_stream(
 
 
 def metric_value(url: str, name: str, labels: Mapping[str, str] | None = None) -> float:
-    """The sum of a metric's samples on /metrics whose labels include ``labels``."""
-    wanted = labels or {}
-    total = 0.0
-    for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
-        if not line.startswith(name) or line.startswith("#"):
-            continue
-        head, _, value = line.rpartition(" ")
-        metric, _, label_text = head.partition("{")
-        if metric != name:
-            continue
-        found = dict(part.split("=", 1) for part in label_text.rstrip("}").split(",") if part)
-        if all(found.get(k, "").strip('"') == v for k, v in wanted.items()):
-            total += float(value)
-    return total
+    """The sum of a metric's samples on the replica's /metrics whose labels include ``labels``."""
+    return metric_sum(url + "/metrics", name, labels)
