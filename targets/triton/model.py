@@ -44,7 +44,8 @@ class TritonPythonModel:
             self.kind = str(weights["kind"])
             self.mean = weights["mean"].astype(np.float32)
             self.scale = weights["scale"].astype(np.float32)
-            self.layers = [(weights[f"w{i}"].astype(np.float32), weights[f"b{i}"].astype(np.float32))
+            self.layers = [(weights[f"w{i}"].astype(np.float32),
+                            weights[f"b{i}"].astype(np.float32))
                            for i in range(int(weights["layers"]))]
         self.control = os.environ.get("GAMEDAY_TRITON_CONTROL", "")
         self.gpu = args.get("model_instance_kind") == "GPU"
@@ -53,7 +54,8 @@ class TritonPythonModel:
 
             self.torch = torch
             device = torch.device(f"cuda:{args.get('model_instance_device_id', '0')}")
-            self.mean_t, self.scale_t = (torch.from_numpy(a).to(device) for a in (self.mean, self.scale))
+            self.mean_t = torch.from_numpy(self.mean).to(device)
+            self.scale_t = torch.from_numpy(self.scale).to(device)
             self.layers_t = [(torch.from_numpy(w).to(device), torch.from_numpy(b).to(device))
                              for w, b in self.layers]
         pb_utils.Logger.log_info(json.dumps({"model": args["model_name"],
@@ -111,4 +113,5 @@ def score(rows: np.ndarray, mean: np.ndarray, scale: np.ndarray,
         x = x @ w + b
         if index < len(layers) - 1:
             x = np.maximum(x, 0.0)
-    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32).reshape(-1)
+    scores: np.ndarray = (1.0 / (1.0 + np.exp(-x))).astype(np.float32).reshape(-1)
+    return scores

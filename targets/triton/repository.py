@@ -12,12 +12,13 @@ Beside them ``fraud-v2.skops``, version 2 as the scikit-learn pipeline it was tr
 tests' reference for it (version 1's is the registry itself). ``config.pbtxt`` is not written
 here: each server member renders its own (``targets/triton/config.pbtxt.tmpl``: batching and
 instance kind come from the suite) into its own repository, whose version folders link here.
-Re-running is a no-op once the versions of this recipe exist.
+Re-running is a no-op once the versions of this recipe and this ``model.py`` exist.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -59,7 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_versions(out: Path, model_home: Path, *, force: bool = False) -> str:
     folder = out / MODEL_NAME
     stamp = folder / _STAMP
-    if not force and stamp.is_file() and json.loads(stamp.read_text()).get("recipe") == RECIPE:
+    # the recipe, and model.py itself: an edited model.py is copied again
+    built = {"recipe": RECIPE,
+             "model_py": hashlib.sha256((_HERE / "model.py").read_bytes()).hexdigest()}
+    if not force and stamp.is_file() and json.loads(stamp.read_text()).get("built") == built:
         return f"triton model versions up to date in {folder}"
     if folder.exists():
         shutil.rmtree(folder)
@@ -71,7 +75,7 @@ def build_versions(out: Path, model_home: Path, *, force: bool = False) -> str:
     import skops.io
 
     skops.io.dump(mlp, out / "fraud-v2.skops")
-    stamp.write_text(json.dumps({"recipe": RECIPE, "versions": [*VERSIONS, BROKEN_VERSION]}))
+    stamp.write_text(json.dumps({"built": built, "versions": [*VERSIONS, BROKEN_VERSION]}))
     return f"triton model versions 1, 2 and broken {BROKEN_VERSION} written to {folder}"
 
 
