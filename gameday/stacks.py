@@ -30,6 +30,7 @@ __all__ = [
     "DatabaseDef",
     "HealthDef",
     "LinkDef",
+    "ModelRepositoryDef",
     "ProbeRequest",
     "RouteDef",
     "StackDef",
@@ -171,6 +172,17 @@ class DatabaseDef(_Strict):
                                    "of band, so a network partition does not blind them")
 
 
+class ModelRepositoryDef(_Strict):
+    """A serving engine with the KServe v2 model repository API (Triton's): the component that
+    serves ``model`` on ``port``, and the folder in each member's data directory whose control
+    files the model reads (the stalled-backend fault writes ``stall`` there)."""
+
+    component: str
+    model: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    port: str = "http"
+    control_dir: str = Field("control", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
 class ProbeRequest(_Strict):
     """One request that proves a member can serve: POST ``body`` to an endpoint."""
 
@@ -189,6 +201,7 @@ class StackDef(_Strict):
     restore_model_uri: str | None = None
     probe_request: ProbeRequest | None = None
     database: DatabaseDef | None = None
+    model_repository: ModelRepositoryDef | None = None
     folder: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -204,6 +217,9 @@ class StackDef(_Strict):
         refs: list[tuple[str, str, str | None]] = [
             *((f"route {r.path}", r.component, r.port) for r in self.routes),
             *((f"link {k.name}", k.component, k.port) for k in self.links)]
+        if self.model_repository is not None:
+            refs.append(("model_repository", self.model_repository.component,
+                         self.model_repository.port))
         if self.database is not None:
             refs.append(("database", self.database.component, self.database.port))
             if self.database.patroni_api_port:

@@ -38,6 +38,7 @@ __all__ = [
     "Member",
     "MemberState",
     "ModelControl",
+    "ModelRepositoryControl",
     "NetworkControl",
     "Platform",
     "Progress",
@@ -221,6 +222,22 @@ class ModelControl(Platform, Protocol):
         ...
 
     def restore_model(self, region: str, stack: str) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class ModelRepositoryControl(Platform, Protocol):
+    """A serving engine's model repository (Triton's, KServe v2): unload a region's model (a
+    bad deploy), load another version (a hot-swap, or a broken release that fails to load),
+    stall its backend while health stays green; ``restore_serving`` undoes any of them. Each
+    is verified in effect on every member before it returns."""
+
+    def unload_model(self, region: str, stack: str) -> dict[str, Any]: ...
+
+    def load_model_version(self, region: str, stack: str, version: int) -> dict[str, Any]: ...
+
+    def stall_backend(self, region: str, stack: str) -> dict[str, Any]: ...
+
+    def restore_serving(self, region: str, stack: str) -> dict[str, Any]: ...
 
 
 @runtime_checkable

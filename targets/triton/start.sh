@@ -18,4 +18,5 @@ exec "$SITE/pytriton/tritonserver/bin/tritonserver" \
     --http-address "$ADDRESS" --http-port "$HTTP_PORT" \
     --grpc-address "$ADDRESS" --grpc-port "$GRPC_PORT" \
     --metrics-address "$ADDRESS" --metrics-port "$METRICS_PORT" --metrics-interval-ms 1000 \
+    --metrics-config summary_latencies=true \
     --exit-timeout-secs 5 --log-verbose 0

@@ -55,6 +55,7 @@ from gameday.platforms.local.faults import (
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.ledger import Ledger
 from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.repositoryfaults import RepositoryFaults
 from gameday.platforms.local.scaling import scale_component
 from gameday.platforms.local.state import (
     MemberStatus,
@@ -84,7 +85,7 @@ def _member(status: MemberStatus) -> Member:
                   pid=status.pid, state=status.state, ports=dict(spec.ports))
 
 
-class LocalPlatform(DatabaseFaults):
+class LocalPlatform(DatabaseFaults, RepositoryFaults):
     name = "local"
 
     def __init__(self, home: LocalHome, *, repo: Path | None = None) -> None:

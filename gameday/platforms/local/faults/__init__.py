@@ -19,11 +19,18 @@ from gameday.platforms.local.faults.member import MemberHold
 from gameday.platforms.local.faults.model import BrokenModel
 from gameday.platforms.local.faults.nft import NftPeerCut, NftTable
 from gameday.platforms.local.faults.region import RegionHold
+from gameday.platforms.local.faults.repository import (
+    BackendStalled,
+    ModelUnloaded,
+    RepositoryFault,
+    VersionLoaded,
+)
 from gameday.platforms.local.faults.toxics import LinkToxics, ProxyRef, Toxic
 from gameday.platforms.local.owner import Owner
 
 __all__ = [
     "FAULTS",
+    "BackendStalled",
     "BrokenModel",
     "DiskFill",
     "Fault",
@@ -33,11 +40,14 @@ __all__ = [
     "LocalFault",
     "MemberHold",
     "MemberRef",
+    "ModelUnloaded",
     "NftPeerCut",
     "NftTable",
     "ProxyRef",
     "RegionHold",
+    "RepositoryFault",
     "Toxic",
+    "VersionLoaded",
 ]
 
 FAULTS: dict[str, type[LocalFault]] = {
@@ -48,10 +58,13 @@ FAULTS: dict[str, type[LocalFault]] = {
     "disk_fill": DiskFill,
     "link_toxics": LinkToxics,
     "model": BrokenModel,
+    "model_unloaded": ModelUnloaded,
+    "version_loaded": VersionLoaded,
+    "backend_stalled": BackendStalled,
 }
 
 Fault = Annotated[RegionHold | MemberHold | NftTable | NftPeerCut | LinkToxics | BrokenModel
-                  | DiskFill,
+                  | DiskFill | ModelUnloaded | VersionLoaded | BackendStalled,
                   Field(discriminator="kind")]
 
 

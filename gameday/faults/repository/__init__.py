@@ -1,0 +1,1 @@
+"""Serving faults through a model repository API (KServe v2: Triton)."""

@@ -1,0 +1,70 @@
+"""The local platform's serving faults through a model repository (``ModelRepositoryControl``),
+as a part of ``LocalPlatform``: which members, which model, where their control files are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gameday.errors import FaultError
+from gameday.platforms.base import Member, check_region
+from gameday.platforms.local.faults import (
+    BackendStalled,
+    MemberRef,
+    ModelUnloaded,
+    RepositoryFault,
+    VersionLoaded,
+)
+from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.ledger import Ledger
+from gameday.platforms.local.topology import Topology, member_data_dir
+
+__all__ = ["RepositoryFaults"]
+
+
+class RepositoryFaults:
+    home: LocalHome
+    ledger: Ledger
+
+    def topology(self) -> Topology:
+        raise NotImplementedError
+
+    def members(self, *, region: str | None = None, stack: str | None = None,
+                component: str | None = None) -> list[Member]:
+        raise NotImplementedError
+
+    def unload_model(self, region: str, stack: str) -> dict[str, Any]:
+        return self.ledger.inject(ModelUnloaded(**self._repository(region, stack)))
+
+    def load_model_version(self, region: str, stack: str, version: int) -> dict[str, Any]:
+        return self.ledger.inject(VersionLoaded(**self._repository(region, stack),
+                                                version=version))
+
+    def stall_backend(self, region: str, stack: str) -> dict[str, Any]:
+        where = self._repository(region, stack)
+        definition = self.topology().request.stack(stack).model_repository
+        assert definition is not None  # _repository checked it
+        folders = tuple(str(member_data_dir(self.home.root, m.name) / definition.control_dir)
+                        for m in where["members"])
+        return self.ledger.inject(BackendStalled(**where, control_dirs=folders))
+
+    def restore_serving(self, region: str, stack: str) -> dict[str, Any]:
+        undone = self.ledger.undo(lambda r: isinstance(r.fault, RepositoryFault)
+                                  and r.fault.region == region and r.fault.stack == stack)
+        return {"region": region, "stack": stack, "undone": undone}
+
+    def _repository(self, region: str, stack: str) -> dict[str, Any]:
+        check_region(region)
+        definition = self.topology().request.stack(stack)
+        repository, probe = definition.model_repository, definition.probe_request
+        if repository is None or probe is None:
+            raise FaultError(f"stack {stack} declares no model_repository and probe_request: "
+                             "it has no model repository API to fault")
+        members = tuple(MemberRef(name=m.name, address=m.address,
+                                  ports={repository.port: m.ports[repository.port]})
+                        for m in self.members(region=region, stack=stack,
+                                              component=repository.component))
+        if not members:
+            raise FaultError(f"no {stack}.{repository.component} member in {region}")
+        return {"region": region, "stack": stack, "model": repository.model,
+                "members": members, "probe_path": definition.endpoints[probe.endpoint],
+                "probe_body": probe.body}
