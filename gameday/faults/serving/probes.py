@@ -44,6 +44,16 @@ def _endpoint_path(stack: str, endpoint: str) -> str:
     return endpoints[endpoint]
 
 
+def _serving(stack: str, component: str | None) -> str:
+    """``component``, or the component the stack's first edge route serves."""
+    if component is not None:
+        return component
+    routes = load_stack(stack).routes
+    if not routes:
+        raise FaultError(f"stack {stack!r} has no edge route: name the component that serves")
+    return routes[0].component
+
+
 def _ask(client: httpx.Client, sample: Sample, url: str) -> _Outcome:
     started_s = time.perf_counter()
     try:
@@ -78,19 +88,19 @@ def _members_answer(members: list[Member], stack: str, endpoint: str, require: s
 
 def region_answers_inference(region: str, stack: str = "tabular", endpoint: str = "predict",
                              require: Require = "all", timeout_s: float = 2.0,
-                             component: str = "api",
+                             component: str | None = None,
                              configuration: Configuration = None) -> dict[str, Any]:
     """Every replica (``require: all``) or at least one (``any``) of ``stack`` in ``region``
     answers a sample inference request with a valid answer. No replica at all: not serving.
-    ``component``: the one that serves inference (the stack's routed component)."""
+    ``component``: the one that serves inference; default the stack's routed component."""
     members = platform_for(configuration).members(region=region, stack=stack,
-                                                  component=component)
+                                                  component=_serving(stack, component))
     return {"region": region, **_members_answer(members, stack, endpoint, require, timeout_s)}
 
 
 def other_region_answers_inference(region: str, stack: str = "tabular",
                                    endpoint: str = "predict", require: Require = "all",
-                                   timeout_s: float = 2.0, component: str = "api",
+                                   timeout_s: float = 2.0, component: str | None = None,
                                    configuration: Configuration = None) -> dict[str, Any]:
     """As ``region_answers_inference``, for the region(s) other than ``region``: the capacity
     that must take over when a fault takes ``region`` out."""
@@ -98,8 +108,8 @@ def other_region_answers_inference(region: str, stack: str = "tabular",
         raise FaultError(f"unknown region {region!r}; expected one of {', '.join(REGIONS)}")
     others = [r for r in REGIONS if r != region]
     platform = platform_for(configuration)
-    members = [m for other in others
-               for m in platform.members(region=other, stack=stack, component=component)]
+    members = [m for other in others for m in platform.members(
+        region=other, stack=stack, component=_serving(stack, component))]
     return {"region": ", ".join(others), "other_than": region,
             **_members_answer(members, stack, endpoint, require, timeout_s)}
 
