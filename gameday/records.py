@@ -108,6 +108,7 @@ class RequestRecord:
     recall: float | None = None  # 1.0 when a gold passage was among the retrieved, else 0.0
     correct: float | None = None  # 1.0 when the answer span matched the gold answer exactly
     f1: float | None = None  # token F1 of the answer span against the gold answer
+    model_version: str = ""  # the model version that answered (Triton's ``model_version``)
 
     @property
     def latency_s(self) -> float:
@@ -140,7 +141,7 @@ def _format_row(record: RequestRecord) -> list[object]:
         "" if record.seq is None else record.seq,
         record.question, record.variant, record.cache, record.degraded, record.policy,
         record.stream, _optional(record.resume_s), _optional(record.recall),
-        _optional(record.correct), _optional(record.f1),
+        _optional(record.correct), _optional(record.f1), record.model_version,
         f"{record.latency_s:.6f}",
     ]
 
@@ -211,10 +212,14 @@ REQUEST_COLUMN_TYPES: dict[str, pa.DataType] = {
     "seq": pa.int64(), "question": _STRING, "variant": _STRING, "cache": _STRING,
     "degraded": _STRING, "policy": _STRING, "stream": _STRING, "resume_s": pa.float64(),
     "recall": pa.float64(), "correct": pa.float64(), "f1": pa.float64(),
+    "model_version": _STRING,
 }
 # the columns of the first file format (before RAG answers): such files still read, the
 # newer columns empty
 _V1_COLUMNS = (*REQUEST_COLUMNS[:12], "latency_s")
+# and of the second (RAG answers, before model versions)
+_V2_COLUMNS = (*REQUEST_COLUMNS[:22], "latency_s")
+_OLDER_HEADERS = tuple(",".join(columns).encode() for columns in (_V1_COLUMNS, _V2_COLUMNS))
 
 
 def read_request_table(run_dir: Path, columns: Sequence[str] | None = None) -> pa.Table:
@@ -245,12 +250,12 @@ def _read_request_file(path: Path, wanted: list[str]) -> pa.Table | None:
         first_line = handle.readline(4096)
     header = ",".join(REQUEST_COLUMNS).encode()
     if not first_line.endswith(b"\n"):
-        if header.startswith(first_line) or ",".join(_V1_COLUMNS).encode().startswith(
-                first_line):
+        if header.startswith(first_line) or any(older.startswith(first_line)
+                                                for older in _OLDER_HEADERS):
             return None  # empty, or the writer died while writing the header
         raise ValueError(f"{path}: not a request record file (its first line is not a header)")
     present = tuple(first_line.rstrip(b"\r\n").decode(errors="replace").split(","))
-    if present not in (REQUEST_COLUMNS, _V1_COLUMNS):
+    if present not in (REQUEST_COLUMNS, _V1_COLUMNS, _V2_COLUMNS):
         raise ValueError(f"{path}: not a request record file: header {first_line[:200]!r}, "
                          f"expected {header.decode()!r}")
     readable = [name for name in wanted if name in present]

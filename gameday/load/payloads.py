@@ -24,6 +24,7 @@ __all__ = [
     "check_tabular_predict",
     "check_triton_infer",
     "endpoint_for",
+    "kserve_model_version",
     "make_bodies",
     "status_error_kind",
 ]
@@ -47,6 +48,8 @@ class Endpoint:
     check: Callable[[int, bytes], tuple[bool, str]]
     content_type: str = "application/json"
     streaming: bool = False  # answered as server-sent events, read token by token
+    # the model version an answer names ("" when it names none), for the request record
+    model_version: Callable[[bytes], str] | None = None
 
 
 def status_error_kind(status: int) -> str:
@@ -112,6 +115,16 @@ def check_triton_infer(status: int, body: bytes) -> tuple[bool, str]:
     return (True, "") if valid else (False, "payload")
 
 
+def kserve_model_version(body: bytes) -> str:
+    """``model_version`` of a KServe v2 answer; "" when the body has none."""
+    try:
+        answer = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    version = answer.get("model_version") if isinstance(answer, dict) else None
+    return version if isinstance(version, str) else ""
+
+
 def check_tabular_predict(status: int, body: bytes) -> tuple[bool, str]:
     """ok = 200 and a JSON object whose ``fraud_score`` is a number in [0, 1]."""
     if status != 200:
@@ -151,7 +164,8 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("rag", "ingest"): Endpoint(method="POST", path="/documents", make_body=None,
                                 check=check_rag_ingest),
     ("triton", "infer"): Endpoint(method="POST", path="/v2/models/fraud/infer",
-                                  make_body=_triton_body, check=check_triton_infer),
+                                  make_body=_triton_body, check=check_triton_infer,
+                                  model_version=kserve_model_version),
 }
 
 

@@ -107,6 +107,7 @@ class RequestRecorder:
             ok, error_kind = False, "timeout"  # the head came back, the body timed out
         else:
             ok, error_kind = endpoint_for(stack, endpoint).check(status, _body(response))
+        versioned = endpoint_for(stack, endpoint).model_version
         start_s = float(start_time)
         scheduled_s = float(context.get("scheduled_s", start_s))
         seq = context.get("seq")
@@ -115,6 +116,7 @@ class RequestRecorder:
             end_s=start_s + response_time / 1000.0, stack=stack, endpoint=endpoint,
             region=_header(response, REGION_HEADER), status=status, ok=ok,
             error_kind=error_kind, seq=seq if isinstance(seq, int) else None,
+            model_version=versioned(_body(response)) if versioned and status else "",
             **_rag_fields(response, answer, scheduled_s)))
 
     def write(self, record: RequestRecord) -> None:
