@@ -125,7 +125,7 @@ class Measurement(_Strict):
 
 
 class EdgeOptions(_Strict):
-    health_check: Literal["shallow", "deep"] = "deep"
+    health_check: Literal["shallow", "deep", "canary"] = "deep"
 
 
 StackName = Literal["tabular", "rag", "triton"]  # each has targets/<name>/stack.yaml

@@ -4,6 +4,11 @@ RTO = time from fault start until the first instant t (>= fault start) after whi
 request *scheduled* in [t, t + W] succeeded within the latency SLO; W is the stability window.
 Candidate instants are the fault start and the scheduled time of each request that follows a
 bad one, so the resolution is the request spacing.
+
+The parts (detect: the first bad request; failover: the first good answer from another
+region) are looked for among the requests scheduled from the fault start until the later of
+the recovery instant and the fault's end (its rollback): a fault nobody noticed has no detect,
+rather than the detect of a later fault in the same run.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ class Rto:
 
 
 def measure_rto(requests: Requests, *, fault_start_s: float, faulted_region: str,
-                stability_window_s: float, latency_slo_s: float) -> Rto:
+                stability_window_s: float, latency_slo_s: float,
+                fault_end_s: float | None = None) -> Rto:
     arrays = RequestArrays.coerce(requests)
     good = arrays.ok & (arrays.latency_s <= latency_slo_s)
     recovered_at_s = _recovery_instant(arrays.scheduled_s, good, fault_start_s,
@@ -49,14 +55,17 @@ def measure_rto(requests: Requests, *, fault_start_s: float, faulted_region: str
     rto_s = None if recovered_at_s is None else recovered_at_s - fault_start_s
     span_end_s = np.inf if recovered_at_s is None else recovered_at_s
     span = (arrays.scheduled_s >= fault_start_s) & (arrays.scheduled_s < span_end_s)
+    parts_end_s = max(span_end_s, np.inf if fault_end_s is None else fault_end_s)
+    impact = (arrays.scheduled_s >= fault_start_s) & (arrays.scheduled_s <= parts_end_s)
     return Rto(
         fault_start_s=fault_start_s,
         stability_window_s=stability_window_s,
         latency_slo_s=latency_slo_s,
         recovered=recovered_at_s is not None,
         rto_s=rto_s,
-        detect_s=_first_end_after(arrays.end_s[~good], fault_start_s),
-        failover_s=_failover_s(arrays, fault_start_s, faulted_region),
+        detect_s=_first_end_after(
+            arrays.end_s[~good & (arrays.scheduled_s <= parts_end_s)], fault_start_s),
+        failover_s=_failover_s(arrays, impact, fault_start_s, faulted_region),
         recover_s=rto_s,
         recovered_at_s=recovered_at_s,
         resolution_s=_median_spacing_s(arrays.scheduled_s),
@@ -95,9 +104,10 @@ def _first_end_after(end_s: FloatArray, fault_start_s: float) -> float | None:
     return float(later.min()) - fault_start_s if later.size else None
 
 
-def _failover_s(arrays: RequestArrays, fault_start_s: float, faulted_region: str) -> float | None:
-    elsewhere = ((arrays.scheduled_s >= fault_start_s) & arrays.ok
-                 & (arrays.region != faulted_region) & (arrays.region != ""))
+def _failover_s(arrays: RequestArrays, impact: BoolArray, fault_start_s: float,
+                faulted_region: str) -> float | None:
+    elsewhere = (impact & arrays.ok & (arrays.region != faulted_region)
+                 & (arrays.region != ""))
     ends = arrays.end_s[elsewhere]
     return float(ends.min()) - fault_start_s if ends.size else None
 
@@ -124,5 +134,6 @@ def scenario_rtos(requests: Requests, windows: Sequence[FaultWindow],
             faulted_region=window.target_region or configured.get(window.scenario, ""),
             stability_window_s=suite.measurement.stability_window_s,
             latency_slo_s=suite.measurement.latency_slo_s,
+            fault_end_s=window.end_s,
         )
     return rtos

@@ -84,7 +84,7 @@ class StackRequest:
 
     stacks: tuple[str, ...] = ("tabular",)
     replicas: int = 2
-    edge_health_check: Literal["shallow", "deep"] = "deep"
+    edge_health_check: Literal["shallow", "deep", "canary"] = "deep"
     stack_dirs: tuple[Path, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)  # templates see it as `settings`
 

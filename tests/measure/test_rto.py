@@ -4,7 +4,7 @@ import pytest
 
 from gameday.config import RtoSlo, Scenario, Suite
 from gameday.measure import fault_windows, measure_rto, scenario_rtos
-from gameday.records import EventKind
+from gameday.records import EventKind, RequestRecord
 
 FAULT_S = 10.0
 SPACING_S = 0.1
@@ -113,3 +113,18 @@ def test_scenario_rtos_use_the_logged_fault_start_and_target(make_steady, join, 
     assert list(rtos) == ["outage"]
     assert rtos["outage"].rto_s == pytest.approx(1.0, abs=SPACING_S)
     assert rtos["outage"].failover_s == pytest.approx(1.010)  # region-a was the faulted one
+
+
+def test_a_fault_nobody_noticed_has_no_parts_from_a_later_fault(make_steady, join):
+    """Two faults in one run: the first harmless (a hot-swap), the second failing requests;
+    the first's detect and failover are not the second's."""
+    good_a = make_steady(0.0, 20.0)
+    later = [RequestRecord(t, t, t + 0.01, "tabular", "predict", "", 0, False, "timeout")
+             for t in (12.0, 12.1)]
+    records = join(good_a, later)
+    rto = measure_rto(records, fault_start_s=5.0, faulted_region="region-a",
+                      stability_window_s=2.0, latency_slo_s=0.25, fault_end_s=8.0)
+    assert rto.rto_s == 0.0 and rto.detect_s is None and rto.failover_s is None
+    unbounded = measure_rto(records, fault_start_s=5.0, faulted_region="region-a",
+                            stability_window_s=2.0, latency_slo_s=0.25)
+    assert unbounded.detect_s == pytest.approx(7.01)  # what it said before the bound

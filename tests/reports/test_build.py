@@ -5,6 +5,7 @@ import json
 import pytest
 
 from gameday.errors import MeasurementError
+from gameday.records import REQUEST_COLUMNS
 from reports import build_reports
 
 
@@ -77,8 +78,9 @@ def test_damaged_request_records_are_a_measurement_error_naming_the_file(tmp_pat
     run_dir = sample.write_sample_run(tmp_path / "run")
     with (run_dir / "requests-gen0.csv").open("a") as handle:
         # a row with every field, one of them not a number
-        handle.write("not-a-time,1,2,tabular,predict,region-a,200,1,,,,," + "," * 10
-                     + "0.1\r\n")
+        fields = ["not-a-time", "1", "2", "tabular", "predict", "region-a", "200", "1"]
+        fields += [""] * (len(REQUEST_COLUMNS) - len(fields) - 1) + ["0.1"]
+        handle.write(",".join(fields) + "\r\n")
     with pytest.raises(MeasurementError, match=r"requests-gen0\.csv: unreadable request records"):
         build_reports(run_dir)
 

@@ -82,6 +82,7 @@ class EdgeBackend:
     primary: tuple[EdgeServer, ...]
     backup: tuple[EdgeServer, ...] = ()
     health_path: str = "/ready"
+    health_body: str | None = None  # POST this (JSON) to health_path: a canary inference
     replay_safe: bool = False
     mode: Literal["http", "tcp"] = "http"
     listen_port: int | None = None  # tcp backends: the edge's listener for them

@@ -34,6 +34,7 @@ def _backend(topology: Topology, route: Route) -> EdgeBackend:
 
     return EdgeBackend(stack=route.path, primary=servers(topology.primary_region),
                        backup=servers(secondary), health_path=route.health_path,
+                       health_body=route.health_body,
                        replay_safe=route.replay_safe, mode=route.mode,
                        listen_port=route.listen_port, observe=route.observe,
                        streaming=route.streaming)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from gameday.errors import FaultError
 from gameday.platforms.base import Member, check_region
 from gameday.platforms.local.faults import (
@@ -67,4 +69,17 @@ class RepositoryFaults:
             raise FaultError(f"no {stack}.{repository.component} member in {region}")
         return {"region": region, "stack": stack, "model": repository.model,
                 "members": members, "probe_path": definition.endpoints[probe.endpoint],
-                "probe_body": probe.body}
+                "probe_body": probe.body,
+                "restore_configs": tuple(_config(m, repository.model) for m in members)}
+
+
+def _config(member: MemberRef, model: str) -> str:
+    """The member's model config as it serves now (JSON): what the undo loads again."""
+    try:
+        answer = httpx.get(f"{member.url}/v2/models/{model}/config", timeout=5)
+    except httpx.HTTPError as exc:
+        raise FaultError(f"{member.name}: reading the {model} config failed: {exc}") from None
+    if answer.status_code != 200:
+        raise FaultError(f"{member.name}: {model} is not loaded ({answer.status_code}): "
+                         "undo the fault in force first (restore_serving)")
+    return answer.text

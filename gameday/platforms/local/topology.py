@@ -10,6 +10,7 @@ region), so link faults hit exactly the cross-region paths. The supervisor owns
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import sysconfig
@@ -26,7 +27,7 @@ from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.render import MemberView, Renderer
 from gameday.platforms.local.specs import HealthCheck, ProcessSpec, RenderedFile, Volume
 from gameday.platforms.local.state import load_model, save_model
-from gameday.stacks import ComponentDef, StackDef, load_stack
+from gameday.stacks import ComponentDef, RouteDef, StackDef, load_stack
 
 __all__ = [
     "WITNESS_PORT_SHIFT",
@@ -82,6 +83,7 @@ class Route(_Frozen):
     port: str | None
     mode: Literal["http", "tcp"]
     health_path: str
+    health_body: str | None = None  # canary: the probe request POSTed as the health check
     replay_safe: bool
     listen_port: int | None
     observe: Literal["layer4", "layer7"] = "layer7"
@@ -91,7 +93,7 @@ class Route(_Frozen):
 class RequestRecord(_Frozen):
     stacks: tuple[str, ...]
     replicas: int
-    edge_health_check: Literal["shallow", "deep"]
+    edge_health_check: Literal["shallow", "deep", "canary"]
     stack_dirs: tuple[str, ...] = ()
     settings: dict[str, Any] = Field(default_factory=dict)
 
@@ -287,14 +289,25 @@ def _link_context(links: list[Link]) -> dict[str, dict[str, list[str]]]:
     return context
 
 
-def _routes(stack: StackDef, health: Literal["shallow", "deep"],
+def _routes(stack: StackDef, health: Literal["shallow", "deep", "canary"],
             layout: dict[str, list[MemberView]]) -> list[Route]:
     """The edge's routes to components that have members (a ``when`` may leave one out)."""
     return [Route(stack=stack.name, path=r.path, component=r.component, port=r.port,
                   mode=r.mode, replay_safe=r.replay_safe, listen_port=r.listen_port,
-                  observe=r.observe, streaming=r.streaming,
-                  health_path=r.deep_health_path if health == "deep" else r.shallow_health_path)
+                  observe=r.observe, streaming=r.streaming, **_health(stack, r, health))
             for r in stack.routes if layout[r.component]]
+
+
+def _health(stack: StackDef, route: RouteDef,
+            health: Literal["shallow", "deep", "canary"]) -> dict[str, Any]:
+    """What the edge checks: the shallow or deep path, or with ``canary`` one real request
+    (the stack's probe request; a stack that declares none gets its deep check)."""
+    probe = stack.probe_request
+    if health == "canary" and probe is not None:
+        return {"health_path": stack.endpoints[probe.endpoint],
+                "health_body": json.dumps(probe.body, separators=(",", ":"))}
+    return {"health_path": route.shallow_health_path if health == "shallow"
+            else route.deep_health_path}
 
 
 def fault_proxy_argv(ports: Ports, config: Path) -> tuple[str, ...]:

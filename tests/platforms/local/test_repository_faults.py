@@ -41,10 +41,12 @@ def ctx(tmp_path: Path) -> FaultContext:
 
 def _where(server: TritonServer) -> dict[str, object]:
     sample = sample_for("triton", "infer")
+    config = httpx.get(f"{server.url}/v2/models/fraud/config", timeout=5).text
     return {"region": "region-a", "stack": "triton", "model": "fraud",
             "members": (MemberRef(name="triton-server-a1", address="127.0.0.1",
                                   ports={"http": PORT}),),
-            "probe_path": "/v2/models/fraud/infer", "probe_body": sample.body}
+            "probe_path": "/v2/models/fraud/infer", "probe_body": sample.body,
+            "restore_configs": (config,)}
 
 
 def _version(server: TritonServer) -> str:
@@ -60,7 +62,7 @@ def test_an_unloaded_model_is_verified_gone_and_the_undo_brings_it_back(
     assert fault.verify(ctx)["model_ready"] == {"triton-server-a1": False}
     assert infer(server.url, ROW).status_code >= 400
     assert httpx.get(f"{server.url}/v2/health/live", timeout=2).status_code == 200
-    assert "reloaded fraud" in fault.undo(ctx)
+    assert "reloaded fraud as it was" in fault.undo(ctx)
     assert _version(server) == "1"
 
 
@@ -106,3 +108,17 @@ def test_verify_refuses_a_stall_that_did_not_take(server: TritonServer,
     with pytest.raises(FaultError, match="still answer inference"):
         fault.verify(ctx)
     fault.undo(ctx)
+
+
+def test_a_plain_load_after_an_override_keeps_the_override_so_the_undo_loads_the_config(
+        server: TritonServer, ctx: FaultContext) -> None:
+    """Why the undo sends the config it saved: Triton reloads the overridden config."""
+    where = _where(server)
+    fault = VersionLoaded(**where, version=2)  # type: ignore[arg-type]
+    fault.inject(ctx)
+    plain = httpx.post(f"{server.url}/v2/repository/models/fraud/load", timeout=60)
+    assert plain.status_code == 200
+    kept = _version(server)
+    fault.undo(ctx)
+    assert _version(server) == "1"
+    assert kept == "2", "Triton now reloads config.pbtxt on a plain load: simplify the undo"

@@ -1,7 +1,7 @@
 """Serving faults through a model repository (KServe v2, Triton's): a region's model unloaded,
 another version loaded (a hot-swap, or a broken release that fails to load), the backend
-stalled while every health check stays green. Each undo restores the model as the member's
-own config says (the suite's version; a stall is just lifted) and checks that it answers.
+stalled while every health check stays green. Each undo loads the model with the config each
+member had before the fault (a stall is just lifted) and checks that it answers as before.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ class RepositoryFault(LocalFault):
     members: tuple[MemberRef, ...]  # each with its model-serving port only
     probe_path: str
     probe_body: dict[str, Any]
+    # each member's model config (JSON) as it served before the fault: the undo loads it
+    # again. Not "load" without a config: after a load with a config override, Triton 2.51
+    # keeps the override (measured: a hot-swap to version 2 "undone" so went on serving 2)
+    restore_configs: tuple[str, ...]
 
     def target(self) -> str:
         return f"{self.stack} model {self.model} in {self.region}"
@@ -61,24 +65,34 @@ class RepositoryFault(LocalFault):
     def undo(self, ctx: FaultContext) -> str:
         done = self._restore()
         deadline_s = time.monotonic() + _READY_WAIT_S
+        configs = dict(zip((m.name for m in self.members), self.restore_configs, strict=True))
         failing = list(self.members)
         while failing and time.monotonic() < deadline_s:
-            failing = [m for m in failing if (a := self._infer(m)) is None
-                       or a.status_code != 200]
+            failing = [m for m in failing if not self._answers_as_before(m, configs[m.name])]
             if failing:
                 time.sleep(0.2)
         if failing:
-            raise FaultError(f"{done}, but inference fails on {[m.name for m in failing]}")
+            raise FaultError(f"{done}, but {[m.name for m in failing]} do not answer as before")
         return f"{done} on {len(self.members)} {self.stack} members in {self.region}"
 
     def _restore(self) -> str:
-        """Load the model as the member's own config says (the suite's version)."""
-        for member in self.members:
-            answer = self._post(member, f"/v2/repository/models/{self.model}/load")
+        """Load each member's model with the config it had before the fault."""
+        for member, config in zip(self.members, self.restore_configs, strict=True):
+            answer = self._post(member, f"/v2/repository/models/{self.model}/load",
+                                {"parameters": {"config": config}})
             if answer.status_code != 200:
                 raise FaultError(f"{member.name}: reloading {self.model} refused: "
                                  f"{answer.status_code} {answer.text[:200]}")
-        return f"reloaded {self.model} from its config"
+        return f"reloaded {self.model} as it was"
+
+    def _answers_as_before(self, member: MemberRef, config: str) -> bool:
+        """A good answer, from the version the config before the fault pinned (if any)."""
+        answer = self._infer(member)
+        if answer is None or answer.status_code != 200:
+            return False
+        pinned = json.loads(config).get("version_policy", {}).get("specific", {})
+        versions = [str(v) for v in pinned.get("versions", [])]
+        return not versions or answer.json().get("model_version") in versions
 
 
 class ModelUnloaded(RepositoryFault):
@@ -115,8 +129,8 @@ class VersionLoaded(RepositoryFault):
 
     def inject(self, ctx: FaultContext) -> dict[str, Any]:
         loads = {}
-        for member in self.members:
-            config = self._config(member)
+        for member, before in zip(self.members, self.restore_configs, strict=True):
+            config = json.loads(before)
             config["version_policy"] = {"specific": {"versions": [self.version]}}
             answer = self._post(member, f"/v2/repository/models/{self.model}/load",
                                 {"parameters": {"config": json.dumps(config)}})
@@ -124,17 +138,6 @@ class VersionLoaded(RepositoryFault):
                                   "error": "" if answer.status_code == 200
                                   else answer.text[:300]}
         return {"version": self.version, "loads": loads}
-
-    def _config(self, member: MemberRef) -> dict[str, Any]:
-        try:
-            answer = httpx.get(f"{member.url}/v2/models/{self.model}/config", timeout=5)
-        except httpx.HTTPError as exc:
-            raise FaultError(f"{member.name}: reading the {self.model} config failed: "
-                             f"{exc}") from None
-        if answer.status_code != 200:
-            raise FaultError(f"{member.name}: no {self.model} config: {answer.status_code}")
-        config: dict[str, Any] = answer.json()
-        return config
 
     def verify(self, ctx: FaultContext) -> dict[str, Any]:
         serving = {}
