@@ -18,9 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 CHAOS = Path(sys.executable).parent / "chaos"
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.json"))
 # the database and rag experiments run against the rag stack
-# (tests/runs/test_plain_chaos_database.py, tests/runs/test_rag_runs.py)
+# (tests/runs/test_plain_chaos_database.py, tests/runs/test_rag_runs.py), the triton ones
+# against the triton stack (the faults: tests/platforms/local/test_repository_faults.py)
 SERVED = [p for p in EXPERIMENTS
-          if not {"database", "rag"} & set(json.loads(p.read_text())["tags"])]
+          if not {"database", "rag", "triton"} & set(json.loads(p.read_text())["tags"])]
 
 
 def chaos_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
