@@ -1,6 +1,6 @@
 """``report.html``: one self-contained page (plotly.js inlined, no CDN, no web fonts) with the
-verdict, the timeline, the RAG and database panels (for those stacks) and the SLO, RTO, SLI and
-load-generator tables."""
+verdict, the timeline, the RAG, Triton and database panels (for those stacks) and the SLO, RTO,
+SLI and load-generator tables."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from reports.numbers import seconds as _s
 from reports.numbers import sentence, slo_objective
 from reports.rag_section import rag_section
 from reports.summary import ScenarioOutcome, Summary
+from reports.triton_section import triton_section
 
 __all__ = ["render_html"]
 
@@ -62,7 +63,8 @@ def render_html(summary: Summary) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         _header(summary), *_banners(summary),
-        "<h2>Timeline</h2>", figure, *rag_section(summary), *database_section(summary),
+        "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
+        *database_section(summary),
         "<h2>SLOs</h2>", _slo_table(summary),
         "<h2>Scenarios and recovery (RTO)</h2>", _scenario_table(summary),
         "<h2>SLIs (warm-up excluded)</h2>", _sli_table(summary),

@@ -31,6 +31,7 @@ from gameday.records import (
     read_events,
     read_request_table,
 )
+from gameday.tritonrecords import TRITON_FILE, TritonSample, read_triton_samples
 
 __all__ = ["SUITE_FILE", "Journal", "RunFolder", "read_run_folder"]
 
@@ -57,6 +58,7 @@ class RunFolder:
     database: DatabaseRecords | None = None  # None: neither a database suite nor its files
     answers: Answers | None = None  # the rag stack's answers; None: the suite has no rag stack
     ingests: Ingests | None = None  # and its document ingests
+    triton: tuple[TritonSample, ...] | None = None  # None: no triton stack or no triton.jsonl
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -76,6 +78,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         database=_read_database(run_dir, suite),
         answers=answers,
         ingests=ingests,
+        triton=_read_triton(run_dir) if "triton" in suite.stacks else None,
     )
 
 
@@ -105,6 +108,15 @@ def _read_rag(run_dir: Path) -> tuple[Answers, Ingests]:
         table = read_request_table(run_dir, ANSWER_COLUMNS)
         return Answers.from_table(table), Ingests.from_table(table)
     except ValueError as exc:  # a damaged file: its error names it
+        raise MeasurementError(str(exc)) from None
+
+
+def _read_triton(run_dir: Path) -> tuple[TritonSample, ...] | None:
+    if not (run_dir / TRITON_FILE).is_file():
+        return None
+    try:
+        return tuple(read_triton_samples(run_dir))
+    except ValueError as exc:  # a damaged line: its error names the file and the line
         raise MeasurementError(str(exc)) from None
 
 

@@ -33,6 +33,7 @@ from gameday.measure import (
     warmup_end_s,
 )
 from gameday.measure.rag import RagFigures, rag_figures
+from gameday.measure.triton import TritonFigures, triton_figures
 from gameday.records import Event, EventKind
 from reports.incidents import Incidents, Interruption, RollbackFailure, find_incidents
 from reports.run_folder import Journal, RunFolder
@@ -43,6 +44,7 @@ __all__ = ["MAX_CHART_BUCKETS", "SCHEMA", "ScenarioOutcome", "Summary", "iso_utc
 
 MAX_CHART_BUCKETS = 1500
 RAG_BUCKET_S = 5.0  # a few answers a second: a 1 s mean or p99 of them would be noise
+TRITON_BUCKET_S = 2.0  # the servers are scraped every second: two intervals a member a bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class Summary:
     edge: tuple[EdgeInterval, ...] | None = None  # None: the edge's view was not recorded
     database: DatabaseFigures | None = None  # None: not a database run
     rag: RagFigures | None = None  # None: the suite has no rag stack
+    triton: TritonFigures | None = None  # None: no triton stack, or its servers unrecorded
 
     @property
     def verdict(self) -> str:
@@ -164,6 +167,10 @@ def summarize(folder: RunFolder) -> Summary:
             folder.answers, windows, warmup_end_s=warmup_s,
             origin_s=load_start_s(events, first_s) or 0.0,
             bucket_s=max(chart_bucket_s, RAG_BUCKET_S), ingests=folder.ingests),
+        triton=None if folder.triton is None else triton_figures(
+            folder.triton, windows, warmup_end_s=warmup_s,
+            origin_s=load_start_s(events, first_s) or 0.0,
+            bucket_s=max(chart_bucket_s, TRITON_BUCKET_S)),
     )
 
 

@@ -49,6 +49,7 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         "edge": None if summary.edge is None else [asdict(i) for i in summary.edge],
         "database": database_json(summary.database),
         "rag": None if summary.rag is None else asdict(summary.rag),
+        "triton": None if summary.triton is None else asdict(summary.triton),
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned
