@@ -4,10 +4,10 @@ state, check result), so the report can show when the edge marked a server down 
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from gameday.platforms.base import EdgeObserver
+from gameday.poller import Poller
 from gameday.records import EdgeServerSample, EventKind, EventLog, append_edge_samples
 
 __all__ = ["EdgeWatch"]
@@ -17,28 +17,18 @@ _Key = tuple[str, str]  # (backend, server)
 _Seen = tuple[bool, str, str]  # (up, admin, check)
 
 
-class EdgeWatch:
+class EdgeWatch(Poller):
     """``start()`` polls every ``interval_s`` until ``stop()``; a failed poll is noted once
     in the event log and polling goes on (the edge may answer again)."""
 
     def __init__(self, observer: EdgeObserver, run_dir: Path, events: EventLog, *,
                  interval_s: float = 0.2) -> None:
+        super().__init__(interval_s=interval_s, name="edge-watch")
         self._observer = observer
         self._run_dir = run_dir
         self._events = events
-        self._interval_s = interval_s
         self._seen: dict[_Key, _Seen] = {}
         self._failed = False
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="edge-watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def poll_once(self) -> list[EdgeServerSample]:
         """One poll: the samples that were new or changed (and were appended)."""
@@ -60,8 +50,3 @@ class EdgeWatch:
             return False
         self._seen[key] = seen
         return True
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self.poll_once()
-            self._stopping.wait(self._interval_s)

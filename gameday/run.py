@@ -259,7 +259,7 @@ class _Run:
             servers = self.platform.members(stack="triton", component="server")
             self.triton = TritonWatch(
                 [(m.name, m.region, f"http://{m.address}:{m.ports['metrics']}/metrics")
-                 for m in servers if "metrics" in m.ports], self.run_dir, self.events)
+                 for m in servers if "metrics" in m.ports], self.run_dir)
             self.triton.start()
 
     def _load_ended_early(self, end: LoadEnd) -> None:

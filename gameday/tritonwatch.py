@@ -4,14 +4,13 @@ so the report can split server time into queue and compute and show the batching
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
-from gameday.records import EventLog
+from gameday.poller import Poller
 from gameday.tritonrecords import TritonSample, append_triton_samples, parse_triton_metrics
 
 __all__ = ["SCRAPE_TIMEOUT_S", "TritonWatch"]
@@ -21,32 +20,23 @@ __all__ = ["SCRAPE_TIMEOUT_S", "TritonWatch"]
 SCRAPE_TIMEOUT_S = 0.5
 
 
-class TritonWatch:
+class TritonWatch(Poller):
     """``start()`` scrapes every member every ``interval_s`` until ``stop()``.
 
     ``members``: (name, region, metrics URL) of each Triton server. A member that does not
     answer (its region is down, it is restarting) is skipped for that round, silently: during
     a region outage that is what is expected, and no event kind of the log says "a Triton
-    server's metrics did not answer", so nothing is logged for it.
+    server's metrics did not answer", so nothing is logged for it (and the watch takes no log).
     """
 
-    def __init__(self, members: Sequence[tuple[str, str, str]], run_dir: Path,
-                 events: EventLog, *, interval_s: float = 1.0) -> None:
+    def __init__(self, members: Sequence[tuple[str, str, str]], run_dir: Path, *,
+                 interval_s: float = 1.0) -> None:
+        super().__init__(interval_s=interval_s, name="triton-watch")
         self._members = tuple(members)
         self._run_dir = run_dir
-        self._events = events  # kept for the run's contract; see the class docstring
-        self._interval_s = interval_s
         self._client = httpx.Client(timeout=SCRAPE_TIMEOUT_S, trust_env=False)
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="triton-watch", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+    def _closed(self) -> None:
         self._client.close()
 
     def poll_once(self) -> list[TritonSample]:
@@ -66,8 +56,3 @@ class TritonWatch:
         except (httpx.HTTPError, ValueError):  # down, restarting, or not Triton yet
             return []
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            started_s = time.monotonic()
-            self.poll_once()
-            self._stopping.wait(max(0.0, self._interval_s - (time.monotonic() - started_s)))

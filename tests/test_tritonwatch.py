@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from gameday.measure.triton import triton_figures
-from gameday.records import EVENTS_FILE, EventLog
+from gameday.records import EVENTS_FILE
 from gameday.tritonrecords import read_triton_samples
 from gameday.tritonwatch import TritonWatch
 from tests.targets.triton.triton_testing import TritonServer, infer, triton_server
@@ -33,8 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TritonServer]:
 
 def _watch(run_dir: Path, *members: tuple[str, str, str], interval_s: float = 1.0
            ) -> TritonWatch:
-    return TritonWatch(list(members), run_dir, EventLog(run_dir / EVENTS_FILE),
-                       interval_s=interval_s)
+    return TritonWatch(list(members), run_dir, interval_s=interval_s)
 
 
 def _send(url: str, requests: int, rows: int = 1) -> None:
