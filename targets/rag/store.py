@@ -17,11 +17,10 @@ down or slow): keyword search finds it at once, vector search once the backfill 
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from targets.rag.generation import Passage
 from targets.rag.settings import EMBEDDING_DIM
+from targets.rag.store_pool import AdvisoryLock, Borrow, StoreUnavailable, within
 from targets.rag.text import content_words
 
 __all__ = ["ChunkRow", "IngestResult", "Store", "StoreUnavailable", "keyword_query", "to_vector"]
@@ -64,10 +64,6 @@ _SCHEMA_LOCK = 7_424_001  # pg_advisory_xact_lock key: replicas starting togethe
 _T = TypeVar("_T")
 _WRITE_DEADLINES = 5  # an ingest may take this many read deadlines (a commit waits on WAL)
 _CANDIDATES = 20  # each side of a hybrid query offers this many to the fusion
-
-
-class StoreUnavailable(Exception):
-    """The store did not answer in time or refused (down, partitioned, read-only, full)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +119,10 @@ class Store:
             await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             await connection.execute(_SCHEMA)
 
-    def advisory_lock(self, key: int) -> _AdvisoryLock:
+    def advisory_lock(self, key: int) -> AdvisoryLock:
         """``async with store.advisory_lock(k) as held``: held is False when another session
         holds it (the caller skips the work, someone else is doing it)."""
-        return _AdvisoryLock(self._write, key)
+        return AdvisoryLock(self._write, key)
 
     async def document_ids(self) -> set[str]:
         async with self._writing() as connection:
@@ -158,7 +154,7 @@ class Store:
                 await self.search_keyword(question, max(k, _CANDIDATES)))
 
     async def _passages(self, sql: str, params: Sequence[object]) -> list[Passage]:
-        return await _within(self._timeout_s, self._read_passages(sql, params), "retrieval")
+        return await within(self._timeout_s, self._read_passages(sql, params), "retrieval")
 
     async def _read_passages(self, sql: str, params: Sequence[object]) -> list[Passage]:
         """A retrieval; once more on a fresh connection when the pooled one had died (a node
@@ -225,7 +221,7 @@ class Store:
 
     async def _write_deadline(self, work: Callable[[psycopg.AsyncConnection], Awaitable[_T]],
                               what: str) -> _T:
-        return await _within(self._timeout_s * _WRITE_DEADLINES, self._write_once(work, what),
+        return await within(self._timeout_s * _WRITE_DEADLINES, self._write_once(work, what),
                              what)
 
     async def _write_once(self, work: Callable[[psycopg.AsyncConnection], Awaitable[_T]],
@@ -253,7 +249,7 @@ class Store:
 
     async def chunks_since(self, after_id: int, limit: int = 2000) -> list[ChunkRow]:
         """Chunks with an id above ``after_id``, oldest first (what a replica has not seen)."""
-        return await _within(self._timeout_s * _WRITE_DEADLINES,
+        return await within(self._timeout_s * _WRITE_DEADLINES,
                              self._read_chunks(after_id, limit), "reading new chunks")
 
     async def _read_chunks(self, after_id: int, limit: int) -> list[ChunkRow]:
@@ -269,7 +265,7 @@ class Store:
 
     async def check(self) -> None:
         """One real read (the deep readiness check's store half)."""
-        await _within(self._timeout_s, self._check(), "store check")
+        await within(self._timeout_s, self._check(), "store check")
 
     async def _check(self) -> None:
         async with self._reading() as connection:
@@ -278,78 +274,11 @@ class Store:
             except psycopg.Error as exc:
                 raise StoreUnavailable(f"store check failed: {exc}".strip()) from exc
 
-    def _reading(self) -> _Borrow:
-        return _Borrow(self._read)
+    def _reading(self) -> Borrow:
+        return Borrow(self._read)
 
-    def _writing(self) -> _Borrow:
-        return _Borrow(self._write)
-
-
-class _Borrow:
-    """A pooled connection; a failure to get one (no node, pool timeout) is StoreUnavailable,
-    and a connection that broke in use is discarded by the pool."""
-
-    def __init__(self, pool: AsyncConnectionPool) -> None:
-        self._pool = pool
-        self._connection: psycopg.AsyncConnection | None = None
-
-    async def __aenter__(self) -> psycopg.AsyncConnection:
-        try:
-            self._connection = await self._pool.getconn()
-        except Exception as exc:  # PoolTimeout, or the pool closed under us
-            raise StoreUnavailable(f"no database connection ({self._pool.name}): "
-                                   f"{type(exc).__name__}: {exc}") from exc
-        return self._connection
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._connection is not None:
-            if not self._connection.closed and self._connection.info.transaction_status:
-                await self._connection.rollback()
-            await self._pool.putconn(self._connection)
-
-
-async def _within(deadline_s: float, work: Awaitable[_T], what: str) -> _T:
-    """``work`` under a client-side deadline. A frozen node keeps its TCP connections open and
-    answers nothing, so the server's statement_timeout never fires; and cancelling a psycopg
-    query makes psycopg send a cancel request to that same node and wait for it (measured:
-    11 s for one question while both nodes were frozen). So the work is shielded, not
-    cancelled: the caller gets StoreUnavailable at the deadline, and the abandoned query ends
-    in the background when the node answers or its connection dies."""
-    task = asyncio.ensure_future(work)
-    task.add_done_callback(_consume)
-    try:
-        return await asyncio.wait_for(asyncio.shield(task), deadline_s)
-    except TimeoutError:
-        raise StoreUnavailable(f"{what}: no answer within {deadline_s:g} s") from None
-
-
-def _consume(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # retrieved: an abandoned query's failure is not an unhandled error
-
-
-class _AdvisoryLock:
-    def __init__(self, pool: AsyncConnectionPool, key: int) -> None:
-        self._borrow = _Borrow(pool)
-        self._key = key
-        self._connection: psycopg.AsyncConnection | None = None
-        self._held = False
-
-    async def __aenter__(self) -> bool:
-        self._connection = connection = await self._borrow.__aenter__()
-        row = await (await connection.execute("SELECT pg_try_advisory_lock(%s)",
-                                              (self._key,))).fetchone()
-        await connection.commit()
-        self._held = bool(row and row[0])
-        return self._held
-
-    async def __aexit__(self, *exc: object) -> None:
-        try:
-            if self._held and self._connection is not None and not self._connection.closed:
-                await self._connection.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
-                await self._connection.commit()
-        finally:
-            await self._borrow.__aexit__(None, None, None)
+    def _writing(self) -> Borrow:
+        return Borrow(self._write)
 
 
 async def _ingest(connection: psycopg.AsyncConnection, doc_id: str, title: str,
