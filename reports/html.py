@@ -19,6 +19,7 @@ from reports.numbers import sentence, slo_objective
 from reports.rag_section import rag_section
 from reports.summary import ScenarioOutcome, Summary
 from reports.triton_section import triton_section
+from reports.versions_section import versions_section
 
 __all__ = ["render_html"]
 
@@ -64,6 +65,7 @@ def render_html(summary: Summary) -> str:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         _header(summary), *_banners(summary),
         "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
+        *versions_section(summary),
         *database_section(summary),
         "<h2>SLOs</h2>", _slo_table(summary),
         "<h2>Scenarios and recovery (RTO)</h2>", _scenario_table(summary),

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from gameday.config import Suite
 from gameday.measure import (
     BucketSli,
@@ -34,6 +36,7 @@ from gameday.measure import (
 )
 from gameday.measure.rag import RagFigures, rag_figures
 from gameday.measure.triton import TritonFigures, triton_figures
+from gameday.measure.versions import VersionWindow, version_windows
 from gameday.records import Event, EventKind
 from reports.incidents import Incidents, Interruption, RollbackFailure, find_incidents
 from reports.run_folder import Journal, RunFolder
@@ -93,6 +96,8 @@ class Summary:
     database: DatabaseFigures | None = None  # None: not a database run
     rag: RagFigures | None = None  # None: the suite has no rag stack
     triton: TritonFigures | None = None  # None: no triton stack, or its servers unrecorded
+    # per fault window, which model versions answered; None: no answer named a version
+    versions: tuple[VersionWindow, ...] | None = None
 
     @property
     def verdict(self) -> str:
@@ -171,7 +176,16 @@ def summarize(folder: RunFolder) -> Summary:
             folder.triton, windows, warmup_end_s=warmup_s,
             origin_s=load_start_s(events, first_s) or 0.0,
             bucket_s=max(chart_bucket_s, TRITON_BUCKET_S)),
+        versions=_versions(requests, windows, suite.measurement.latency_slo_s),
     )
+
+
+def _versions(requests: RequestArrays, windows: Sequence[FaultWindow],
+              latency_slo_s: float) -> tuple[VersionWindow, ...] | None:
+    if not windows or not np.any(requests.model_version != ""):
+        return None
+    return version_windows(requests.scheduled_s, requests.end_s, requests.ok, requests.region,
+                           requests.model_version, windows, latency_slo_s=latency_slo_s)
 
 
 def _outcomes(folder: RunFolder, windows: list[FaultWindow], rtos: Mapping[str, Rto],

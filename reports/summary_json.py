@@ -50,6 +50,7 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         "database": database_json(summary.database),
         "rag": None if summary.rag is None else asdict(summary.rag),
         "triton": None if summary.triton is None else asdict(summary.triton),
+        "versions": None if summary.versions is None else [asdict(w) for w in summary.versions],
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned

@@ -25,7 +25,8 @@ StrArray = npt.NDArray[np.str_]
 class RequestArrays:
     """Column view of request records, sorted by scheduled time (as ``read_requests`` gives).
 
-    ``status`` is 0 where no HTTP answer came back; ``error_kind`` is "" for a good answer.
+    ``status`` is 0 where no HTTP answer came back; ``error_kind`` is "" for a good answer;
+    ``model_version`` is "" where the answer named no model version.
     """
 
     scheduled_s: FloatArray
@@ -35,6 +36,7 @@ class RequestArrays:
     region: StrArray
     status: IntArray
     error_kind: StrArray
+    model_version: StrArray  # "" where the answer named none
 
     @classmethod
     def of(cls, records: Sequence[RequestRecord]) -> RequestArrays:
@@ -48,6 +50,7 @@ class RequestArrays:
             region=np.array([r.region for r in ordered], dtype=np.str_),
             status=np.array([r.status for r in ordered], dtype=np.int32),
             error_kind=np.array([r.error_kind for r in ordered], dtype=np.str_),
+            model_version=np.array([r.model_version for r in ordered], dtype=np.str_),
         )
 
     @classmethod
@@ -66,6 +69,7 @@ class RequestArrays:
             region=_strings(table, "region"),
             status=_numbers(table, "status", np.int32),
             error_kind=_strings(table, "error_kind"),
+            model_version=_strings(table, "model_version"),
         )
 
     @classmethod

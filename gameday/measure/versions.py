@@ -28,7 +28,9 @@ import numpy.typing as npt
 
 from gameday.measure.windows import FaultWindow
 
-__all__ = ["VersionCounts", "VersionWindow", "version_windows"]
+__all__ = ["MARGIN_S", "VersionCounts", "VersionWindow", "version_windows"]
+
+MARGIN_S = 5.0  # before and after a window: what normal looks like
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -58,7 +60,7 @@ class VersionWindow:
 def version_windows(scheduled_s: FloatArray, end_s: FloatArray, ok: BoolArray,
                     region: StrArray, model_version: StrArray,
                     windows: Sequence[FaultWindow], *, latency_slo_s: float,
-                    margin_s: float = 5.0) -> tuple[VersionWindow, ...]:
+                    margin_s: float = MARGIN_S) -> tuple[VersionWindow, ...]:
     """One ``VersionWindow`` per fault window, in order (arrays in scheduled order)."""
     latency_s = end_s - scheduled_s
     result = []

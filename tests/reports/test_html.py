@@ -196,7 +196,7 @@ def test_a_long_run_at_the_bucket_limit_keeps_the_page_small(sample):
     requests = RequestArrays(scheduled_s, scheduled_s, scheduled_s + 0.01, ~failed,
                              np.where(failed, "", "region-a"),
                              np.where(failed, 503, 200).astype(np.int32),
-                             np.where(failed, "http_5xx", ""))
+                             np.where(failed, "http_5xx", ""), np.full(scheduled_s.size, ""))
     summary = summarize(RunFolder(path=Path("long-run"), suite=suite, requests=requests,
                                   events=(), journals={}))
     html = render_html(summary)

@@ -70,7 +70,7 @@ def test_a_long_run_is_charted_in_wider_buckets_but_judged_on_every_request(samp
                              np.ones(scheduled_s.size, dtype=bool),
                              np.full(scheduled_s.size, "region-a"),
                              np.full(scheduled_s.size, 200, dtype=np.int32),
-                             np.full(scheduled_s.size, ""))
+                             np.full(scheduled_s.size, ""), np.full(scheduled_s.size, ""))
     folder = RunFolder(path=Path("long-run"), suite=suite, requests=requests, events=(),
                        journals={})
     summary = summarize(folder)
