@@ -39,12 +39,13 @@ from gameday.interrupts import NOWHERE, StopSignals
 from gameday.load.plan import LoadPlan
 from gameday.load.process import LoadEnd, LoadProcess
 from gameday.load.writer import WritePlan
+from gameday.modelwatches import start_model_watches
 from gameday.platforms import open_platform
 from gameday.platforms.base import EdgeObserver, Platform, Progress, StackRequest
+from gameday.poller import Poller
 from gameday.preflight import Checked, check_suite
 from gameday.records import EVENTS_FILE, EventKind, EventLog
 from gameday.rollbacks import RollbackAudit
-from gameday.tritonwatch import TritonWatch
 
 __all__ = ["HarnessCrash", "RunInterrupted", "RunOutcome", "new_run_dir", "run_suite"]
 
@@ -139,7 +140,7 @@ class _Run:
         self.owned = False
         self.loads: list[LoadProcess] = []
         self.edge: EdgeWatch | None = None
-        self.triton: TritonWatch | None = None
+        self.model_watches: list[Poller] = []  # the Triton metrics, cold starts
         self.database: DatabaseRun | None = None
         self.scenario = ""
         self.interrupted_logged = False
@@ -196,7 +197,7 @@ class _Run:
         loads = self._start_loads()
         t0_s = min(load.wait_started(timeout_s=60) for load in loads)
         self._watch_edge()
-        self._watch_triton()
+        self.model_watches = start_model_watches(self.suite, self.platform, self.run_dir)
         for profile in self.suite.load:
             self.progress(f"load {profile.generator}: {profile.rate_per_s:g} req/s "
                           f"{profile.arrival} for {profile.warmup_s:g}+{profile.duration_s:g} s")
@@ -252,15 +253,6 @@ class _Run:
         if isinstance(self.platform, EdgeObserver):
             self.edge = EdgeWatch(self.platform, self.run_dir, self.events)
             self.edge.start()
-
-    def _watch_triton(self) -> None:
-        """The Triton servers' own metrics, scraped through the run (``triton.jsonl``)."""
-        if "triton" in self.suite.stacks:
-            servers = self.platform.members(stack="triton", component="server")
-            self.triton = TritonWatch(
-                [(m.name, m.region, f"http://{m.address}:{m.ports['metrics']}/metrics")
-                 for m in servers if "metrics" in m.ports], self.run_dir)
-            self.triton.start()
 
     def _load_ended_early(self, end: LoadEnd) -> None:
         kind = "load-stopped" if end.code == 0 and end.stopped_by else "load-failed"
@@ -352,7 +344,7 @@ class _Run:
         problems: list[str] = []
         steps: list[tuple[str, Callable[[], object]]] = [
             ("edge watch", self.edge.stop if self.edge else _nothing),
-            ("triton watch", self.triton.stop if self.triton else _nothing),
+            *((f"{type(watch).__name__}", watch.stop) for watch in self.model_watches),
             ("load", self._stop_loads),
             ("rollback", self._undo_left_faults),
             # after the rollbacks: the old primary is back as a standby, one primary remains

@@ -11,7 +11,6 @@ UNIX epoch seconds from ``time.time()`` on this host.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from gameday.jsonl import append_jsonl, read_jsonl
 
 __all__ = [
     "TRITON_FILE",
@@ -152,10 +153,7 @@ def _finite(value: float) -> float | None:
 
 def append_triton_samples(run_dir: Path, samples: Iterable[TritonSample]) -> None:
     """Append samples to the run's ``triton.jsonl``, one JSON object a line, in one write."""
-    lines = "".join(json.dumps(asdict(s), allow_nan=False) + "\n" for s in samples)
-    if lines:
-        with (run_dir / TRITON_FILE).open("a") as handle:
-            handle.write(lines)
+    append_jsonl(run_dir / TRITON_FILE, (asdict(s) for s in samples))
 
 
 def read_triton_samples(run_dir: Path) -> list[TritonSample]:
@@ -163,22 +161,7 @@ def read_triton_samples(run_dir: Path) -> list[TritonSample]:
 
     The torn last line of a crashed writer (no newline at its end) is skipped; any other
     line that is not a sample raises ValueError naming the file and the line."""
-    path = run_dir / TRITON_FILE
-    if not path.exists():
-        return []
-    text = path.read_text()
-    lines = text.splitlines()
-    samples = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            samples.append(_sample(json.loads(line)))
-        except (json.JSONDecodeError, TypeError, ValueError, KeyError, AttributeError) as exc:
-            if number == len(lines) and not text.endswith("\n"):
-                break  # torn by a crash mid-write
-            raise ValueError(f"{path}: line {number}: not a Triton sample "
-                             f"({type(exc).__name__}: {exc}): {line[:120]!r}") from None
+    samples = read_jsonl(run_dir / TRITON_FILE, _sample, "a Triton sample")
     return sorted(samples, key=lambda s: s.t_s)
 
 

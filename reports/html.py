@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from gameday.measure import Aggregate
+from reports.coldstart_section import cold_start_section
 from reports.database_section import database_section
 from reports.figures import timeline_figure
 from reports.html_table import table as _table
@@ -65,7 +66,7 @@ def render_html(summary: Summary) -> str:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         _header(summary), *_banners(summary),
         "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
-        *versions_section(summary),
+        *versions_section(summary), *cold_start_section(summary),
         *database_section(summary),
         "<h2>SLOs</h2>", _slo_table(summary),
         "<h2>Scenarios and recovery (RTO)</h2>", _scenario_table(summary),

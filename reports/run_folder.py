@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from gameday.coldstarts import COLDSTART_FILE, ColdStart, read_cold_starts
 from gameday.config import Suite, validation_message
 from gameday.dbrecords import (
     AUDIT_FILE,
@@ -59,6 +60,7 @@ class RunFolder:
     answers: Answers | None = None  # the rag stack's answers; None: the suite has no rag stack
     ingests: Ingests | None = None  # and its document ingests
     triton: tuple[TritonSample, ...] | None = None  # None: no triton stack or no triton.jsonl
+    cold_starts: tuple[ColdStart, ...] | None = None  # None: no coldstarts.jsonl
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -79,6 +81,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         answers=answers,
         ingests=ingests,
         triton=_read_triton(run_dir) if "triton" in suite.stacks else None,
+        cold_starts=_read_cold_starts(run_dir),
     )
 
 
@@ -116,6 +119,15 @@ def _read_triton(run_dir: Path) -> tuple[TritonSample, ...] | None:
         return None
     try:
         return tuple(read_triton_samples(run_dir))
+    except ValueError as exc:  # a damaged line: its error names the file and the line
+        raise MeasurementError(str(exc)) from None
+
+
+def _read_cold_starts(run_dir: Path) -> tuple[ColdStart, ...] | None:
+    if not (run_dir / COLDSTART_FILE).is_file():
+        return None
+    try:
+        return tuple(read_cold_starts(run_dir))
     except ValueError as exc:  # a damaged line: its error names the file and the line
         raise MeasurementError(str(exc)) from None
 

@@ -34,6 +34,7 @@ from gameday.measure import (
     scenario_rtos,
     warmup_end_s,
 )
+from gameday.measure.coldstart import ColdStartFigures, cold_start_figures
 from gameday.measure.rag import RagFigures, rag_figures
 from gameday.measure.triton import TritonFigures, triton_figures
 from gameday.measure.versions import VersionWindow, version_windows
@@ -98,6 +99,8 @@ class Summary:
     triton: TritonFigures | None = None  # None: no triton stack, or its servers unrecorded
     # per fault window, which model versions answered; None: no answer named a version
     versions: tuple[VersionWindow, ...] | None = None
+    # model servers whose process started during the run; None: cold starts were not watched
+    cold_starts: tuple[ColdStartFigures, ...] | None = None
 
     @property
     def verdict(self) -> str:
@@ -177,6 +180,8 @@ def summarize(folder: RunFolder) -> Summary:
             origin_s=load_start_s(events, first_s) or 0.0,
             bucket_s=max(chart_bucket_s, TRITON_BUCKET_S)),
         versions=_versions(requests, windows, suite.measurement.latency_slo_s),
+        cold_starts=None if folder.cold_starts is None else cold_start_figures(
+            folder.cold_starts, requests),
     )
 
 

@@ -51,6 +51,8 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         "rag": None if summary.rag is None else asdict(summary.rag),
         "triton": None if summary.triton is None else asdict(summary.triton),
         "versions": None if summary.versions is None else [asdict(w) for w in summary.versions],
+        "cold_starts": None if summary.cold_starts is None
+        else [asdict(start) for start in summary.cold_starts],
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned

@@ -35,6 +35,8 @@ class TritonServer:
         self.metrics_url = f"http://{HOST}:{port + 2}/metrics"
         self.control = data / "control"
         self.log = data / "server.log"
+        self.pid = 0  # the server's process (start.sh execs tritonserver)
+        self.spawned_s = 0.0  # time.time() just before it was spawned
 
 
 def render_config(options: TritonOptions, *, env_path: Path) -> str:
@@ -60,10 +62,12 @@ def triton_server(data: Path, *, port: int = TRITON_PORT,
            "CONTROL": str(server.control), "GAMEDAY_TRITON_CONTROL": str(server.control),
            "PYTHON": sys.executable, "SITE": str(SITE), "ADDRESS": HOST,
            "HTTP_PORT": str(port), "GRPC_PORT": str(port + 1), "METRICS_PORT": str(port + 2)}
+    server.spawned_s = time.time()
     with server.log.open("ab") as log:
         process = subprocess.Popen(["/bin/sh", str(REPO / "targets" / "triton" / "start.sh")],
                                    env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+    server.pid = process.pid
     try:
         _wait_ready(server, process)
         yield server
