@@ -16,29 +16,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from gameday.coldstarts import ColdStart, append_cold_start
+from gameday.modelprobe import ModelProbe
 from gameday.platforms.base import Member
 from gameday.poller import Poller
 
-__all__ = ["ColdStartWatch", "ModelProbe"]
+__all__ = ["ColdStartWatch"]
 
 _CHECK_TIMEOUT_S = 0.5
 _INFER_TIMEOUT_S = 2.0
-
-
-@dataclass(frozen=True)
-class ModelProbe:
-    """How to ask a member each phase: paths on its ``port`` and the probe inference."""
-
-    port: str
-    live_path: str
-    ready_path: str
-    infer_path: str
-    infer_body: dict[str, Any]
 
 
 @dataclass

@@ -52,7 +52,9 @@ _DEFINITIONS = (
     "until the first instant after which every request scheduled in the next stability "
     "window succeeded within the latency bound; detect = first bad answer, failover = first "
     "good answer from another region; edge down = HAProxy marked a server of the target "
-    "region down. Warm-up requests count only in the greyed charts."
+    "region down; canary failed = the serving canary (one real inference to each model "
+    "server every 0.5 s, 1 s timeout; model-repository stacks) to the target region first "
+    "failed. Warm-up requests count only in the greyed charts."
 )
 
 
@@ -131,8 +133,8 @@ def _slo_table(summary: Summary) -> str:
 def _scenario_table(summary: Summary) -> str:
     rows = [("", _scenario_row(summary, outcome)) for outcome in summary.scenarios]
     return _table(["scenario", "target", "fault start", "fault end", "journal", "RTO",
-                   "detect", "failover", "edge down", "recovered", "resolution", "bad requests",
-                   "steady state", "rollback"],
+                   "detect", "failover", "edge down", "canary failed", "recovered",
+                   "resolution", "bad requests", "steady state", "rollback"],
                   rows, empty="the suite has no scenarios", ids={5: "rto-{}"},
                   row_keys=[outcome.name for outcome in summary.scenarios])
 
@@ -148,10 +150,11 @@ def _scenario_row(summary: Summary, outcome: ScenarioOutcome) -> list[str]:
         "—" if window is None else "ok" if window.end_s is not None else "never returned")
     head = [outcome.name, outcome.target_region, start, end, outcome.journal.status]
     if rto is None:
-        return [*head, "—", "—", "—", "—", "—", "—", "—", steady, rollback]
+        return [*head, "—", "—", "—", "—", "—", "—", "—", "—", steady, rollback]
     recovered = "yes" if rto.recovered else "NOT RECOVERED"
     return [*head, _s(rto.rto_s), _s(rto.detect_s), _s(rto.failover_s),
-            _s(outcome.edge_down_s), recovered, _s(rto.resolution_s, digits=3),
+            _s(outcome.edge_down_s), _s(outcome.canary_failed_s), recovered,
+            _s(rto.resolution_s, digits=3),
             f"{rto.bad_requests} ({rto.failed_requests} failed, {rto.slow_requests} slow)",
             steady, rollback]
 

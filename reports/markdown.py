@@ -76,7 +76,7 @@ def _scenario_table(summary: Summary) -> list[str]:
     if not summary.scenarios:
         return ["The suite has no scenarios."]
     return _table(["scenario", "target", "RTO", "detect", "failover", "edge down",
-                   "recovered", "bad requests", "steady state", "rollback"],
+                   "canary failed", "recovered", "bad requests", "steady state", "rollback"],
                   [_scenario_row(outcome) for outcome in summary.scenarios])
 
 
@@ -88,10 +88,10 @@ def _scenario_row(outcome: ScenarioOutcome) -> list[str]:
         "ok" if outcome.window.end_s is not None else "never returned")
     if rto is None:
         return [outcome.name, outcome.target_region, "fault never started", "—", "—", "—",
-                "—", "—", steady, rollback]
+                "—", "—", "—", steady, rollback]
     return [outcome.name, outcome.target_region, seconds(rto.rto_s), seconds(rto.detect_s),
             seconds(rto.failover_s), seconds(outcome.edge_down_s),
-            "yes" if rto.recovered else "❌ no",
+            seconds(outcome.canary_failed_s), "yes" if rto.recovered else "❌ no",
             f"{rto.bad_requests} ({rto.failed_requests} failed, {rto.slow_requests} slow)",
             steady, rollback]
 

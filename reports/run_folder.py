@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
+from gameday.canaries import CanarySample, read_canary_samples
 from gameday.coldstarts import COLDSTART_FILE, ColdStart, read_cold_starts
 from gameday.config import Suite, validation_message
 from gameday.dbrecords import (
@@ -33,6 +35,8 @@ from gameday.records import (
     read_request_table,
 )
 from gameday.tritonrecords import TRITON_FILE, TritonSample, read_triton_samples
+
+T = TypeVar("T")
 
 __all__ = ["SUITE_FILE", "Journal", "RunFolder", "read_run_folder"]
 
@@ -61,6 +65,7 @@ class RunFolder:
     ingests: Ingests | None = None  # and its document ingests
     triton: tuple[TritonSample, ...] | None = None  # None: no triton stack or no triton.jsonl
     cold_starts: tuple[ColdStart, ...] | None = None  # None: no coldstarts.jsonl
+    canaries: tuple[CanarySample, ...] = ()  # the serving canary's answers (canary.jsonl)
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -82,6 +87,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         ingests=ingests,
         triton=_read_triton(run_dir) if "triton" in suite.stacks else None,
         cold_starts=_read_cold_starts(run_dir),
+        canaries=_read_canaries(run_dir),
     )
 
 
@@ -117,17 +123,22 @@ def _read_rag(run_dir: Path) -> tuple[Answers, Ingests]:
 def _read_triton(run_dir: Path) -> tuple[TritonSample, ...] | None:
     if not (run_dir / TRITON_FILE).is_file():
         return None
-    try:
-        return tuple(read_triton_samples(run_dir))
-    except ValueError as exc:  # a damaged line: its error names the file and the line
-        raise MeasurementError(str(exc)) from None
+    return tuple(_damaged_is_measurement_error(read_triton_samples, run_dir))
 
 
 def _read_cold_starts(run_dir: Path) -> tuple[ColdStart, ...] | None:
     if not (run_dir / COLDSTART_FILE).is_file():
         return None
+    return tuple(_damaged_is_measurement_error(read_cold_starts, run_dir))
+
+
+def _read_canaries(run_dir: Path) -> tuple[CanarySample, ...]:
+    return tuple(_damaged_is_measurement_error(read_canary_samples, run_dir))
+
+
+def _damaged_is_measurement_error(read: Callable[[Path], list[T]], run_dir: Path) -> list[T]:
     try:
-        return tuple(read_cold_starts(run_dir))
+        return read(run_dir)
     except ValueError as exc:  # a damaged line: its error names the file and the line
         raise MeasurementError(str(exc)) from None
 

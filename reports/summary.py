@@ -34,6 +34,7 @@ from gameday.measure import (
     scenario_rtos,
     warmup_end_s,
 )
+from gameday.measure.canary import first_canary_failure_s
 from gameday.measure.coldstart import ColdStartFigures, cold_start_figures
 from gameday.measure.rag import RagFigures, rag_figures
 from gameday.measure.triton import TritonFigures, triton_figures
@@ -63,6 +64,7 @@ class ScenarioOutcome:
     deviated: bool | None = None  # the steady-state hypothesis after the method; None: unknown
     rollback_failure: RollbackFailure | None = None
     edge_down_s: float | None = None  # the edge marked a target-region server down, after start
+    canary_failed_s: float | None = None  # a canary to the target region failed, after start
 
     @property
     def duration_s(self) -> float | None:
@@ -216,6 +218,8 @@ def _outcomes(folder: RunFolder, windows: list[FaultWindow], rtos: Mapping[str, 
             rollback_failure=incidents.rollback_failure(scenario.name),
             edge_down_s=None if window is None else first_marked_down_s(edge, region,
                                                                         window.start_s),
+            canary_failed_s=None if window is None else first_canary_failure_s(
+                folder.canaries, region, window.start_s),
         ))
     return tuple(outcomes)
 

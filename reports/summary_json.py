@@ -93,6 +93,7 @@ def _scenario_json(outcome: ScenarioOutcome, database: DatabaseFigures | None
         "steady_state_deviated": outcome.deviated,
         "rollback_failure": None if failure is None else asdict(failure),
         "edge_marked_down_s": outcome.edge_down_s,
+        "canary_failed_s": outcome.canary_failed_s,
         "rto": asdict(rto) if rto else {"rto_s": None, "detect_s": None, "failover_s": None,
                                         "recovered": False, "resolution_s": None},
         "database": scenario_database_json(database, outcome.name),

@@ -13,7 +13,7 @@ import pytest
 
 from gameday.coldstarts import read_cold_starts
 from gameday.coldstartwatch import ColdStartWatch
-from gameday.modelwatches import model_probe
+from gameday.modelprobe import model_probe
 from gameday.platforms.base import Member, MemberState
 from gameday.stacks import load_stack
 from tests.targets.triton.triton_testing import HOST, TritonServer, triton_server
