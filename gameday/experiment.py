@@ -60,6 +60,7 @@ class FaultWindowRecorder(RunEventHandler):  # type: ignore[misc]
         self.fault_started = False
         self.fault_failed: str | None = None
         self.action_started_s: float | None = None
+        self.rollback_started_s: float | None = None
         self._lock = threading.Lock()
 
     def start_method(self, experiment: Experiment) -> None:
@@ -70,6 +71,7 @@ class FaultWindowRecorder(RunEventHandler):  # type: ignore[misc]
 
     def start_rollbacks(self, experiment: Experiment) -> None:
         self.phase = "rollbacks"
+        self.rollback_started_s = time.time()
 
     def start_activity(self, activity: Activity) -> None:
         if self.phase == "method" and activity.get("type") == "action" \
@@ -98,6 +100,7 @@ class FaultWindowRecorder(RunEventHandler):  # type: ignore[misc]
         if self.fault_started:
             self.events.emit(EventKind.FAULT_END, self.scenario,
                              target_region=self.target_region,
+                             rollback_started_s=self.rollback_started_s,
                              rollbacks=[r.get("status") for r in journal.get("rollbacks", [])])
 
 

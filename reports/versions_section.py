@@ -9,6 +9,7 @@ from html import escape
 
 from gameday.measure.versions import MARGIN_S, VersionCounts, VersionWindow
 from reports.html_table import table
+from reports.numbers import seconds
 from reports.summary import Summary
 
 __all__ = ["versions_section"]
@@ -16,16 +17,18 @@ __all__ = ["versions_section"]
 _DEFINITIONS = (
     "Over the requests scheduled in each fault window (or in flight when it began). Answers by "
     "version: good answers by the model version they named. Failed: no good answer. Slowed: a "
-    "good answer slower than the latency bound, from its scheduled send. Mixed: the target "
-    "region's good answers in the window from a version other than the last one it answered "
-    "with (where the release ended); a clean hot-swap counts only the answers before the new "
-    "version took over. Before and after: every region, over {margin:g} s on each side. "
-    "The goal of a release is no failed, slowed or mixed answer beyond what before shows.")
+    "good answer slower than the latency bound, from its scheduled send. Ended on: the last "
+    "version the target region answered with before the rollback started; switched after: "
+    "from the fault's start to that version's first answer. Mixed: the target region's "
+    "answers from another version after that first one (a swap that flaps); a clean swap "
+    "counts none, and the rollback's switch back is not a mix. Before and after: every "
+    "region, over {margin:g} s on each side. The goal of a release is no failed, slowed or "
+    "mixed answer beyond what before shows.")
 _HEADERS = ["scenario", "target region: answers by version", "failed", "slowed", "mixed",
-            "ended on", "other regions", "before", "after"]
+            "ended on", "switched after", "other regions", "before", "after"]
 _IDS = {1: "versions-target-{}", 2: "versions-failed-{}", 3: "versions-slowed-{}",
-        4: "versions-mixed-{}", 5: "versions-final-{}", 6: "versions-others-{}",
-        7: "versions-before-{}", 8: "versions-after-{}"}
+        4: "versions-mixed-{}", 5: "versions-final-{}", 6: "versions-switched-{}",
+        7: "versions-others-{}", 8: "versions-before-{}", 9: "versions-after-{}"}
 
 
 def versions_section(summary: Summary) -> list[str]:
@@ -43,7 +46,8 @@ def _row(window: VersionWindow) -> list[str]:
     target = window.target
     return [window.scenario, f"{window.target_region}: {_by_version(target)}",
             str(target.failed), str(target.slowed), str(window.mixed),
-            window.final_version or "—", _brief(window.others), _brief(window.before),
+            window.final_version or "—", seconds(window.switched_after_s),
+            _brief(window.others), _brief(window.before),
             _brief(window.after)]
 
 

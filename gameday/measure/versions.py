@@ -8,10 +8,12 @@ the others apart:
 - answers by model version (good answers that named one: Triton's ``model_version``);
 - failed: requests that got no good answer; slowed: good answers slower than the latency SLO
   (from the scheduled send);
-- mixed: the window's good answers from the target region that came from a version other
-  than the one it answered with last in the window (the version the swap ended on). For a
-  hot-swap done right this counts only the answers before the new version took over; a swap
-  that flaps between versions counts more.
+- mixed: the target region's good answers, after the version the fault ended on first
+  answered, that came from another version: a swap done right switches at once and counts
+  none; one that flaps between versions counts each answer from the old one. "Ended on" is
+  the last version the region answered with before the rollback started (the rollback's own
+  switch back is not a mix); the windows of older logs, without the rollback's start, end at
+  the rollback's return.
 
 Before and after the window the same counts are taken over the ``margin_s`` on each side, so
 "the goal is none" can be checked against what normal looks like.
@@ -53,8 +55,9 @@ class VersionWindow:
     others: VersionCounts  # every other region, during the window
     before: VersionCounts  # every region, the margin before the window
     after: VersionCounts  # every region, the margin after the window
-    final_version: str  # the target region's last answering version in the window
+    final_version: str  # the target region's last answering version before the rollback
     mixed: int
+    switched_after_s: float | None  # window start -> first answer from final_version
 
 
 def version_windows(scheduled_s: FloatArray, end_s: FloatArray, ok: BoolArray,
@@ -77,14 +80,26 @@ def version_windows(scheduled_s: FloatArray, end_s: FloatArray, ok: BoolArray,
         def counts(mask: BoolArray) -> VersionCounts:
             return _counts(mask, ok, model_version, latency_s > latency_slo_s)
 
-        answered = model_version[target & ok & (model_version != "")]
-        final = str(answered[-1]) if answered.size else ""
+        until_s = window.rollback_from_s if window.rollback_from_s is not None else last_s
+        swapping = target & ok & (model_version != "") & (scheduled_s < until_s)
+        final, mixed, switched_s = _mix(model_version[swapping], end_s[swapping])
         result.append(VersionWindow(
             scenario=window.scenario, target_region=window.target_region,
             target=counts(target), others=counts(inside & ~target),
-            before=counts(before), after=counts(after), final_version=final,
-            mixed=int(np.count_nonzero(answered != final)) if final else 0))
+            before=counts(before), after=counts(after), final_version=final, mixed=mixed,
+            switched_after_s=None if switched_s is None else max(0.0,
+                                                                 switched_s - window.start_s)))
     return tuple(result)
+
+
+def _mix(versions: StrArray, ends_s: FloatArray) -> tuple[str, int, float | None]:
+    """The version answered last, the answers from others after it first answered, and when
+    it first answered (answers in scheduled order)."""
+    if not versions.size:
+        return "", 0, None
+    final = str(versions[-1])
+    first = int(np.argmax(versions == final))
+    return final, int(np.count_nonzero(versions[first:] != final)), float(ends_s[first])
 
 
 def _counts(mask: BoolArray, ok: BoolArray, model_version: StrArray,

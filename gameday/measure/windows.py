@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -32,6 +32,7 @@ class FaultWindow:
     open up to the end of the data. ``injecting_from_s`` is when the fault action started:
     requests sent while it was injecting (the fault may already bite) are not counted as
     "outside faults", though RTO is measured from ``start_s`` as DESIGN.md defines it.
+    ``rollback_from_s`` is when the rollbacks started (None: not recorded, older logs).
     """
 
     scenario: str
@@ -39,6 +40,7 @@ class FaultWindow:
     start_s: float
     end_s: float | None
     injecting_from_s: float | None = None
+    rollback_from_s: float | None = None
 
     def contains(self, times_s: FloatArray, ends_s: FloatArray | None = None) -> BoolArray:
         """Which of the (scheduled) times fall in the window, start included, end excluded;
@@ -67,9 +69,10 @@ def fault_windows(events: Sequence[Event]) -> list[FaultWindow]:
         elif event.kind == EventKind.FAULT_END:
             for index, window in enumerate(windows):
                 if window.scenario == event.scenario and window.end_s is None:
-                    windows[index] = FaultWindow(window.scenario, window.target_region,
-                                                 window.start_s, event.t_s,
-                                                 window.injecting_from_s)
+                    rollback = event.detail.get("rollback_started_s")
+                    windows[index] = replace(
+                        window, end_s=event.t_s,
+                        rollback_from_s=None if rollback is None else float(rollback))
                     break
     return windows
 

@@ -4,6 +4,7 @@ count worked out by hand."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gameday.measure.versions import VersionCounts, version_windows
 from gameday.measure.windows import FaultWindow
@@ -28,7 +29,8 @@ def test_a_hot_swap_counts_versions_failures_slow_answers_and_mixing() -> None:
                                           slowed=1)
     assert window.others == VersionCounts(requests=1, by_version={"2": 1}, failed=0, slowed=0)
     assert window.final_version == "2"
-    assert window.mixed == 3  # 5, 6 and 10 answered v1 while the swap ended on v2
+    assert window.mixed == 1  # v2 first answered at 7; 10 flapped back to v1
+    assert window.switched_after_s == pytest.approx(2.01)  # 7's answer, from the start at 5
     assert window.before == VersionCounts(requests=3, by_version={"1": 3}, failed=0, slowed=0)
     assert window.after == VersionCounts(requests=3, by_version={"2": 3}, failed=0, slowed=0)
 
@@ -42,3 +44,17 @@ def test_a_window_still_open_runs_to_the_end_of_the_data_and_nothing_named_mixes
                                 latency_slo_s=1.0)
     assert window.target.requests == 4 and window.target.by_version == {}
     assert (window.final_version, window.mixed) == ("", 0)
+
+
+def test_the_rollback_switching_back_is_no_mix() -> None:
+    """A clean swap to v2 at 3 s, rolled back from 7 s: v1 answers again after 7."""
+    t = np.arange(12, dtype=np.float64)
+    version = np.array(["1"] * 3 + ["2"] * 5 + ["1"] * 4)
+    (window,) = version_windows(t, t + 0.01, np.ones(12, dtype=np.bool_),
+                                np.array(["region-a"] * 12), version,
+                                [FaultWindow("swap", "region-a", 2.0, 9.0,
+                                             rollback_from_s=7.5)],
+                                latency_slo_s=1.0)
+    assert window.target.by_version == {"1": 2, "2": 5}  # 2 and 8 answered v1
+    assert (window.final_version, window.mixed) == ("2", 0)
+    assert window.switched_after_s == pytest.approx(1.01)

@@ -16,6 +16,14 @@ def test_fault_window_spans_action_return_to_rollback_return(make_event):
     assert (window.start_s, window.end_s) == (110.0, 114.5)
 
 
+def test_fault_window_keeps_when_its_action_and_its_rollbacks_started(make_event):
+    events = [make_event(110.0, EventKind.FAULT_START, "swap", target_region="region-a",
+                         action_started_s=108.5),
+              make_event(120.0, EventKind.FAULT_END, "swap", rollback_started_s=119.25)]
+    [window] = fault_windows(events)
+    assert (window.injecting_from_s, window.rollback_from_s) == (108.5, 119.25)
+
+
 def test_fault_window_without_rollback_stays_open_to_the_end_of_data(make_event):
     [window] = fault_windows([make_event(10.0, EventKind.FAULT_START, "outage")])
     assert window.end_s is None
