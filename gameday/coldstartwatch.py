@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from gameday.coldstarts import ColdStart, append_cold_start
+from gameday.coldstarts import COLDSTART_FILE, ColdStart, append_cold_start
 from gameday.modelprobe import ModelProbe
 from gameday.platforms.base import Member
 from gameday.poller import Poller
@@ -65,6 +65,7 @@ class ColdStartWatch(Poller):
         self._pids: dict[str, int | None] | None = None  # None: no baseline yet
         self._following: dict[str, _Following] = {}
         self._next_members_s = 0.0
+        (run_dir / COLDSTART_FILE).touch()  # watched: the report says "none" rather than nothing
 
     def poll_once(self) -> list[ColdStart]:
         """One round: new processes noticed, each followed one phase on; what was written."""

@@ -216,10 +216,10 @@ def _outcomes(folder: RunFolder, windows: list[FaultWindow], rtos: Mapping[str, 
             deviated=True if scenario.name in incidents.deviated else _deviated(
                 folder.events, scenario.name, journal),
             rollback_failure=incidents.rollback_failure(scenario.name),
-            edge_down_s=None if window is None else first_marked_down_s(edge, region,
-                                                                        window.start_s),
+            edge_down_s=None if window is None else first_marked_down_s(
+                edge, region, window.start_s, window.end_s),
             canary_failed_s=None if window is None else first_canary_failure_s(
-                folder.canaries, region, window.start_s),
+                folder.canaries, region, window.start_s, window.end_s),
         ))
     return tuple(outcomes)
 

@@ -56,12 +56,12 @@ def test_a_restarted_server_is_followed_from_its_process_start_to_its_first_infe
                            probe, tmp_path, members_every_s=0.0)
     with triton_server(data[0], port=PORT):
         watch.poll_once()  # the baseline: the server already running is no cold start
-        assert watch.poll_once() == [] and not (tmp_path / "coldstarts.jsonl").exists()
+        assert watch.poll_once() == [] and read_cold_starts(tmp_path) == []
     data[0] = tmp_path / "second"
     watch.start()  # polls in its thread while the second server starts
     with triton_server(data[0], port=PORT) as second:
         deadline_s = time.monotonic() + 30
-        while not (tmp_path / "coldstarts.jsonl").exists() and time.monotonic() < deadline_s:
+        while not read_cold_starts(tmp_path) and time.monotonic() < deadline_s:
             time.sleep(0.1)
     watch.stop()
     (start,) = read_cold_starts(tmp_path)

@@ -57,9 +57,11 @@ def _server_intervals(samples: list[EdgeServerSample], end_s: float) -> list[Edg
 
 
 def first_marked_down_s(intervals: Sequence[EdgeInterval], region: str,
-                        after_s: float) -> float | None:
+                        after_s: float, before_s: float | None = None) -> float | None:
     """Seconds after ``after_s`` (a fault start) at which the edge first marked a server of
-    ``region`` down; None if it never did (or the edge's view was not recorded)."""
+    ``region`` down, before ``before_s`` (the fault's end; None: no end); None if it never
+    did (or the edge's view was not recorded)."""
     starts = [i.start_s for i in intervals
-              if i.region == region and i.state == "down" and i.start_s >= after_s]
+              if i.region == region and i.state == "down" and i.start_s >= after_s
+              and (before_s is None or i.start_s < before_s)]
     return min(starts) - after_s if starts else None

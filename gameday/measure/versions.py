@@ -57,7 +57,8 @@ class VersionWindow:
     after: VersionCounts  # every region, the margin after the window
     final_version: str  # the target region's last answering version before the rollback
     mixed: int
-    switched_after_s: float | None  # window start -> first answer from final_version
+    # window start -> first answer from final_version; None: it served that version before
+    switched_after_s: float | None
 
 
 def version_windows(scheduled_s: FloatArray, end_s: FloatArray, ok: BoolArray,
@@ -81,8 +82,13 @@ def version_windows(scheduled_s: FloatArray, end_s: FloatArray, ok: BoolArray,
             return _counts(mask, ok, model_version, latency_s > latency_slo_s)
 
         until_s = window.rollback_from_s if window.rollback_from_s is not None else last_s
-        swapping = target & ok & (model_version != "") & (scheduled_s < until_s)
+        named = target & ok & (model_version != "")
+        swapping = named & (scheduled_s < until_s)
         final, mixed, switched_s = _mix(model_version[swapping], end_s[swapping])
+        prior = model_version[(region == window.target_region) & ok & (model_version != "")
+                              & (scheduled_s < first_s) & ~inside]
+        if prior.size and str(prior[-1]) == final:
+            switched_s = None  # it ended on the version it served before: no switch
         result.append(VersionWindow(
             scenario=window.scenario, target_region=window.target_region,
             target=counts(target), others=counts(inside & ~target),

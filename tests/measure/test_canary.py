@@ -27,3 +27,8 @@ def test_the_first_failure_in_the_region_after_the_start_counts_when_it_gave_up(
 def test_no_failure_in_the_region_is_none() -> None:
     samples = [_sample(10.0, "region-a", True), _sample(11.0, "region-b", False)]
     assert first_canary_failure_s(samples, "region-a", T0_S + 10.0) is None
+
+
+def test_a_failure_after_the_fault_ended_is_not_this_faults() -> None:
+    samples = [_sample(10.0, "region-a", True), _sample(20.0, "region-a", False)]
+    assert first_canary_failure_s(samples, "region-a", T0_S + 10.0, T0_S + 15.0) is None

@@ -42,3 +42,5 @@ def test_the_edge_marks_the_faulted_region_down_after_the_fault_start():
     assert first_marked_down_s(intervals, "region-a", after_s=10.0) == pytest.approx(1.2)
     assert first_marked_down_s(intervals, "region-a", after_s=12.0) is None
     assert first_marked_down_s([], "region-a", after_s=10.0) is None
+    # a mark after the fault ended is another fault's, not this one's
+    assert first_marked_down_s(intervals, "region-a", after_s=10.0, before_s=11.0) is None

@@ -58,3 +58,13 @@ def test_the_rollback_switching_back_is_no_mix() -> None:
     assert window.target.by_version == {"1": 2, "2": 5}  # 2 and 8 answered v1
     assert (window.final_version, window.mixed) == ("2", 0)
     assert window.switched_after_s == pytest.approx(1.01)
+
+
+def test_a_release_that_kept_the_old_version_switched_nothing() -> None:
+    """A broken version 3 that failed to load: version 1 answers throughout."""
+    t = np.arange(10, dtype=np.float64)
+    (window,) = version_windows(t, t + 0.01, np.ones(10, dtype=np.bool_),
+                                np.array(["region-a"] * 10), np.array(["1"] * 10),
+                                [FaultWindow("broken", "region-a", 3.0, 7.0)],
+                                latency_slo_s=1.0)
+    assert (window.final_version, window.mixed, window.switched_after_s) == ("1", 0, None)

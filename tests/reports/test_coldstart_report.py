@@ -40,3 +40,12 @@ def test_a_run_without_coldstarts_jsonl_has_no_cold_start_section(
     assert summary.cold_starts is None
     assert 'id="cold-starts"' not in (run_dir / "report.html").read_text()
     assert json.loads((run_dir / "summary.json").read_text())["cold_starts"] is None
+
+
+def test_a_watched_run_without_a_cold_start_says_so(tmp_path: Path,
+                                                    sample: ModuleType) -> None:
+    run_dir = sample.write_sample_run(tmp_path / "20261202T000000Z-sample")
+    (run_dir / "coldstarts.jsonl").touch()  # what the watch leaves when nothing restarted
+    summary = build_reports(run_dir)
+    assert summary.cold_starts == ()
+    assert "no model server started during the run" in (run_dir / "report.html").read_text()
