@@ -305,7 +305,8 @@ def _record(row: dict[str, Any]) -> RequestRecord:
         ttft_s=row["ttft_s"], itl_s=tuple(float(gap) for gap in itl.split(";") if gap),
         seq=row["seq"], question=row["question"], variant=row["variant"], cache=row["cache"],
         degraded=row["degraded"], policy=row["policy"], stream=row["stream"],
-        resume_s=row["resume_s"], recall=row["recall"], correct=row["correct"], f1=row["f1"])
+        resume_s=row["resume_s"], recall=row["recall"], correct=row["correct"], f1=row["f1"],
+        model_version=row["model_version"] or "")
 
 
 @dataclass(frozen=True, slots=True)

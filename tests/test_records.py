@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gameday.records import REQUEST_COLUMNS, RecordWriter, RequestRecord, read_request_table
+from gameday.records import (
+    REQUEST_COLUMNS,
+    RecordWriter,
+    RequestRecord,
+    read_request_table,
+    read_requests,
+)
 
 
 def test_the_model_version_round_trips(tmp_path: Path) -> None:
@@ -16,6 +22,7 @@ def test_the_model_version_round_trips(tmp_path: Path) -> None:
                                    "timeout"))
     table = read_request_table(tmp_path, ["scheduled_s", "model_version"])
     assert table.column("model_version").cast("string").to_pylist() == ["2", ""]
+    assert [r.model_version for r in read_requests(tmp_path)] == ["2", ""]
 
 
 def test_a_file_from_before_model_versions_still_reads(tmp_path: Path) -> None:
@@ -29,3 +36,4 @@ def test_a_file_from_before_model_versions_still_reads(tmp_path: Path) -> None:
     assert table.column("endpoint").cast("string").to_pylist() == ["ask"]
     assert table.column("recall").to_pylist() == [1.0]
     assert table.column("model_version").cast("string").to_pylist() in ([""], [None])
+    assert [r.model_version for r in read_requests(tmp_path)] == [""]

@@ -3,20 +3,38 @@
 One listener serves both the open-model pacer and the plain-Locust user classes: a request
 is recorded when its ``context`` names a ``stack`` and ``endpoint`` from ``payloads.ENDPOINTS``;
 the pacer adds ``scheduled_s`` (a closed-model request is scheduled when it starts).
+A client that is not Locust's HTTP session (tritonclient) judges its own answer and passes a
+``JudgedOutcome`` under ``OUTCOME_CONTEXT_KEY``; the recorder then writes that as it is.
 """
 
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass
 from typing import Any
 
 from gameday.load.answers import ANSWER_CONTEXT_KEY, AnswerOutcome
 from gameday.load.payloads import REGION_HEADER, endpoint_for
 from gameday.records import RecordWriter, RequestRecord
 
-__all__ = ["RequestRecorder", "classify_failure"]
+__all__ = ["OUTCOME_CONTEXT_KEY", "JudgedOutcome", "RequestRecorder", "classify_failure"]
 
+OUTCOME_CONTEXT_KEY = "outcome"  # a request's context carries its JudgedOutcome under this
 _TIMEOUT_ERRNOS = frozenset({errno.ETIMEDOUT})
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedOutcome:
+    """A request its own client already judged: the record's answer fields, as they are.
+
+    ``status`` is the HTTP status, or the HTTP equivalent the client documents (0: no answer).
+    """
+
+    status: int
+    ok: bool
+    error_kind: str = ""  # the same kinds as RequestRecord.error_kind
+    region: str = ""
+    model_version: str = ""
 
 
 def _is_timeout(error: BaseException) -> bool:
@@ -83,6 +101,17 @@ def _rag_fields(response: Any, answer: object, scheduled_s: float) -> dict[str, 
         "question": answer.question.qid if answer.question is not None else ""}
 
 
+def _judged_record(outcome: JudgedOutcome, stack: str, endpoint: str, start_s: float,
+                   response_time_ms: float, context: dict[str, Any]) -> RequestRecord:
+    seq = context.get("seq")
+    return RequestRecord(
+        scheduled_s=float(context.get("scheduled_s", start_s)), start_s=start_s,
+        end_s=start_s + response_time_ms / 1000.0, stack=stack, endpoint=endpoint,
+        region=outcome.region, status=outcome.status,
+        ok=outcome.ok, error_kind=outcome.error_kind, seq=seq if isinstance(seq, int) else None,
+        model_version=outcome.model_version)
+
+
 class RequestRecorder:
     """An ``events.request`` listener that writes one ``RequestRecord`` per request."""
 
@@ -97,6 +126,11 @@ class RequestRecorder:
         stack, endpoint = context.get("stack"), context.get("endpoint")
         if not isinstance(stack, str) or not isinstance(endpoint, str):
             return  # not one of ours
+        outcome = context.get(OUTCOME_CONTEXT_KEY)
+        if isinstance(outcome, JudgedOutcome):
+            self.write(_judged_record(outcome, stack, endpoint, float(start_time),
+                                      response_time, context))
+            return
         status = int(getattr(response, "status_code", 0) or 0)
         answer = context.get(ANSWER_CONTEXT_KEY)
         if status == 0:
