@@ -128,6 +128,9 @@ def _frame(count: int, rng: np.random.Generator) -> pd.DataFrame:
         "error_kind": error_kind, "ttft_s": "", "itl_s": "", "seq": "",
     })
     frame["latency_s"] = frame["end_s"] - frame["scheduled_s"]
+    for column in REQUEST_COLUMNS:  # the rag and model-version columns: empty, as written
+        if column not in frame:
+            frame[column] = ""
     return frame[list(REQUEST_COLUMNS)]
 
 

@@ -25,6 +25,7 @@ import load
 import rag
 import report
 import standup
+import triton
 
 # The real Toxiproxy, measured here through one hop with wrk, 8 connections, 1 KB file.
 TOXIPROXY_VS_DIRECT_THROUGHPUT = 0.31
@@ -69,6 +70,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
         f"MB) {_verdict(built['meets_targets'])} (<= 10 s, <= 1 GB)",
         *_database_lines(figures["database"]),
         *_rag_lines(figures["rag"]),
+        *triton.summary_lines(figures["triton"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -168,6 +170,9 @@ def main() -> int:
     figures["database"] = database.main()
     print("\n== rag: embeddings/s, ingest, /ask p50/p99 over 10k chunks ==", flush=True)
     figures["rag"] = rag.main(quick=options.quick)
+    print("\n== triton: vs the tabular service, the harness's client vs tritonclient, "
+          "start-to-ready ==", flush=True)
+    figures["triton"] = triton.main(quick=options.quick)
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)
