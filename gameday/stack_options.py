@@ -112,6 +112,10 @@ class TritonOptions(_Strict):
     preferred_batch_sizes: tuple[int, ...] = Field((8, 16, 32), min_length=1)
     max_queue_delay_us: int = Field(2000, ge=0, le=1_000_000,
                                     description="how long a request may wait for a batch")
+    max_queue_size: int = Field(
+        0, ge=0, le=1_000_000,
+        description="requests the scheduler queues before it rejects more (0: unbounded; a "
+                    "full queue answers HTTP 503 'Exceeds maximum queue size')")
     version: Literal[1, 2] = Field(1, description="the model version served at stand-up")
 
     @model_validator(mode="after")

@@ -44,6 +44,7 @@ __all__ = [
     "Progress",
     "RegionControl",
     "ScaleControl",
+    "ServingLoadControl",
     "StackRequest",
     "ToxicSpec",
     "check_region",
@@ -316,3 +317,25 @@ class DatabaseAccess(Platform, Protocol):
         ...
 
     def free_disks(self) -> list[str]: ...
+
+
+@runtime_checkable
+class ServingLoadControl(Platform, Protocol):
+    """Load put on a region's serving engine from beside it, each by a side process that keeps
+    its own deadline: a burst of concurrent inference requests filling its servers' queues,
+    and a GPU's free memory taken away. ``stop_serving_load`` undoes either: the side process
+    stopped, the servers answering quickly again. Each is verified in effect first."""
+
+    def burst_queue(self, region: str, stack: str, *, concurrency: int = 64, rows: int = 1,
+                    max_duration_s: float = 300.0) -> dict[str, Any]:
+        """``concurrency`` requests in flight to each server of the region (``rows`` rows a
+        request), until undone or ``max_duration_s``."""
+        ...
+
+    def exhaust_gpu_memory(self, region: str, stack: str, *, fraction: float = 0.95,
+                           device: int = 0, max_duration_s: float = 300.0) -> dict[str, Any]:
+        """Hold ``fraction`` of GPU ``device``'s free memory until undone or
+        ``max_duration_s``; refused (FaultError) where there is no GPU driver."""
+        ...
+
+    def stop_serving_load(self, region: str, stack: str) -> dict[str, Any]: ...

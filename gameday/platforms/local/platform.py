@@ -57,6 +57,7 @@ from gameday.platforms.local.ledger import Ledger
 from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.repositoryfaults import RepositoryFaults
 from gameday.platforms.local.scaling import scale_component
+from gameday.platforms.local.servingload import ServingLoadFaults
 from gameday.platforms.local.state import (
     MemberStatus,
     State,
@@ -85,7 +86,7 @@ def _member(status: MemberStatus) -> Member:
                   pid=status.pid, state=status.state, ports=dict(spec.ports))
 
 
-class LocalPlatform(DatabaseFaults, RepositoryFaults):
+class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
     name = "local"
 
     def __init__(self, home: LocalHome, *, repo: Path | None = None) -> None:

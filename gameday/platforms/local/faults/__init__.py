@@ -15,9 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
 from gameday.platforms.local.faults.disk import DiskFill
+from gameday.platforms.local.faults.gpumemory import GpuMemoryHog
 from gameday.platforms.local.faults.member import MemberHold
 from gameday.platforms.local.faults.model import BrokenModel
 from gameday.platforms.local.faults.nft import NftPeerCut, NftTable
+from gameday.platforms.local.faults.queueburst import QueueBurst
 from gameday.platforms.local.faults.region import RegionHold
 from gameday.platforms.local.faults.repository import (
     BackendStalled,
@@ -25,6 +27,7 @@ from gameday.platforms.local.faults.repository import (
     RepositoryFault,
     VersionLoaded,
 )
+from gameday.platforms.local.faults.sideprocess import SideLoadFault
 from gameday.platforms.local.faults.toxics import LinkToxics, ProxyRef, Toxic
 from gameday.platforms.local.owner import Owner
 
@@ -36,6 +39,7 @@ __all__ = [
     "Fault",
     "FaultContext",
     "FaultRecord",
+    "GpuMemoryHog",
     "LinkToxics",
     "LocalFault",
     "MemberHold",
@@ -44,8 +48,10 @@ __all__ = [
     "NftPeerCut",
     "NftTable",
     "ProxyRef",
+    "QueueBurst",
     "RegionHold",
     "RepositoryFault",
+    "SideLoadFault",
     "Toxic",
     "VersionLoaded",
 ]
@@ -61,10 +67,13 @@ FAULTS: dict[str, type[LocalFault]] = {
     "model_unloaded": ModelUnloaded,
     "version_loaded": VersionLoaded,
     "backend_stalled": BackendStalled,
+    "queue_burst": QueueBurst,
+    "gpu_memory_hog": GpuMemoryHog,
 }
 
 Fault = Annotated[RegionHold | MemberHold | NftTable | NftPeerCut | LinkToxics | BrokenModel
-                  | DiskFill | ModelUnloaded | VersionLoaded | BackendStalled,
+                  | DiskFill | ModelUnloaded | VersionLoaded | BackendStalled | QueueBurst
+                  | GpuMemoryHog,
                   Field(discriminator="kind")]
 
 

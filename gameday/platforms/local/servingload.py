@@ -1,0 +1,79 @@
+"""The local platform's serving-load faults (``ServingLoadControl``), as a part of
+``LocalPlatform``: which members a queue burst floods, and which GPU a memory hog takes."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from gameday.errors import FaultError
+from gameday.platforms.base import Member, check_region
+from gameday.platforms.local.faults import GpuMemoryHog, MemberRef, QueueBurst, SideLoadFault
+from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.ledger import Ledger
+from gameday.platforms.local.topology import Topology
+
+__all__ = ["ServingLoadFaults"]
+
+_METRICS_PORT = "metrics"
+_F = TypeVar("_F", bound=SideLoadFault)
+
+
+class ServingLoadFaults:
+    home: LocalHome
+    ledger: Ledger
+
+    def topology(self) -> Topology:
+        raise NotImplementedError
+
+    def members(self, *, region: str | None = None, stack: str | None = None,
+                component: str | None = None) -> list[Member]:
+        raise NotImplementedError
+
+    def burst_queue(self, region: str, stack: str, *, concurrency: int = 64, rows: int = 1,
+                    max_duration_s: float = 300.0) -> dict[str, Any]:
+        check_region(region)
+        definition = self.topology().request.stack(stack)
+        repository, probe = definition.model_repository, definition.probe_request
+        if repository is None or probe is None:
+            raise FaultError(f"stack {stack} declares no model_repository and probe_request: "
+                             "there is no inference API to burst")
+        servers = self.members(region=region, stack=stack, component=repository.component)
+        if not servers:
+            raise FaultError(f"no {stack}.{repository.component} member in {region}")
+        without = [m.name for m in servers if _METRICS_PORT not in m.ports]
+        if without:
+            raise FaultError(f"{without} have no {_METRICS_PORT} port: a burst must be seen "
+                             "in the server's own queue metrics")
+        members = tuple(MemberRef(name=m.name, address=m.address,
+                                  ports={"http": m.ports[repository.port],
+                                         _METRICS_PORT: m.ports[_METRICS_PORT]})
+                        for m in servers)
+        return self.ledger.inject(_fault(
+            QueueBurst, region=region, stack=stack, model=repository.model, members=members,
+            probe_path=definition.endpoints[probe.endpoint], probe_body=probe.body,
+            concurrency=concurrency, rows=rows, max_duration_s=max_duration_s))
+
+    def exhaust_gpu_memory(self, region: str, stack: str, *, fraction: float = 0.95,
+                           device: int = 0, max_duration_s: float = 300.0) -> dict[str, Any]:
+        check_region(region)
+        if not self.members(region=region, stack=stack):
+            raise FaultError(f"no {stack} member in {region}")
+        return self.ledger.inject(_fault(GpuMemoryHog, region=region, stack=stack,
+                                         fraction=fraction, device=device,
+                                         max_duration_s=max_duration_s))
+
+    def stop_serving_load(self, region: str, stack: str) -> dict[str, Any]:
+        undone = self.ledger.undo(lambda r: isinstance(r.fault, SideLoadFault)
+                                  and r.fault.region == region and r.fault.stack == stack)
+        return {"region": region, "stack": stack, "undone": undone}
+
+
+def _fault(kind: type[_F], **fields: Any) -> _F:
+    """The fault, or a FaultError naming the argument out of range."""
+    try:
+        return kind(**fields)
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise FaultError(f"{kind.__name__}: {wrong}") from None
