@@ -10,21 +10,13 @@ from gameday.platforms.base import DatabaseInfo, check_region
 from gameday.platforms.local import nft
 from gameday.platforms.local.database import database_info, kill_postmaster, region_uids
 from gameday.platforms.local.faults import DiskFill, NftPeerCut
-from gameday.platforms.local.home import LocalHome
-from gameday.platforms.local.ledger import Ledger
-from gameday.platforms.local.topology import Topology
+from gameday.platforms.local.part import PlatformPart
 from gameday.platforms.local.volumes import volume_of
 
 __all__ = ["DatabaseFaults"]
 
 
-class DatabaseFaults:
-    home: LocalHome
-    ledger: Ledger
-
-    def topology(self) -> Topology:
-        raise NotImplementedError
-
+class DatabaseFaults(PlatformPart):
     # -- DatabaseAccess ------------------------------------------------------------------------
     def database(self, stack: str) -> DatabaseInfo:
         return database_info(self.topology(), self.home.root, stack)

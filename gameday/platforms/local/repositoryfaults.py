@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from gameday.errors import FaultError
-from gameday.platforms.base import Member, check_region
+from gameday.platforms.base import check_region
 from gameday.platforms.local.faults import (
     BackendStalled,
     MemberRef,
@@ -16,24 +16,13 @@ from gameday.platforms.local.faults import (
     RepositoryFault,
     VersionLoaded,
 )
-from gameday.platforms.local.home import LocalHome
-from gameday.platforms.local.ledger import Ledger
-from gameday.platforms.local.topology import Topology, member_data_dir
+from gameday.platforms.local.part import PlatformPart
+from gameday.platforms.local.topology import member_data_dir
 
 __all__ = ["RepositoryFaults"]
 
 
-class RepositoryFaults:
-    home: LocalHome
-    ledger: Ledger
-
-    def topology(self) -> Topology:
-        raise NotImplementedError
-
-    def members(self, *, region: str | None = None, stack: str | None = None,
-                component: str | None = None) -> list[Member]:
-        raise NotImplementedError
-
+class RepositoryFaults(PlatformPart):
     def unload_model(self, region: str, stack: str) -> dict[str, Any]:
         return self.ledger.inject(ModelUnloaded(**self._repository(region, stack)))
 

@@ -8,11 +8,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from gameday.errors import FaultError
-from gameday.platforms.base import Member, check_region
+from gameday.platforms.base import check_region
 from gameday.platforms.local.faults import GpuMemoryHog, MemberRef, QueueBurst, SideLoadFault
-from gameday.platforms.local.home import LocalHome
-from gameday.platforms.local.ledger import Ledger
-from gameday.platforms.local.topology import Topology
+from gameday.platforms.local.part import PlatformPart
 
 __all__ = ["ServingLoadFaults"]
 
@@ -20,17 +18,7 @@ _METRICS_PORT = "metrics"
 _F = TypeVar("_F", bound=SideLoadFault)
 
 
-class ServingLoadFaults:
-    home: LocalHome
-    ledger: Ledger
-
-    def topology(self) -> Topology:
-        raise NotImplementedError
-
-    def members(self, *, region: str | None = None, stack: str | None = None,
-                component: str | None = None) -> list[Member]:
-        raise NotImplementedError
-
+class ServingLoadFaults(PlatformPart):
     def burst_queue(self, region: str, stack: str, *, concurrency: int = 64, rows: int = 1,
                     max_duration_s: float = 300.0) -> dict[str, Any]:
         check_region(region)
