@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 
 from gameday.errors import FaultError
-from gameday.platforms.base import check_region
 from gameday.platforms.local.faults import (
     BackendStalled,
     MemberRef,
@@ -44,22 +43,14 @@ class RepositoryFaults(PlatformPart):
         return {"region": region, "stack": stack, "undone": undone}
 
     def _repository(self, region: str, stack: str) -> dict[str, Any]:
-        check_region(region)
-        definition = self.topology().request.stack(stack)
-        repository, probe = definition.model_repository, definition.probe_request
-        if repository is None or probe is None:
-            raise FaultError(f"stack {stack} declares no model_repository and probe_request: "
-                             "it has no model repository API to fault")
+        servers = self.model_servers(region, stack, "it has no model repository API to fault")
         members = tuple(MemberRef(name=m.name, address=m.address,
-                                  ports={repository.port: m.ports[repository.port]})
-                        for m in self.members(region=region, stack=stack,
-                                              component=repository.component))
-        if not members:
-            raise FaultError(f"no {stack}.{repository.component} member in {region}")
-        return {"region": region, "stack": stack, "model": repository.model,
-                "members": members, "probe_path": definition.endpoints[probe.endpoint],
-                "probe_body": probe.body,
-                "restore_configs": tuple(_config(m, repository.model) for m in members)}
+                                  ports={servers.port: m.ports[servers.port]})
+                        for m in servers.members)
+        return {"region": region, "stack": stack, "model": servers.model,
+                "members": members, "probe_path": servers.probe_path,
+                "probe_body": servers.probe_body,
+                "restore_configs": tuple(_config(m, servers.model) for m in members)}
 
 
 def _config(member: MemberRef, model: str) -> str:

@@ -21,26 +21,18 @@ _F = TypeVar("_F", bound=SideLoadFault)
 class ServingLoadFaults(PlatformPart):
     def burst_queue(self, region: str, stack: str, *, concurrency: int = 64, rows: int = 1,
                     max_duration_s: float = 300.0) -> dict[str, Any]:
-        check_region(region)
-        definition = self.topology().request.stack(stack)
-        repository, probe = definition.model_repository, definition.probe_request
-        if repository is None or probe is None:
-            raise FaultError(f"stack {stack} declares no model_repository and probe_request: "
-                             "there is no inference API to burst")
-        servers = self.members(region=region, stack=stack, component=repository.component)
-        if not servers:
-            raise FaultError(f"no {stack}.{repository.component} member in {region}")
-        without = [m.name for m in servers if _METRICS_PORT not in m.ports]
+        servers = self.model_servers(region, stack, "there is no inference API to burst")
+        without = [m.name for m in servers.members if _METRICS_PORT not in m.ports]
         if without:
             raise FaultError(f"{without} have no {_METRICS_PORT} port: a burst must be seen "
                              "in the server's own queue metrics")
         members = tuple(MemberRef(name=m.name, address=m.address,
-                                  ports={"http": m.ports[repository.port],
+                                  ports={"http": m.ports[servers.port],
                                          _METRICS_PORT: m.ports[_METRICS_PORT]})
-                        for m in servers)
+                        for m in servers.members)
         return self.ledger.inject(_fault(
-            QueueBurst, region=region, stack=stack, model=repository.model, members=members,
-            probe_path=definition.endpoints[probe.endpoint], probe_body=probe.body,
+            QueueBurst, region=region, stack=stack, model=servers.model, members=members,
+            probe_path=servers.probe_path, probe_body=servers.probe_body,
             concurrency=concurrency, rows=rows, max_duration_s=max_duration_s))
 
     def exhaust_gpu_memory(self, region: str, stack: str, *, fraction: float = 0.95,
