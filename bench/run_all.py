@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import database
 import faultproxy
 import load
+import metrics
 import rag
 import report
 import standup
@@ -71,6 +72,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
         *_database_lines(figures["database"]),
         *_rag_lines(figures["rag"]),
         *triton.summary_lines(figures["triton"]),
+        *metrics.summary_lines(figures["metrics"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -173,6 +175,8 @@ def main() -> int:
     print("\n== triton: vs the tabular service, the harness's client vs tritonclient, "
           "start-to-ready ==", flush=True)
     figures["triton"] = triton.main(quick=options.quick)
+    print("\n== metrics: scraping on vs off, autoscaler x4 step ==", flush=True)
+    figures["metrics"] = metrics.run(rounds=2 if options.quick else 3)
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)

@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from gameday.autoscale.options import AutoscalingOptions
+from gameday.cost_options import PriceTable, RegionPrices
 from gameday.errors import ConfigError
 from gameday.slos import (
     DATABASE_SLOS,
@@ -57,8 +59,10 @@ __all__ = [
     "LoadProfile",
     "Measurement",
     "PatroniOptions",
+    "PriceTable",
     "QualitySlo",
     "RagOptions",
+    "RegionPrices",
     "RpoSlo",
     "RtoSlo",
     "Scenario",
@@ -82,7 +86,28 @@ INGEST_ENDPOINT = "ingest"  # the rag stack's numbered document ingests
 class LoadProfile(_Strict):
     """Open-model load (arrival rate) against one stack endpoint through the global edge, or
     (``target: database``) numbered writes straight to the stack's database, the RPO ledger.
-    A suite may mix several (a list): each runs in a generator of its own, from one start."""
+    A suite may mix several (a list): each runs in a generator of its own, from one start.
+    ``steps`` change the rate during the run (a surge ×4 for 20 s, then back to the base:
+    ``[{at_s: 20, factor: 4}, {at_s: 40, factor: 1}]``); ``workers`` generator processes
+    share one schedule (Locust's master/worker mode)."""
+
+    class RateStep(_Strict):
+        """From ``at_s`` seconds after the warm-up's end, the rate is ``rate_per_s``, or
+        ``factor`` × the profile's base ``rate_per_s`` (exactly one of the two)."""
+
+        at_s: float = Field(ge=0, description="seconds after the warm-up ends")
+        rate_per_s: float | None = Field(None, gt=0, le=20000)
+        factor: float | None = Field(None, gt=0, description="× the profile's rate_per_s")
+
+        @model_validator(mode="after")
+        def _one_rate(self) -> LoadProfile.RateStep:
+            if (self.rate_per_s is None) == (self.factor is None):
+                raise LoadProfile._invalid("a step gives exactly one of rate_per_s or factor")
+            return self
+
+        def rate_for(self, base_rate_per_s: float) -> float:
+            return self.rate_per_s if self.rate_per_s is not None \
+                else base_rate_per_s * (self.factor or 0.0)
 
     name: str = Field("", pattern=r"^([a-z0-9][a-z0-9-]*)?$",
                       description="the generator's name (default: the endpoint)")
@@ -103,10 +128,49 @@ class LoadProfile(_Strict):
                                          "about (by name)")
     follow_lag_s: float = Field(5.0, ge=0, le=600, description="rag probe: ask about the "
                                 "document the followed load sent this long before")
+    steps: list[LoadProfile.RateStep] = Field(
+        default_factory=list, description="rate changes after the warm-up (a surge)")
+    workers: int = Field(1, ge=1, le=64, description="generator processes sharing the schedule")
 
     @property
     def generator(self) -> str:
         return self.name or self.endpoint
+
+    @staticmethod
+    def _invalid(message: str) -> Exception:
+        """The message as it is, at the field's path (a ValueError reads "Value error, ...")."""
+        from pydantic_core import PydanticCustomError  # the edit of this class keeps to it
+
+        return PydanticCustomError("value_error", message)
+
+    @field_validator("steps")
+    @classmethod
+    def _check_steps(cls, steps: list[LoadProfile.RateStep],
+                     info: Any) -> list[LoadProfile.RateStep]:
+        duration_s, rate_per_s = info.data.get("duration_s"), info.data.get("rate_per_s")
+        if steps and info.data.get("target") == "database":
+            raise cls._invalid("the database writer sends at one rate: no steps")
+        previous_s: float | None = None
+        for index, step in enumerate(steps):
+            if previous_s is not None and step.at_s <= previous_s:
+                raise cls._invalid(f"steps must be in strictly increasing at_s: step {index} "
+                                   f"is at {step.at_s:g} s, after one at {previous_s:g} s")
+            if duration_s is not None and step.at_s >= duration_s:
+                raise cls._invalid(f"step {index} at {step.at_s:g} s is not inside "
+                                   f"duration_s ({duration_s:g} s after the warm-up)")
+            if rate_per_s is not None and step.rate_for(rate_per_s) > 20000:
+                raise cls._invalid(f"step {index} asks for {step.rate_for(rate_per_s):g} "
+                                   "req/s; the bound is 20000")
+            previous_s = step.at_s
+        return steps
+
+    @field_validator("workers")
+    @classmethod
+    def _check_workers(cls, workers: int, info: Any) -> int:
+        if workers > 1 and info.data.get("target") == "database":
+            raise cls._invalid("the database writer runs in one process: workers must be 1")
+        return workers
+
 
 class Scenario(_Strict):
     """One Chaos Toolkit experiment, started ``offset_s`` after the load's warm-up ended."""
@@ -151,7 +215,10 @@ class Suite(_Strict):
     database: DatabaseOptions | None = Field(None, description="stacks with a database only")
     rag: RagOptions = RagOptions()
     triton: TritonOptions = TritonOptions()
+    prices: PriceTable = PriceTable()
     scenarios: list[Scenario] = Field(default_factory=list)
+    autoscaling: list[AutoscalingOptions] = Field(
+        default_factory=list, description="a Kubernetes HPA per region for these components")
     slos: list[Slo] = Field(default_factory=list)
     allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
     measurement: Measurement = Measurement()

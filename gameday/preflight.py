@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from chaoslib.types import Experiment
 
+from gameday.autoscale.options import AutoscalingOptions
 from gameday.config import LoadProfile, Suite, resolve_experiment
 from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.errors import ConfigError, LoadError
 from gameday.experiment import load_experiment
 from gameday.load.payloads import endpoint_for
+from gameday.slos import CostSlo
 from gameday.stacks import StackDef, load_stack
 
 __all__ = ["Checked", "check_suite"]
@@ -40,9 +42,32 @@ def check_suite(suite: Suite) -> Checked:
             _check_database_load(load, stacks[load.stack], source, where)
         else:
             _check_edge_load(load, stacks[load.stack], source, where)
+    for index, entry in enumerate(suite.autoscaling):
+        _check_autoscaling(entry, stacks, source, f"autoscaling.{index}")
+    for index, slo in enumerate(suite.slos):
+        if isinstance(slo, CostSlo) and slo.stack not in stacks:
+            raise ConfigError(f"a cost SLO prices one of the suite's stacks: expected one of "
+                              f"{', '.join(stacks)}, got {slo.stack!r}", source=source,
+                              field=f"slos.{index}.stack")
     experiments = {scenario.name: load_experiment(resolve_experiment(suite, scenario))
                    for scenario in suite.scenarios}
     return Checked(suite=suite, stacks=stacks, experiments=experiments)
+
+
+def _check_autoscaling(entry: AutoscalingOptions, stacks: dict[str, StackDef],
+                       source: str | None, where: str) -> None:
+    if entry.stack not in stacks:
+        raise ConfigError(f"{entry.stack!r} is not one of the suite's stacks "
+                          f"({', '.join(stacks)})", source=source, field=f"{where}.stack")
+    component = stacks[entry.stack].components.get(entry.component)
+    if component is None:
+        raise ConfigError(f"stack {entry.stack!r} has no component {entry.component!r}; "
+                          f"expected one of {', '.join(stacks[entry.stack].components)}",
+                          source=source, field=f"{where}.component")
+    if component.members != "replicas":
+        raise ConfigError(f"{entry.stack}.{entry.component} has a fixed member count; only "
+                          "a component of `replicas` members scales", source=source,
+                          field=f"{where}.component")
 
 
 def _check_database_load(load: LoadProfile, stack: StackDef, source: str | None,

@@ -29,6 +29,7 @@ from typing import Any
 
 from chaoslib.types import Experiment, Journal
 
+from gameday.autoscaler import Autoscaler, start_autoscalers
 from gameday.config import LoadProfile, Scenario, Suite
 from gameday.dbrecords import WRITES_GENERATOR
 from gameday.dbrun import DatabaseRun, run_key_of
@@ -39,9 +40,16 @@ from gameday.interrupts import NOWHERE, StopSignals
 from gameday.load.plan import LoadPlan
 from gameday.load.process import LoadEnd, LoadProcess
 from gameday.load.writer import WritePlan
+from gameday.metrics import save_snapshot
 from gameday.modelwatches import start_model_watches
 from gameday.platforms import open_platform
-from gameday.platforms.base import EdgeObserver, Platform, Progress, StackRequest
+from gameday.platforms.base import (
+    EdgeObserver,
+    MetricsSource,
+    Platform,
+    Progress,
+    StackRequest,
+)
 from gameday.poller import Poller
 from gameday.preflight import Checked, check_suite
 from gameday.records import EVENTS_FILE, EventKind, EventLog
@@ -141,8 +149,10 @@ class _Run:
         self.loads: list[LoadProcess] = []
         self.edge: EdgeWatch | None = None
         self.model_watches: list[Poller] = []  # the Triton metrics, cold starts
+        self.autoscalers: list[Autoscaler] = []
         self.database: DatabaseRun | None = None
         self.scenario = ""
+        self.started_s = time.time()
         self.interrupted_logged = False
         self.rollbacks = RollbackAudit(platform, self.events)
 
@@ -198,6 +208,8 @@ class _Run:
         t0_s = min(load.wait_started(timeout_s=60) for load in loads)
         self._watch_edge()
         self.model_watches = start_model_watches(self.suite, self.platform, self.run_dir)
+        self.autoscalers = start_autoscalers(self.suite.autoscaling, self.platform,
+                                             self.run_dir)
         for profile in self.suite.load:
             self.progress(f"load {profile.generator}: {profile.rate_per_s:g} req/s "
                           f"{profile.arrival} for {profile.warmup_s:g}+{profile.duration_s:g} s")
@@ -343,10 +355,12 @@ class _Run:
         run stood up. Each step runs whatever the one before did; the problems, one a line."""
         problems: list[str] = []
         steps: list[tuple[str, Callable[[], object]]] = [
+            ("autoscaler", self._stop_autoscalers),
             ("edge watch", self.edge.stop if self.edge else _nothing),
             *((f"{type(watch).__name__}", watch.stop) for watch in self.model_watches),
             ("load", self._stop_loads),
             ("rollback", self._undo_left_faults),
+            ("metrics snapshot", self._save_metrics),
             # after the rollbacks: the old primary is back as a standby, one primary remains
             ("database audit", self.database.audit if self.database else _nothing),
             ("database watch", self.database.stop if self.database else _nothing),
@@ -361,6 +375,21 @@ class _Run:
     def _stop_loads(self) -> None:
         for load in self.loads:
             load.stop()
+
+    def _stop_autoscalers(self) -> None:
+        for scaler in self.autoscalers:
+            scaler.stop()
+            for problem in scaler.problems:  # each also in autoscaler.jsonl
+                self.progress(f"autoscaler problem: {problem}")
+
+    def _save_metrics(self) -> None:
+        """The Prometheus series the report uses, into the run folder (before the tear-down
+        takes Prometheus away); what could not be saved is written down there."""
+        url = self.platform.prometheus_url() if isinstance(self.platform, MetricsSource) \
+            else None
+        index = save_snapshot(url, self.run_dir, self.started_s, time.time())
+        if index["error"] or index["errors"]:
+            self.progress(f"metrics: {index['error'] or '; '.join(index['errors'].values())}")
 
     def _undo_left_faults(self) -> None:
         for undone in self.rollbacks.at_clean_up(self.scenario):

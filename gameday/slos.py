@@ -9,9 +9,9 @@ from pydantic import Field
 
 from gameday.strict import Strict as _Strict
 
-__all__ = ["DATABASE_SLOS", "RAG_SLOS", "AvailabilitySlo", "DegradedShareSlo", "LatencySlo",
-           "QualitySlo", "RpoSlo", "RtoSlo", "Scope", "Slo", "SplitBrainSlo", "TtftSlo",
-           "WriteRtoSlo"]
+__all__ = ["DATABASE_SLOS", "RAG_SLOS", "AvailabilitySlo", "CostSlo", "DegradedShareSlo",
+           "LatencySlo", "QualitySlo", "RpoSlo", "RtoSlo", "Scope", "Slo", "SplitBrainSlo",
+           "TtftSlo", "WriteRtoSlo"]
 
 Scope = Literal["all", "outside_faults", "during_faults"]
 
@@ -95,8 +95,22 @@ class DegradedShareSlo(_Strict):
     scope: Scope = "outside_faults"
 
 
+class CostSlo(_Strict):
+    """What a stack costs per 1,000 successful requests (``gameday.measure.cost``), in the
+    price table's currency, in one region or over all its regions; ``include_standby``: a
+    region that served nothing counts its cost too (over all regions only)."""
+
+    kind: Literal["cost"]
+    name: str = ""
+    stack: str
+    region: Literal["region-a", "region-b", "all"] = "all"
+    max_per_1k: float = Field(gt=0)
+    scope: Scope = "outside_faults"
+    include_standby: bool = True
+
+
 Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
-                | TtftSlo | QualitySlo | DegradedShareSlo, Field(discriminator="kind")]
+                | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo, Field(discriminator="kind")]
 DATABASE_SLOS = ("rpo", "write_rto", "split_brain")
 RAG_SLOS = ("ttft", "quality", "degraded_share")
 

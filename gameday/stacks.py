@@ -30,6 +30,7 @@ __all__ = [
     "DatabaseDef",
     "HealthDef",
     "LinkDef",
+    "MetricsDef",
     "ModelRepositoryDef",
     "ProbeRequest",
     "RouteDef",
@@ -65,6 +66,13 @@ class HealthDef(_Strict):
         return self
 
 
+class MetricsDef(_Strict):
+    """Where Prometheus scrapes a member: GET ``path`` on ``port``."""
+
+    port: str | None = Field(None, description="a port name of the component; default: first")
+    path: str = Field("/metrics", pattern=r"^/[A-Za-z0-9/_.-]*$")
+
+
 class ConfigFile(_Strict):
     """A template (path relative to the stack's folder) rendered to ``path`` per member."""
 
@@ -98,6 +106,7 @@ class ComponentDef(_Strict):
     ports: dict[str, int] = Field(min_length=1, description="name → base port; every member "
                                                              "listens on its own address")
     health: HealthDef | None = HealthDef()
+    metrics: MetricsDef | None = Field(None, description="its Prometheus endpoint, if any")
     after: tuple[str, ...] = Field((), description="components that must be healthy first")
     restart: Literal["always", "on-failure", "never"] = "always"
     start_timeout_s: float = Field(60.0, gt=0, le=3600)
@@ -114,6 +123,9 @@ class ComponentDef(_Strict):
     def _health_port_exists(self) -> ComponentDef:
         if self.health and self.health.port and self.health.port not in self.ports:
             raise ValueError(f"health.port {self.health.port!r} is not one of the ports "
+                             f"{sorted(self.ports)}")
+        if self.metrics and self.metrics.port and self.metrics.port not in self.ports:
+            raise ValueError(f"metrics.port {self.metrics.port!r} is not one of the ports "
                              f"{sorted(self.ports)}")
         return self
 

@@ -1,6 +1,6 @@
 """``report.html``: one self-contained page (plotly.js inlined, no CDN, no web fonts) with the
-verdict, the timeline, the RAG, Triton and database panels (for those stacks) and the SLO, RTO,
-SLI and load-generator tables."""
+verdict, the timeline, the RAG, Triton and database panels (for those stacks), resources and
+cost, and the SLO, RTO, SLI and load-generator tables."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from html import escape
 
 from gameday.measure import Aggregate
 from reports.coldstart_section import cold_start_section
+from reports.cost_section import cost_section
 from reports.database_section import database_section
 from reports.figures import timeline_figure
 from reports.html_table import table as _table
@@ -69,7 +70,7 @@ def render_html(summary: Summary) -> str:
         _header(summary), *_banners(summary),
         "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
         *versions_section(summary), *cold_start_section(summary),
-        *database_section(summary),
+        *database_section(summary), *cost_section(summary),
         "<h2>SLOs</h2>", _slo_table(summary),
         "<h2>Scenarios and recovery (RTO)</h2>", _scenario_table(summary),
         "<h2>SLIs (warm-up excluded)</h2>", _sli_table(summary),

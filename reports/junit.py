@@ -8,7 +8,9 @@ Names are stable: a test case is named for what it checks (``availability.outsid
 tightening an objective keeps its history; the threshold, the measured value and its parts
 (lost writes, detect/promote times, ...) are in the message and the case's ``<properties>``.
 A database figure that could not be measured (no audit, no role samples) is a ``failure`` of
-type ``not_measured``, not a pass.
+type ``not_measured``, not a pass; a cost figure that could not be measured (a Prometheus
+series missing) is an ``error`` of that type: the harness failed to measure, the system under
+test was not judged.
 Two SLOs with one name in a suite get ``.2``, ``.3`` in suite order (name them in the suite).
 
 Times: a run-wide SLO's ``time`` is the seconds of load its scope covers (warm-up excluded);
@@ -37,7 +39,8 @@ __all__ = ["RUN_SUITE", "junit_tree", "junit_xml"]
 
 RUN_SUITE = "run"
 _UNITS = {"availability": "fraction", "latency": "s", "rto": "s", "rpo": "s", "write_rto": "s",
-          "split_brain": "s", "ttft": "s", "quality": "fraction", "degraded_share": "fraction"}
+          "split_brain": "s", "ttft": "s", "quality": "fraction", "degraded_share": "fraction",
+          "cost": "currency_per_1k_requests"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,9 @@ def _slo_case(summary: Summary, result: SloResult, time_s: float | None = None) 
                      properties=properties)
     if result.passed:
         return _Case(result.case_name, span_s, "passed", result.message, properties=properties)
+    if result.measurement_error and result.kind == "cost":
+        return _Case(result.case_name, span_s, "error", result.message, "not_measured",
+                     _details(result), properties)
     return _Case(result.case_name, span_s, "failure", result.message,
                  "not_measured" if result.measurement_error else "slo_breach",
                  _details(result), properties)

@@ -13,7 +13,7 @@ from reports.summary import ScenarioOutcome, Summary
 __all__ = ["summary_markdown"]
 
 _MARKS = {"pass": "✅", "fail": "❌", "error": "⛔", "inconclusive": "⚠️"}
-_RELATION = {"availability": "≥", "latency": "≤", "rto": "≤", "write_rto": "≤"}
+_RELATION = {"availability": "≥", "latency": "≤", "rto": "≤", "write_rto": "≤", "cost": "≤"}
 
 
 def summary_markdown(summary: Summary) -> str:
@@ -39,9 +39,29 @@ def summary_markdown(summary: Summary) -> str:
         "within the latency bound; detect = first bad answer, failover = first good answer "
         "from another region, edge down = HAProxy marked a target-region server down. "
         "Details in `report.html` of the run folder.",
+        *_cost_line(summary),
         *database_markdown(summary),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _cost_line(summary: Summary) -> list[str]:
+    """One line: each stack's steady-state cost per 1,000 successful requests."""
+    cost = summary.cost
+    if cost is None:
+        return []
+    if cost.measurement_error:
+        return ["", f"**Cost**: not measured: {_text(cost.measurement_error)}."]
+    parts = []
+    for figure in (c for c in cost.stacks if c.phase == "outside_faults"):
+        if figure.measurement_error or figure.per_1k is None:
+            why = figure.measurement_error or "no successful request"
+            parts.append(f"{figure.stack} not measured ({why})")
+            continue
+        standby = f", {figure.standby_cost:.4g} standby apart" if figure.standby_cost else ""
+        parts.append(f"{figure.stack} {figure.per_1k:.4g} per 1,000 successful requests "
+                     f"({figure.cost:.4g} serving{standby})")
+    return ["", f"**Cost** ({cost.currency}, steady state): {_text('; '.join(parts))}."]
 
 
 def _notes(summary: Summary) -> list[str]:

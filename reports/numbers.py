@@ -16,6 +16,8 @@ def objective(kind: str, value: float) -> str:
         return pct(value)
     if kind == "quality":
         return f"{value:.3f}"
+    if kind == "cost":
+        return f"{value:.4g} per 1k"
     return ms(value) if kind in ("latency", "ttft") else seconds(value)
 
 

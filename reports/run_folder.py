@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,8 +24,12 @@ from gameday.dbrecords import (
 )
 from gameday.errors import MeasurementError
 from gameday.measure import DatabaseRecords, RequestArrays, Writes
-from gameday.measure.arrays import ARRAY_COLUMNS
+from gameday.measure.arrays import ARRAY_COLUMNS, StrArray
+from gameday.measure.autoscaler_log import AutoscalerLog, read_autoscaler_log
+from gameday.measure.cost import COST_SERIES
 from gameday.measure.rag import ANSWER_COLUMNS, Answers, Ingests
+from gameday.measure.series import Metrics, read_metrics
+from gameday.measure.served import StackRequests
 from gameday.records import (
     EDGE_FILE,
     EdgeServerSample,
@@ -66,6 +70,9 @@ class RunFolder:
     triton: tuple[TritonSample, ...] | None = None  # None: no triton stack or no triton.jsonl
     cold_starts: tuple[ColdStart, ...] | None = None  # None: no coldstarts.jsonl
     canaries: tuple[CanarySample, ...] = ()  # the serving canary's answers (canary.jsonl)
+    request_stacks: StrArray | None = None  # the stack of each request; None: not read
+    metrics: Metrics = field(default_factory=Metrics.none)  # metrics/: Prometheus snapshots
+    autoscaler: AutoscalerLog | None = None  # None: no autoscaler.jsonl
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -74,10 +81,11 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         raise MeasurementError(f"{run_dir}: not a run folder (no such directory)")
     suite = _read_suite(run_dir / SUITE_FILE)
     answers, ingests = _read_rag(run_dir) if "rag" in suite.stacks else (None, None)
+    requests = _read_requests(run_dir)
     return RunFolder(
         path=run_dir,
         suite=suite,
-        requests=_read_requests(run_dir),
+        requests=requests.requests,
         events=tuple(read_events(run_dir)),
         journals={scenario.name: _read_journal(run_dir / f"journal-{scenario.name}.json")
                   for scenario in suite.scenarios},
@@ -88,7 +96,13 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         triton=_read_triton(run_dir) if "triton" in suite.stacks else None,
         cold_starts=_read_cold_starts(run_dir),
         canaries=_read_canaries(run_dir),
+        request_stacks=requests.stack,
+        metrics=read_metrics(run_dir, _METRIC_SERIES),
+        autoscaler=read_autoscaler_log(run_dir),
     )
+
+
+_METRIC_SERIES = (*COST_SERIES, "member_up")  # what the cost and autoscaling figures read
 
 
 _DATABASE_FILES = (DB_FILE, REPLICATION_FILE, AUDIT_FILE, f"requests-{WRITES_GENERATOR}.csv")
@@ -143,9 +157,9 @@ def _damaged_is_measurement_error(read: Callable[[Path], list[T]], run_dir: Path
         raise MeasurementError(str(exc)) from None
 
 
-def _read_requests(run_dir: Path) -> RequestArrays:
+def _read_requests(run_dir: Path) -> StackRequests:
     try:
-        return RequestArrays.read(run_dir)
+        return StackRequests.from_table(read_request_table(run_dir, [*ARRAY_COLUMNS, "stack"]))
     except ValueError as exc:  # a damaged file: its error names it, else name the folder
         message = str(exc)
         raise MeasurementError(message if str(run_dir) in message

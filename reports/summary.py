@@ -34,9 +34,13 @@ from gameday.measure import (
     scenario_rtos,
     warmup_end_s,
 )
+from gameday.measure.autoscaler_log import load_steps, offered_rates
+from gameday.measure.autoscaling import AutoscalingFigures, autoscaling_figures, objectives_of
 from gameday.measure.canary import first_canary_failure_s
 from gameday.measure.coldstart import ColdStartFigures, cold_start_figures
+from gameday.measure.cost import CostFigures, cost_figures
 from gameday.measure.rag import RagFigures, rag_figures
+from gameday.measure.served import StackRequests
 from gameday.measure.triton import TritonFigures, triton_figures
 from gameday.measure.versions import VersionWindow, version_windows
 from gameday.records import Event, EventKind
@@ -50,6 +54,7 @@ __all__ = ["MAX_CHART_BUCKETS", "SCHEMA", "ScenarioOutcome", "Summary", "iso_utc
 MAX_CHART_BUCKETS = 1500
 RAG_BUCKET_S = 5.0  # a few answers a second: a 1 s mean or p99 of them would be noise
 TRITON_BUCKET_S = 2.0  # the servers are scraped every second: two intervals a member a bucket
+COST_BUCKET_S = 5.0  # Prometheus steps of 1 s: a 1 s bucket's CPU would be one interval's
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +108,10 @@ class Summary:
     versions: tuple[VersionWindow, ...] | None = None
     # model servers whose process started during the run; None: cold starts were not watched
     cold_starts: tuple[ColdStartFigures, ...] | None = None
+    # resources and cost: always there, with the series it lacks named when metrics are missing
+    cost: CostFigures | None = None
+    # per upward load step, how the autoscaler answered; None: no autoscaling and no steps
+    autoscaling: AutoscalingFigures | None = None
 
     @property
     def verdict(self) -> str:
@@ -148,7 +157,13 @@ def summarize(folder: RunFolder) -> Summary:
     chart_bucket_s = _chart_bucket_s(requests, suite.measurement.bucket_s)
     database = None if folder.database is None else measure_database(folder.database, suite,
                                                                      events)
-    slos = tuple(evaluate_slos(suite, requests, events, database, folder.answers))
+    served = StackRequests(requests, folder.request_stacks) if folder.request_stacks is not None \
+        else StackRequests.one_stack(requests, suite.primary_load.stack)
+    span_s = _measured_span(requests, warmup_s, load_start_s(events, first_s))
+    cost = cost_figures(folder.metrics, served, suite.prices, suite.stacks, windows,
+                        from_s=span_s[0], to_s=span_s[1], origin_s=span_s[2],
+                        bucket_s=max(chart_bucket_s, COST_BUCKET_S))
+    slos = tuple(evaluate_slos(suite, requests, events, database, folder.answers, cost))
     incidents = find_incidents(events, folder.journals)
     ended_at_s = _event_s(events, EventKind.RUN_END, _last_s(folder))
     edge = None if folder.edge is None else tuple(
@@ -184,7 +199,23 @@ def summarize(folder: RunFolder) -> Summary:
         versions=_versions(requests, windows, suite.measurement.latency_slo_s),
         cold_starts=None if folder.cold_starts is None else cold_start_figures(
             folder.cold_starts, requests),
+        cost=cost,
+        autoscaling=autoscaling_figures(
+            folder.autoscaler, load_steps(events, suite.primary_load.stack),
+            offered_rates(events, suite.primary_load.stack), folder.metrics, served,
+            suite.stacks, objectives_of(suite.slos), to_s=span_s[1], origin_s=span_s[2],
+            bucket_s=max(chart_bucket_s, COST_BUCKET_S)),
     )
+
+
+def _measured_span(requests: RequestArrays, warmup_s: float | None,
+                   origin_s: float | None) -> tuple[float, float, float]:
+    """(warm-up end, last scheduled send, load start): what cost and autoscaling measure."""
+    if not len(requests):
+        return (0.0, 0.0, 0.0)
+    first_s, last_s = float(requests.scheduled_s[0]), float(requests.scheduled_s[-1])
+    start_s = origin_s if origin_s is not None else first_s
+    return (warmup_s if warmup_s is not None else first_s, last_s, start_s)
 
 
 def _versions(requests: RequestArrays, windows: Sequence[FaultWindow],

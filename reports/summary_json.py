@@ -53,6 +53,8 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         "versions": None if summary.versions is None else [asdict(w) for w in summary.versions],
         "cold_starts": None if summary.cold_starts is None
         else [asdict(start) for start in summary.cold_starts],
+        "cost": None if summary.cost is None else asdict(summary.cost),
+        "autoscaling": None if summary.autoscaling is None else asdict(summary.autoscaling),
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned

@@ -1,8 +1,8 @@
 """Judge a run against the suite's SLOs: one result per availability or latency SLO, one per
-scenario for each RTO, RPO, write RTO or split-brain SLO. Each result becomes a JUnit test
-case, named by ``case_name``: a name without thresholds, so that tightening an objective keeps
-the test's history in CI. A database figure that could not be measured fails its SLO, with
-``measurement_error`` saying why: it never passes silently."""
+scenario for each RTO, RPO, write RTO or split-brain SLO, one per cost SLO. Each result becomes
+a JUnit test case, named by ``case_name``: a name without thresholds, so that tightening an
+objective keeps the test's history in CI. A database or cost figure that could not be measured
+fails its SLO, with ``measurement_error`` saying why: it never passes silently."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from gameday.config import (
     WriteRtoSlo,
 )
 from gameday.measure.arrays import RequestArrays, Requests, percentile
+from gameday.measure.cost import CostFigures
+from gameday.measure.cost_slo import judge_cost_slo
 from gameday.measure.database import DatabaseFigures, ScenarioDatabase
 from gameday.measure.rag import Answers
 from gameday.measure.rag_slo import RagSlo, judge_rag_slo
@@ -31,11 +33,12 @@ from gameday.measure.rto import Rto, scenario_rtos
 from gameday.measure.sli import scope_requests
 from gameday.measure.windows import FaultWindow, fault_windows, scope_span_s, warmup_end_s
 from gameday.records import Event
+from gameday.slos import CostSlo
 
 __all__ = ["AnySlo", "SloResult", "evaluate_slos", "slo_case_name", "slo_name"]
 
 AnySlo = (AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
-          | TtftSlo | QualitySlo | DegradedShareSlo)
+          | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo)
 _DatabaseSlo = RpoSlo | WriteRtoSlo | SplitBrainSlo
 
 
@@ -52,7 +55,7 @@ class SloResult:
 
     name: str
     case_name: str
-    kind: str  # availability | latency | rto | rpo | write_rto | split_brain | ttft | ...
+    kind: str  # availability | latency | rto | rpo | write_rto | split_brain | ttft | cost ...
     scenario: str  # "" for a run-wide SLO
     scope: str  # "all" | "outside_faults" | "during_faults"; "" for the others
     objective: float  # rpo: max_seconds; split_brain: 0 s
@@ -66,10 +69,12 @@ class SloResult:
 
 def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
                   database: DatabaseFigures | None = None,
-                  answers: Answers | None = None) -> list[SloResult]:
+                  answers: Answers | None = None,
+                  cost: CostFigures | None = None) -> list[SloResult]:
     """Every SLO of the suite, in suite order; warm-up requests do not count. ``database``:
     the run's database figures (None: none were recorded, so database SLOs are not met);
-    ``answers``: the RAG stack's answers (None: none recorded, so RAG SLOs are not met)."""
+    ``answers``: the RAG stack's answers (None: none recorded, so RAG SLOs are not met);
+    ``cost``: the run's cost figures (None: not measured, so cost SLOs are not met)."""
     arrays = RequestArrays.coerce(requests)
     windows = fault_windows(events)
     first_s = float(arrays.scheduled_s[0]) if len(arrays) else None
@@ -82,6 +87,8 @@ def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
                            for scenario in suite.scenarios)
         elif isinstance(slo, RpoSlo | WriteRtoSlo | SplitBrainSlo):
             results.extend(_database_results(slo, suite, database))
+        elif isinstance(slo, CostSlo):
+            results.append(_cost_result(slo, cost))
         else:
             span_s = scope_span_s(windows, slo.scope, warmup_s if warmup_s is not None else 0.0,
                                   float(arrays.scheduled_s[-1])) if len(arrays) else 0.0
@@ -110,6 +117,8 @@ def slo_name(slo: AnySlo, scenario: str = "") -> str:
         return f"{slo.metric}>={slo.objective:.10g}({slo.scope})"
     if isinstance(slo, DegradedShareSlo):
         return f"degraded<={slo.max_share * 100:.10g}%({slo.scope})"
+    if isinstance(slo, CostSlo):
+        return f"cost.{slo.stack}.{slo.region}<={slo.max_per_1k:.10g}/1k({slo.scope})"
     return f"p{slo.percentile:g}<={slo.threshold_s * 1000:.10g}ms({slo.scope})"
 
 
@@ -129,6 +138,8 @@ def slo_case_name(slo: AnySlo) -> str:
         return f"quality.{slo.metric}.{slo.scope}"
     if isinstance(slo, DegradedShareSlo):
         return f"degraded_share.{slo.scope}"
+    if isinstance(slo, CostSlo):
+        return f"cost.{slo.stack}.{slo.region}.{slo.scope}"
     return f"latency.p{slo.percentile:g}.{slo.scope}"
 
 
@@ -167,6 +178,15 @@ def _rag_result(slo: RagSlo, answers: Answers | None, windows: Sequence[FaultWin
         slo.threshold_s if isinstance(slo, TtftSlo) else slo.objective)
     return SloResult(slo_name(slo), slo_case_name(slo), slo.kind, "", slo.scope, objective,
                      measured, passed, message, span_s)
+
+
+def _cost_result(slo: CostSlo, cost: CostFigures | None) -> SloResult:
+    verdict = judge_cost_slo(slo, cost)
+    phase = None if cost is None else next((p for p in cost.phases if p.key == slo.scope), None)
+    return SloResult(slo_name(slo), slo_case_name(slo), "cost", "", slo.scope, slo.max_per_1k,
+                     verdict.measured, verdict.passed, verdict.message,
+                     None if phase is None else phase.seconds, verdict.parts,
+                     verdict.measurement_error)
 
 
 def _rto_result(slo: RtoSlo, scenario: str, rto: Rto | None) -> SloResult:

@@ -37,6 +37,7 @@ __all__ = [
     "LinkControl",
     "Member",
     "MemberState",
+    "MetricsSource",
     "ModelControl",
     "ModelRepositoryControl",
     "NetworkControl",
@@ -247,6 +248,14 @@ class ScaleControl(Platform, Protocol):
     take traffic once healthy, removed ones are drained first) and link faults reach them."""
 
     def scale(self, stack: str, component: str, region: str, members: int) -> list[Member]: ...
+
+
+@runtime_checkable
+class MetricsSource(Platform, Protocol):
+    """A Prometheus server scraping every member of the platform (labels ``stack``,
+    ``region``, ``component``, ``replica``): its base URL, None when none runs."""
+
+    def prometheus_url(self) -> str | None: ...
 
 
 @runtime_checkable

@@ -297,6 +297,14 @@ class HaproxyAdmin:
         rows = _runtime_table(self.command(f"show stat {backend} 4 -1"), f"backend {backend!r}")
         return next((int(row["scur"] or 0) for row in rows if row["svname"] == server), 0)
 
+    def sessions_by_server(self) -> dict[str, int]:
+        """Open sessions (``scur``) of every server of every backend, by server name."""
+        rows = _runtime_table(self.command("show stat -1 4 -1"), "every backend")
+        found: dict[str, int] = {}
+        for row in rows:
+            found[row["svname"]] = found.get(row["svname"], 0) + int(row["scur"] or 0)
+        return found
+
     def add_map_entry(self, map_path: Path, key: str, value: str) -> None:
         """Add ``key value`` to a loaded map file (HAProxy's copy only, not the file)."""
         self._expect(f"add map {map_path} {key} {value}", "")

@@ -55,6 +55,7 @@ from gameday.platforms.local.faults import (
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.ledger import Ledger
 from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.prometheus import prometheus_binary, prometheus_config
 from gameday.platforms.local.repositoryfaults import RepositoryFaults
 from gameday.platforms.local.scaling import scale_component
 from gameday.platforms.local.servingload import ServingLoadFaults
@@ -98,6 +99,10 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
     def experiment_configuration(self) -> dict[str, str]:
         return {"gameday_platform": self.name, "gameday_home": str(self.home.root)}
 
+    def prometheus_url(self) -> str | None:
+        topology = Topology.load(self.home)
+        return topology.prometheus_url if topology else None
+
     # -- lifecycle ---------------------------------------------------------------------------
     def up(self, request: StackRequest, *, progress: Progress = _quiet,
            tie_to_caller: bool = False) -> None:
@@ -107,11 +112,13 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
         if swept:
             progress(f"cleaned up after an earlier run: {', '.join(swept)}")
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        self._check_prerequisites(haproxy)
+        prometheus = prometheus_binary()
+        self._check_prerequisites(haproxy, prometheus)
         self.home.logs.mkdir(parents=True, exist_ok=True)
         topology = build_topology(request, home=self.home.root, repo=self.repo,
                                   artifacts=self.artifacts, haproxy=haproxy,
-                                  owner=Owner.me() if tie_to_caller else None)
+                                  owner=Owner.me() if tie_to_caller else None,
+                                  prometheus=prometheus)
         _check_ports_free(topology)
         closed = unreachable_paths(topology, [self.home.root, self.repo,
                                               Path(sysconfig.get_paths()["purelib"])])
@@ -123,6 +130,8 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
         (self.home.root / "regions.map").write_text(region_map_text(topology))
         (self.home.root / "haproxy.cfg").write_text(
             render_haproxy_config(edge_config(topology, self.home)))
+        (self.home.root / "prometheus.yml").write_text(
+            prometheus_config(topology.ports.resources))
         (self.home.root / "proxies.json").write_text(
             json.dumps(proxies_config(topology.links), indent=2))
         topology.save(self.home)
@@ -131,10 +140,13 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
         self._start_supervisor()
         self._wait_ready(progress)
 
-    def _check_prerequisites(self, haproxy: str) -> None:
+    def _check_prerequisites(self, haproxy: str, prometheus: str | None) -> None:
         if not Path(haproxy).exists():
             raise PlatformError("haproxy is not installed; run `make setup` (it installs the "
                                 "Debian package haproxy)")
+        if prometheus is None:
+            raise PlatformError("prometheus is not installed; run `make setup` (it installs "
+                                "the Debian package prometheus)")
         if not (self.artifacts / "mlflow" / "mlflow.db").exists():
             raise PlatformError(f"no model registry at {self.artifacts}/mlflow; run `make setup` "
                                 "(it trains and registers the fraud model)")

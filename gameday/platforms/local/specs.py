@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["HealthCheck", "ProcessSpec", "RenderedFile", "RestartPolicy"]
+__all__ = ["HealthCheck", "MetricsEndpoint", "ProcessSpec", "RenderedFile", "RestartPolicy"]
 
 RestartPolicy = Literal["always", "on-failure", "never"]
 
@@ -30,6 +30,13 @@ class HealthCheck(_Frozen):
     port: int | None = None  # defaults to the member's first port
     argv: tuple[str, ...] = ()
     timeout_s: float = 1.0
+
+
+class MetricsEndpoint(_Frozen):
+    """Where Prometheus scrapes the member."""
+
+    port: int
+    path: str = "/metrics"
 
 
 class RenderedFile(_Frozen):
@@ -58,6 +65,7 @@ class ProcessSpec(_Frozen):
     cwd: str | None = None
     user: str | None = None
     health: HealthCheck | None = HealthCheck()
+    metrics: MetricsEndpoint | None = None
     restart: RestartPolicy = "always"
     start_timeout_s: float = 60.0
     stop_timeout_s: float = 5.0

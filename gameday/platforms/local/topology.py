@@ -24,8 +24,15 @@ from gameday.platforms.base import EDGE, PRIMARY_REGION, REGIONS, StackRequest
 from gameday.platforms.local.gpu import uses_gpu
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.prometheus import METRICS_STACK, metrics_specs
 from gameday.platforms.local.render import MemberView, Renderer
-from gameday.platforms.local.specs import HealthCheck, ProcessSpec, RenderedFile, Volume
+from gameday.platforms.local.specs import (
+    HealthCheck,
+    MetricsEndpoint,
+    ProcessSpec,
+    RenderedFile,
+    Volume,
+)
 from gameday.platforms.local.state import load_model, save_model
 from gameday.stacks import ComponentDef, RouteDef, StackDef, load_stack
 
@@ -61,6 +68,8 @@ class Ports(_Frozen):
     edge_stats: int = 8404
     proxy_api: int = 8474
     proxy_links_base: int = 19000
+    prometheus: int = 9490
+    resources: int = 9491
 
 
 class Link(_Frozen):
@@ -121,6 +130,14 @@ class Topology(BaseModel):
     @property
     def proxy_api_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.proxy_api}"
+
+    @property
+    def prometheus_url(self) -> str | None:
+        """Where the platform's Prometheus answers; None when it runs none."""
+        if not any(s.stack == METRICS_STACK and s.component == "prometheus"
+                   for s in self.processes):
+            return None
+        return f"http://127.0.0.1:{self.ports.prometheus}"
 
     @classmethod
     def load(cls, home: LocalHome) -> Self | None:
@@ -231,6 +248,10 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
         health = HealthCheck(kind=check.kind, path=check.path, timeout_s=check.timeout_s,
                              port=view.ports[check.port] if check.port else None,
                              argv=tuple(fill(part, "health.argv") for part in check.argv))
+    metrics = None
+    if definition.metrics is not None:
+        port_name = definition.metrics.port or next(iter(view.ports))
+        metrics = MetricsEndpoint(port=view.ports[port_name], path=definition.metrics.path)
     files = tuple(RenderedFile(
         path=fill(item.path, "config_files.path"), mode=item.mode,
         text=fill((stack.folder / item.template).read_text() if stack.folder else "",
@@ -243,6 +264,7 @@ def member_spec(stack: StackDef, component: str, view: MemberView, *, index: int
         env={key: fill(value, f"env.{key}") for key, value in definition.env.items()},
         cwd=fill(definition.cwd, "cwd"),
         user=fill(definition.user, "user") if definition.user else None, health=health,
+        metrics=metrics,
         restart=definition.restart, start_timeout_s=definition.start_timeout_s,
         stop_timeout_s=definition.stop_timeout_s,
         data_dirs=tuple(fill(d, "data_dirs") for d in definition.data_dirs), files=files,
@@ -330,13 +352,15 @@ def _platform_specs(ports: Ports, home: Path, repo: Path, haproxy: str,
         name="edge-haproxy", region=EDGE, stack="edge", component="haproxy",
         argv=(haproxy, "-db", "-f", str(home / "haproxy.cfg")), address="127.0.0.1",
         ports={"http": ports.edge, "stats": ports.edge_stats}, cwd=str(home),
-        health=HealthCheck(kind="tcp"), order=edge_order)
+        health=HealthCheck(kind="tcp"), order=edge_order,
+        metrics=MetricsEndpoint(port=ports.edge_stats))  # HAProxy's own exporter
     return proxy, edge
 
 
 def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: Path,
                    haproxy: str, ports: Ports | None = None, primary: str = "region-a",
-                   owner: Owner | None = None) -> Topology:
+                   owner: Owner | None = None, prometheus: str | None = None) -> Topology:
+    """The whole layout; ``prometheus`` (its binary) adds the metrics members."""
     ports = ports or Ports()
     record = RequestRecord(stacks=request.stacks, replicas=request.replicas,
                            edge_health_check=request.edge_health_check,
@@ -359,9 +383,12 @@ def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: 
         routes.extend(_routes(stack, request.edge_health_check, layout))
     edge_order = 1 + max((s.order for s in specs), default=0)
     proxy, edge = _platform_specs(ports, home, repo, haproxy, edge_order)
+    metrics = metrics_specs(home, repo, prometheus=prometheus, prometheus_port=ports.prometheus,
+                            exporter_port=ports.resources) if prometheus else ()
     return Topology(
         primary_region=primary, request=record, owner=owner, repo=str(repo),
-        artifacts=str(artifacts), processes=[proxy, *specs, edge], links=links, routes=routes,
+        artifacts=str(artifacts), processes=[proxy, *metrics, *specs, edge], links=links,
+        routes=routes,
         edge_urls={r.stack: f"http://127.0.0.1:{ports.edge}/{r.path}" for r in routes
                    if r.mode == "http"},
         ports=ports, next_proxy_port=ports.proxy_links_base + len(links), haproxy=haproxy)
