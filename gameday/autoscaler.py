@@ -55,6 +55,7 @@ class _RegionScaler:
         self.applying: int | None = None  # the count a change in progress goes to
         self.thread: threading.Thread | None = None
         self.healthy_since: dict[str, float] | None = None  # None: before the first sync
+        self.initial: int | None = None  # the member count the run found
 
     def ready(self, members: list[Member], now_s: float) -> list[str]:
         """Healthy members whose CPU rate window no longer holds their start-up (Kubernetes
@@ -121,6 +122,8 @@ class Autoscaler(Poller):
             self._problem(str(exc))
             samples = {m.name: None for m in members}
         now_s = time.time()
+        if scaler.initial is None:
+            scaler.initial = len(members)
         ready = scaler.ready(members, now_s)
         with self._lock:
             current = scaler.applying if scaler.applying is not None else len(members)
@@ -187,6 +190,19 @@ class Autoscaler(Poller):
         for scaler in self._regions:
             if scaler.thread is not None:
                 scaler.thread.join(timeout=60)
+
+    def restore_counts(self) -> list[str]:
+        """After ``stop``: each region back to the member count the run found (a platform
+        someone else stood up is left as it was); what was changed, one line each."""
+        changed = []
+        for scaler in self._regions:
+            now = len(self._members(scaler.region))
+            if scaler.initial is not None and now != scaler.initial:
+                self.platform.scale(self.options.stack, self.options.component, scaler.region,
+                                    scaler.initial)
+                changed.append(f"{self.options.stack}.{self.options.component} in "
+                               f"{scaler.region}: {now} -> {scaler.initial} members")
+        return changed
 
 
 def start_autoscalers(options: list[AutoscalingOptions], platform: Platform,

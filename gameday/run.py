@@ -361,6 +361,8 @@ class _Run:
             ("load", self._stop_loads),
             ("rollback", self._undo_left_faults),
             ("metrics snapshot", self._save_metrics),
+            # a platform someone else stood up is left with the members it had
+            ("autoscaler scale-back", _nothing if self.owned else self._scale_back),
             # after the rollbacks: the old primary is back as a standby, one primary remains
             ("database audit", self.database.audit if self.database else _nothing),
             ("database watch", self.database.stop if self.database else _nothing),
@@ -381,6 +383,12 @@ class _Run:
             scaler.stop()
             for problem in scaler.problems:  # each also in autoscaler.jsonl
                 self.progress(f"autoscaler problem: {problem}")
+
+
+    def _scale_back(self) -> None:
+        for scaler in self.autoscalers:
+            for line in scaler.restore_counts():
+                self.progress(f"autoscaler: scaled back {line}")
 
     def _save_metrics(self) -> None:
         """The Prometheus series the report uses, into the run folder (before the tear-down
