@@ -42,6 +42,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
     loadgen = figures["load"]
     up = figures["standup"]
     built = figures["report"]
+    pacer_cpu = loadgen["cpu_per_request"]["pacer_vs_plain_closed"]
     return [
         "",
         "== summary (ratios against references measured in this run) ==",
@@ -61,7 +62,12 @@ def _report(figures: dict[str, Any]) -> list[str]:
         f"p99 {loadgen['lag_1k']['p99_ms']:.2f} ms "
         f"{_verdict(loadgen['lag_1k']['p99_ms'] <= 5.0)} (p99 <= 5 ms)",
         f"highest rate not saturated        {loadgen['max_unsaturated_per_s']:,} req/s "
-        f"{_verdict(loadgen['max_unsaturated_per_s'] >= 4000)} (>= 4,000)",
+        f"{_verdict(loadgen['max_unsaturated_per_s'] >= 4000)} (>= 4,000); two local "
+        f"workers {loadgen['two_workers']['max_unsaturated_per_s']:,} req/s",
+        f"pacer CPU/request vs plain Locust {pacer_cpu:.2f}x {_verdict(pacer_cpu <= 1.5)} "
+        "(<= 1.5x); "
+        f"send lag p99 at 4,000 req/s {loadgen['lag_p99_ms_at_4k']:.2f} ms "
+        f"{_verdict(loadgen['lag_p99_ms_at_4k'] <= 5.0)} (<= 5 ms)",
         f"gameday up                        {up['gameday_up_s']:.1f} s = "
         f"{up['up_vs_bare_replica']:.2f}x one bare replica ({up['bare_replica_s']:.1f} s)",
         f"report build at 1 M records       {built['build']['wall_s']:.2f} s, peak RSS "

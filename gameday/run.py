@@ -58,6 +58,7 @@ from gameday.rollbacks import RollbackAudit
 __all__ = ["HarnessCrash", "RunInterrupted", "RunOutcome", "new_run_dir", "run_suite"]
 
 _LOAD_START_LEAD_S = 2.0
+_WORKERS_START_LEAD_S = 5.0  # a Locust master and its workers take ~3.5 s to join
 _LOAD_END_MARGIN_S = 120.0
 
 
@@ -229,7 +230,9 @@ class _Run:
 
     def _start_loads(self) -> list[LoadProcess]:
         """Every load profile in a generator of its own, all due at one start."""
-        start_at_s = time.time() + _LOAD_START_LEAD_S
+        lead_s = _WORKERS_START_LEAD_S if any(p.workers > 1 for p in self.suite.load) \
+            else _LOAD_START_LEAD_S
+        start_at_s = time.time() + lead_s
         for profile in self.suite.load:
             load = LoadProcess.start(self._plan(profile, start_at_s), self.run_dir,
                                      name=self._generator_name(profile))

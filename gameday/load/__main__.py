@@ -8,11 +8,10 @@ monkey-patching) is imported only after the plan has been checked.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from gameday.errors import LoadError
-from gameday.load.child import parse_child_args, read_plan_text
+from gameday.load.child import note_stops, parse_child_args, read_plan_text
 from gameday.load.payloads import endpoint_for
 from gameday.load.plan import LoadPlan
 
@@ -31,16 +30,8 @@ def _load(args: argparse.Namespace) -> LoadPlan:
     return plan
 
 
-def _note_stops() -> list[str]:
-    """Until the pacer handles SIGTERM/SIGINT itself (after Locust's import), note them."""
-    noted: list[str] = []
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda number, _frame: noted.append(signal.Signals(number).name))
-    return noted
-
-
 def main(argv: list[str] | None = None) -> int:
-    early_stops = _note_stops()
+    early_stops = note_stops()
     args = _parse(argv)
     try:
         plan = _load(args)

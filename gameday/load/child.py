@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,14 +15,18 @@ from typing import Any, Protocol
 
 from gameday.errors import LoadError
 
-__all__ = ["load_start_detail", "parse_child_args", "read_plan_text", "watch_parent"]
+__all__ = ["load_start_detail", "note_stops", "parse_child_args", "read_plan_text",
+           "watch_parent"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PARENT_POLL_S = 0.5
 
 
 def parse_child_args(argv: list[str] | None, *, prog: str, description: str, plan_kind: str,
-                     default_name: str) -> argparse.Namespace:
+                     default_name: str,
+                     more: Callable[[argparse.ArgumentParser], None] | None = None
+                     ) -> argparse.Namespace:
+    """The shared command line; ``more`` adds a child's own options (the master's)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--plan", type=Path, required=True, help=f"{plan_kind} JSON file")
     parser.add_argument("--run-dir", type=Path, required=True, help="run folder to write into")
@@ -29,6 +34,8 @@ def parse_child_args(argv: list[str] | None, *, prog: str, description: str, pla
                         help="generator name (requests-<name>.csv)")
     parser.add_argument("--parent-pid", type=int, default=None,
                         help="stop when this process is no longer our parent")
+    if more is not None:
+        more(parser)
     return parser.parse_args(argv)
 
 
@@ -42,6 +49,14 @@ def read_plan_text(args: argparse.Namespace) -> str:
         return str(args.plan.read_text())
     except OSError as exc:
         raise LoadError(f"--plan {args.plan}: cannot read: {exc.strerror}") from None
+
+
+def note_stops() -> list[str]:
+    """Until the child handles SIGTERM/SIGINT itself (after Locust's import), note them."""
+    noted: list[str] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, _frame: noted.append(signal.Signals(number).name))
+    return noted
 
 
 class _Stopping(Protocol):

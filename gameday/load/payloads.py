@@ -48,6 +48,8 @@ class Endpoint:
     check: Callable[[int, bytes], tuple[bool, str]]
     content_type: str = "application/json"
     streaming: bool = False  # answered as server-sent events, read token by token
+    # the service marks its answers in X-Rag-* headers (variant, cache, fallback, policy)
+    marks_answers: bool = False
     # the model version an answer names ("" when it names none), for the request record
     model_version: Callable[[bytes], str] | None = None
 
@@ -158,11 +160,11 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("tabular", "predict"): Endpoint(method="POST", path="/predict", make_body=_tabular_body,
                                      check=check_tabular_predict),
     ("rag", "ask"): Endpoint(method="POST", path="/ask", make_body=None,
-                             check=check_rag_answer, streaming=True),
+                             check=check_rag_answer, streaming=True, marks_answers=True),
     ("rag", "probe"): Endpoint(method="POST", path="/ask", make_body=None,
-                               check=check_rag_answer, streaming=True),
+                               check=check_rag_answer, streaming=True, marks_answers=True),
     ("rag", "ingest"): Endpoint(method="POST", path="/documents", make_body=None,
-                                check=check_rag_ingest),
+                                check=check_rag_ingest, marks_answers=True),
     ("triton", "infer"): Endpoint(method="POST", path="/v2/models/fraud/infer",
                                   make_body=_triton_body, check=check_triton_infer,
                                   model_version=kserve_model_version),

@@ -1,9 +1,11 @@
 """The parent's handle on a load generator child process (no Locust, no gevent here).
 
 The orchestrator runs Chaos Toolkit in threads and must never import Locust, so the generator
-runs as ``python -m gameday.load`` (a ``LoadPlan``) or ``python -m gameday.load.writer`` (a
-``WritePlan``, the RPO writer) and is driven through ``LoadProcess``; both speak the same
-protocol (``load_start``/``load_end`` events, SIGTERM, parent death, exit 2 for a bad plan).
+runs as ``python -m gameday.load`` (a ``LoadPlan``), ``python -m gameday.load.master`` (a
+``LoadPlan`` with ``workers > 1``: a Locust master and its workers on this host) or
+``python -m gameday.load.writer`` (a ``WritePlan``, the RPO writer) and is driven through
+``LoadProcess``; all speak the same protocol (``load_start``/``load_end`` events, SIGTERM,
+parent death, exit 2 for a bad plan).
 The child runs in a process group of its own: a terminal's Ctrl-C (SIGINT to the foreground
 group) reaches the harness only, which stops the child itself once it has decided how the run
 ends.
@@ -53,12 +55,21 @@ class LoadEnd:
         return str((self.detail or {}).get("stopped_by") or "")
 
     @property
+    def workers_lost(self) -> list[int]:
+        """Workers of a several-process generator that were lost before the end."""
+        return [int(worker) for worker in (self.detail or {}).get("workers_lost") or []]
+
+    @property
     def completed(self) -> bool:
-        return self.code == 0 and self.detail is not None and not self.stopped_by
+        return (self.code == 0 and self.detail is not None and not self.stopped_by
+                and not self.workers_lost)
 
     def describe(self) -> str:
         if self.completed:
             return "ran its whole schedule"
+        if self.workers_lost:
+            return (f"lost worker(s) {self.workers_lost} before the end of its schedule: "
+                    + "; ".join((self.detail or {}).get("worker_problems") or []))
         if self.code == 0 and self.stopped_by:
             return f"was stopped by {self.stopped_by} before the end of its schedule"
         return (f"exited with code {self.code} before the end of its schedule"
@@ -83,16 +94,18 @@ class LoadProcess:
 
     @classmethod
     def start(cls, plan: LoadPlan | WritePlan, run_dir: Path,
-              name: str = "gen0") -> LoadProcess:
+              name: str = "gen0", *, master_port: int = 0) -> LoadProcess:
         """Write the plan into the run folder and start the child on it (the pacer for a
-        ``LoadPlan``, the writer for a ``WritePlan``)."""
+        ``LoadPlan``, its master for one with ``workers > 1``, the writer for a
+        ``WritePlan``). ``master_port``: where a master's workers join (0: any free port)."""
         run_dir.mkdir(parents=True, exist_ok=True)
         plan_path = run_dir / f"load-plan-{name}.json"
         plan_path.write_text(plan.to_json())
         log_path = run_dir / f"load-{name}.log"
-        module = "gameday.load" if isinstance(plan, LoadPlan) else "gameday.load.writer"
-        command = [sys.executable, "-m", module, "--plan", str(plan_path),
+        command = [sys.executable, "-m", _module_for(plan), "--plan", str(plan_path),
                    "--run-dir", str(run_dir), "--name", name, "--parent-pid", str(os.getpid())]
+        if isinstance(plan, LoadPlan) and plan.workers > 1:
+            command += ["--master-port", str(master_port)]
         with log_path.open("ab") as log:
             popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT, env=_child_env(),
@@ -178,7 +191,8 @@ class LoadProcess:
         self._stop_asked = True
         if self.alive:
             self._popen.send_signal(signal.SIGTERM)
-        grace_s = 2 * self.plan.timeout_s + 3.0 if grace_s is None else grace_s
+        if grace_s is None:  # a master also waits for its workers' totals
+            grace_s = 2 * self.plan.timeout_s + 3.0 + (6.0 if _workers(self.plan) > 1 else 0.0)
         try:
             return self._popen.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
@@ -198,6 +212,16 @@ class LoadProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.stop()
+
+
+def _workers(plan: LoadPlan | WritePlan) -> int:
+    return plan.workers if isinstance(plan, LoadPlan) else 1
+
+
+def _module_for(plan: LoadPlan | WritePlan) -> str:
+    if not isinstance(plan, LoadPlan):
+        return "gameday.load.writer"
+    return "gameday.load.master" if plan.workers > 1 else "gameday.load"
 
 
 def _child_env() -> dict[str, str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gameday.load.answers import ANSWER_CONTEXT_KEY, AnswerOutcome
-from gameday.load.payloads import REGION_HEADER, endpoint_for
+from gameday.load.payloads import REGION_HEADER, Endpoint, endpoint_for
 from gameday.records import RecordWriter, RequestRecord
 
 __all__ = ["OUTCOME_CONTEXT_KEY", "JudgedOutcome", "RequestRecorder", "classify_failure"]
@@ -119,6 +119,7 @@ class RequestRecorder:
         self.writer = writer
         self.recorded = 0
         self.ok = 0
+        self._endpoints: dict[tuple[str, str], Endpoint] = {}  # one lookup per kind, not row
 
     def on_request(self, *, start_time: float, response_time: float, response: Any,
                    exception: BaseException | None, context: dict[str, Any],
@@ -127,12 +128,14 @@ class RequestRecorder:
         if not isinstance(stack, str) or not isinstance(endpoint, str):
             return  # not one of ours
         outcome = context.get(OUTCOME_CONTEXT_KEY)
+        start_s = float(start_time)
         if isinstance(outcome, JudgedOutcome):
-            self.write(_judged_record(outcome, stack, endpoint, float(start_time),
-                                      response_time, context))
+            self.write(_judged_record(outcome, stack, endpoint, start_s, response_time, context))
             return
+        kind = self._endpoint(stack, endpoint)
         status = int(getattr(response, "status_code", 0) or 0)
         answer = context.get(ANSWER_CONTEXT_KEY)
+        body = b""  # read only to judge it: a streamed answer was read token by token
         if status == 0:
             ok, error_kind = False, classify_failure(exception)
         elif isinstance(answer, AnswerOutcome):  # a stream that broke and stayed broken
@@ -140,18 +143,25 @@ class RequestRecorder:
         elif exception is not None and _is_timeout_chain(exception):
             ok, error_kind = False, "timeout"  # the head came back, the body timed out
         else:
-            ok, error_kind = endpoint_for(stack, endpoint).check(status, _body(response))
-        versioned = endpoint_for(stack, endpoint).model_version
-        start_s = float(start_time)
+            body = _body(response)
+            ok, error_kind = kind.check(status, body)
         scheduled_s = float(context.get("scheduled_s", start_s))
         seq = context.get("seq")
+        marks = _rag_fields(response, answer, scheduled_s) if kind.marks_answers else {}
         self.write(RequestRecord(
             scheduled_s=scheduled_s, start_s=start_s,
             end_s=start_s + response_time / 1000.0, stack=stack, endpoint=endpoint,
             region=_header(response, REGION_HEADER), status=status, ok=ok,
             error_kind=error_kind, seq=seq if isinstance(seq, int) else None,
-            model_version=versioned(_body(response)) if versioned and status else "",
-            **_rag_fields(response, answer, scheduled_s)))
+            model_version=kind.model_version(body or _body(response))
+            if kind.model_version and status else "",
+            **marks))
+
+    def _endpoint(self, stack: str, endpoint: str) -> Endpoint:
+        kind = self._endpoints.get((stack, endpoint))
+        if kind is None:
+            kind = self._endpoints[(stack, endpoint)] = endpoint_for(stack, endpoint)
+        return kind
 
     def write(self, record: RequestRecord) -> None:
         """Record directly (e.g. a send given up before it reached the wire)."""

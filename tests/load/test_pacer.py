@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from gameday.load import LoadPlan, LoadProcess, schedule
+from gameday.load.plan import RateStep
 from gameday.records import Event, EventKind, RequestRecord, read_events, read_requests
 
 if TYPE_CHECKING:
@@ -175,3 +176,39 @@ def test_a_non_loopback_target_is_refused_with_exit_code_2(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "not loopback" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "requests-gen0.csv").exists()
+
+
+def test_a_surge_sends_at_each_steps_rate_and_load_start_says_when_each_step_was_due(
+        fake_tabular: FakeTabular, tmp_path: Path, quick_plan: Callable[..., LoadPlan],
+        run_generator: Callable[..., tuple[list[RequestRecord], list[Event]]]) -> None:
+    plan = quick_plan(fake_tabular.url, rate_per_s=20, warmup_s=0.2, duration_s=1.0,
+                      steps=(RateStep(0.3, 100), RateStep(0.6, 20)))
+    records, events = run_generator(plan, tmp_path)
+    (start,) = [e for e in events if e.kind == EventKind.LOAD_START]
+    expected = schedule(plan, t0_s=start.t_s)
+    assert expected.size == 10 + 30 + 8  # [0, 0.5) at 20, [0.5, 0.8) at 100, [0.8, 1.2) at 20
+    assert np.allclose([r.scheduled_s for r in records], expected, rtol=0, atol=1e-5)
+    assert start.detail["steps"] == [
+        {"at_s": pytest.approx(start.t_s + 0.5), "rate_per_s": 100.0},
+        {"at_s": pytest.approx(start.t_s + 0.8), "rate_per_s": 20.0}]
+    assert all(r.ok for r in records)
+
+
+def test_a_send_that_waits_longer_than_the_timeout_for_a_sender_is_given_up_as_a_timeout(
+        fake_tabular: FakeTabular, tmp_path: Path, quick_plan: Callable[..., LoadPlan],
+        run_generator: Callable[..., tuple[list[RequestRecord], list[Event]]]) -> None:
+    """One connection, a server that holds every request: each send waits for the one before
+    it (which times out after 0.3 s); those queued longer than 0.3 s are given up."""
+    fake_tabular.stall(time.time(), time.time() + 60)
+    plan = quick_plan(fake_tabular.url, rate_per_s=20, duration_s=1.0, timeout_s=0.3,
+                      concurrency=1)
+    records, events = run_generator(plan, tmp_path)
+    (end,) = [e for e in events if e.kind == EventKind.LOAD_END]
+    assert len(records) == 20 == end.detail["sent"] + end.detail["gave_up"]
+    assert end.detail["gave_up"] >= 5 and end.detail["sent"] >= 2
+    given_up = [r for r in records if r.start_s == r.end_s]
+    assert len(given_up) == end.detail["gave_up"]
+    for record in records:
+        assert (record.status, record.ok, record.error_kind) == (0, False, "timeout")
+    for record in given_up:  # a user's own timeout fires timeout_s after the scheduled time
+        assert record.latency_s == pytest.approx(0.3, abs=1e-5)
