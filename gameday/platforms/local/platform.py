@@ -55,7 +55,11 @@ from gameday.platforms.local.faults import (
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.ledger import Ledger
 from gameday.platforms.local.owner import Owner
-from gameday.platforms.local.prometheus import prometheus_binary, prometheus_config
+from gameday.platforms.local.prometheus import (
+    prometheus_binary,
+    prometheus_config,
+    prometheus_data_dir,
+)
 from gameday.platforms.local.repositoryfaults import RepositoryFaults
 from gameday.platforms.local.scaling import scale_component
 from gameday.platforms.local.servingload import ServingLoadFaults
@@ -132,6 +136,10 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
             render_haproxy_config(edge_config(topology, self.home)))
         (self.home.root / "prometheus.yml").write_text(
             prometheus_config(topology.ports.resources))
+        # a fresh TSDB: an earlier stand-up's series, cut off without staleness markers when
+        # it went down, would read as present for Prometheus's 5-minute lookback (seen: a
+        # replica of the run before counted as up during the next run's first minutes)
+        shutil.rmtree(prometheus_data_dir(self.home.root), ignore_errors=True)
         (self.home.root / "proxies.json").write_text(
             json.dumps(proxies_config(topology.links), indent=2))
         topology.save(self.home)

@@ -20,7 +20,7 @@ from gameday.platforms.base import EDGE
 from gameday.platforms.local.specs import HealthCheck, MetricsEndpoint, ProcessSpec
 
 __all__ = ["METRICS_STACK", "SCRAPE_INTERVAL_S", "metrics_specs", "prometheus_binary",
-           "prometheus_config"]
+           "prometheus_config", "prometheus_data_dir"]
 
 METRICS_STACK = "metrics"  # the platform's own part: never charged to a stack
 SCRAPE_INTERVAL_S = 1.0
@@ -29,6 +29,10 @@ _PROMETHEUS = "/usr/bin/prometheus"
 
 def prometheus_binary() -> str | None:
     return shutil.which("prometheus") or (_PROMETHEUS if Path(_PROMETHEUS).exists() else None)
+
+
+def prometheus_data_dir(home: Path) -> Path:
+    return home / "data" / "prometheus"
 
 
 def prometheus_config(exporter_port: int) -> str:
@@ -63,11 +67,11 @@ def metrics_specs(home: Path, repo: Path, *, prometheus: str, prometheus_port: i
     server = ProcessSpec(
         name="metrics-prometheus", region=EDGE, stack=METRICS_STACK, component="prometheus",
         argv=(prometheus, f"--config.file={home / 'prometheus.yml'}",
-              f"--storage.tsdb.path={home / 'data' / 'prometheus'}",
+              f"--storage.tsdb.path={prometheus_data_dir(home)}",
               f"--web.listen-address=127.0.0.1:{prometheus_port}",
               "--storage.tsdb.retention.time=1d", "--log.level=warn"),
         address="127.0.0.1", ports={"http": prometheus_port}, cwd=str(home),
         health=HealthCheck(path="/-/ready"),
         metrics=MetricsEndpoint(port=prometheus_port), order=0,
-        data_dirs=(str(home / "data" / "prometheus"),))
+        data_dirs=(str(prometheus_data_dir(home)),))
     return exporter, server
