@@ -16,7 +16,7 @@ from gameday.cli.options import (
     resolve_platform,
 )
 from gameday.errors import PlatformError
-from gameday.platforms.base import Platform, StackRequest
+from gameday.platforms.base import MetricsSource, Platform, StackRequest
 from gameday.stacks import load_stack
 
 NAME = "up"
@@ -37,6 +37,8 @@ def command(
     out.print(f"[green]up[/green] in {time.monotonic() - started:.1f} s; edge: "
               + (", ".join(_routed(opened, loaded.stacks)) or "none (no stack is routed)"),
               highlight=False)
+    if isinstance(opened, MetricsSource) and (url := opened.prometheus_url()):
+        out.print(f"metrics: Prometheus at {url} (every member, 1 s scrapes)", highlight=False)
     return 0
 
 
