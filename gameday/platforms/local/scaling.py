@@ -9,6 +9,7 @@ new requests; in-flight ones finish), deleted there, then stopped, then its link
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -37,8 +38,8 @@ __all__ = ["scale_component"]
 _DRAIN_TIMEOUT_S = 10.0
 
 
-def _new_links(topology: Topology, stack: StackDef, component: str,
-               view: MemberView) -> list[Link]:
+def _new_links(topology: Topology, stack: StackDef, component: str, view: MemberView,
+               first_port: int) -> list[Link]:
     wanted = [("edge", r.port) for r in stack.routes if r.component == component
               and r.mode == "http"] + [(k.name, k.port) for k in stack.links
                                        if k.component == component]
@@ -47,37 +48,68 @@ def _new_links(topology: Topology, stack: StackDef, component: str,
         port = view.ports[port_name] if port_name else next(iter(view.ports.values()))
         links.append(Link(proxy=view.name if name == "edge" else f"{view.name}-{name}",
                           name=name, region=view.region, stack=stack.name, member=view.name,
-                          listen=f"127.0.0.1:{topology.next_proxy_port + offset}",
+                          listen=f"127.0.0.1:{first_port + offset}",
                           upstream=f"{view.address}:{port}"))
     return links
 
 
 def _add(home: LocalHome, ledger: Ledger, topology: Topology, stack: StackDef,
-         component: str, region: str, index: int) -> None:
-    view = spare_view(topology, stack, component, region, index)
+         component: str, region: str, indexes: list[int]) -> None:
+    """The new members all at once, as a Deployment starts its new pods: their links and
+    specs first (each its own proxy ports), then every process started together, each put in
+    service at the edge as soon as it is healthy. The first failure is raised once the others
+    are done."""
+    views = [spare_view(topology, stack, component, region, index) for index in indexes]
     layout = layout_of(topology, stack)
-    layout[component].append(view)
-    links = _new_links(topology, stack, component, view)
+    layout[component].extend(views)
+    links: dict[str, list[Link]] = {}
+    port = topology.next_proxy_port
+    for view in views:
+        links[view.name] = _new_links(topology, stack, component, view, port)
+        port += len(links[view.name])
+    every = [link for mine in links.values() for link in mine]
     context: dict[str, dict[str, list[str]]] = {}
-    for link in [*topology.links, *links]:
+    for link in [*topology.links, *every]:
         context.setdefault(link.name, {}).setdefault(link.region, []).append(link.listen)
-    spec: ProcessSpec = member_spec(stack, component, view, index=index, layout=layout,
-                                    links=context, home=home.root, repo=Path(topology.repo),
-                                    artifacts=Path(topology.artifacts),
-                                    settings=topology.request.settings)
+    specs = [member_spec(stack, component, view, index=index, layout=layout, links=context,
+                         home=home.root, repo=Path(topology.repo),
+                         artifacts=Path(topology.artifacts), settings=topology.request.settings)
+             for view, index in zip(views, indexes, strict=True)]
     with httpx.Client(base_url=topology.proxy_api_url, timeout=5) as proxy_api:
-        for link in links:
+        for link in every:
             proxy_api.post("/proxies", json={"name": link.proxy, "listen": link.listen,
                                              "upstream": link.upstream,
                                              "enabled": True}).raise_for_status()
-    _extend_link_faults(ledger, region, stack.name, links)
-    control.call(home, "add_member", spec=spec.model_dump(mode="json"),
-                 links=[link.model_dump() for link in links], timeout_s=spec.start_timeout_s + 10)
-    grown = Topology.load(home) or topology
+    _extend_link_faults(ledger, region, stack.name, every)
+    failures: list[Exception] = []
+
+    def start(spec: ProcessSpec) -> None:
+        try:
+            control.call(home, "add_member", spec=spec.model_dump(mode="json"),
+                         links=[link.model_dump() for link in links[spec.name]],
+                         timeout_s=spec.start_timeout_s + 10)
+            _serve(home, Topology.load(home) or topology, stack.name, component, spec.name,
+                   region)
+        except Exception as exc:  # raised below, once every start is done
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=(spec,), name=f"add-{spec.name}")
+               for spec in specs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+def _serve(home: LocalHome, grown: Topology, stack: str, component: str, member: str,
+           region: str) -> None:
+    """The member's server at the edge, health checks on (it takes traffic once they pass)."""
     admin = HaproxyAdmin(home.haproxy_socket)
-    for route in (r for r in grown.routes if r.stack == stack.name and r.component == component):
-        admin.add_map_entry(home.root / "regions.map", view.name, region)
-        admin.add_server(route.path, edge_server(grown, route, view.name), observe=route.observe,
+    for route in (r for r in grown.routes if r.stack == stack and r.component == component):
+        admin.add_map_entry(home.root / "regions.map", member, region)
+        admin.add_server(route.path, edge_server(grown, route, member), observe=route.observe,
                          backup=region != grown.primary_region)
 
 
@@ -127,8 +159,9 @@ def scale_component(home: LocalHome, ledger: Ledger, topology: Topology, stack: 
                             "region instead")
     current = topology.component_members(stack, component, region)
     next_index = max((s.index for s in current), default=0) + 1
-    for index in range(next_index, next_index + max(0, count - len(current))):
+    adding = list(range(next_index, next_index + max(0, count - len(current))))
+    if adding:
         _add(home, ledger, Topology.load(home) or topology, definition, component, region,
-             index)
+             adding)
     for spec in sorted(current, key=lambda s: -s.index)[:max(0, len(current) - count)]:
         _remove(home, ledger, Topology.load(home) or topology, spec)
