@@ -19,8 +19,8 @@ import numpy.typing as npt
 from gameday.config import LoadProfile
 from gameday.errors import LoadError
 
-__all__ = ["MAX_SENDS", "LoadPlan", "RateStep", "Share", "join_url", "require_loopback",
-           "schedule", "segments", "steps_detail"]
+__all__ = ["MAX_SENDS", "LoadPlan", "RateStep", "Share", "is_loopback_host", "join_url",
+           "require_loopback", "schedule", "segments", "steps_detail"]
 
 MAX_SENDS = 5_000_000
 
@@ -195,6 +195,17 @@ def _require(name: str, value: float, ok: Any, expected: str) -> None:
         raise LoadError(f"plan.{name}: expected {expected}, got {value!r}")
 
 
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or an address in 127.0.0.0/8 or ::1 (a name other than localhost is not:
+    it could resolve anywhere)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def require_loopback(base_url: str) -> None:
     """Refuse any target that is not on this host: every socket the harness opens is loopback."""
     parts = urlsplit(base_url)
@@ -202,13 +213,7 @@ def require_loopback(base_url: str) -> None:
         raise LoadError(f"base_url {base_url!r}: "
                         "expected http(s)://<loopback host>[:port][/prefix]")
     host = parts.hostname
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_host(host):
         raise LoadError(f"base_url {base_url!r}: host {host!r} is not loopback (127.0.0.0/8, "
                         "::1 or localhost); the load generator only targets this host")
 

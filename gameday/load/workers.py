@@ -10,14 +10,13 @@ stops answering Locust's heartbeats is lost, and the load's end says so.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gameday.errors import LoadError
-from gameday.load.plan import LoadPlan, Share
+from gameday.load.plan import LoadPlan, Share, is_loopback_host
 
 __all__ = ["DONE", "READY", "REFUSED", "SHARE", "STOP", "Assignment", "merge_totals",
            "require_loopback_master"]
@@ -79,12 +78,6 @@ def merge_totals(per_worker: list[dict[str, Any]]) -> dict[str, Any]:
 
 def require_loopback_master(host: str, *, allow_remote: bool) -> None:
     """A worker joins a master on this host unless told, explicitly, that it may leave it."""
-    if allow_remote or host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not allow_remote and not is_loopback_host(host):
         raise LoadError(f"master host {host!r} is not loopback (127.0.0.0/8, ::1 or "
                         "localhost); pass --allow-remote to join a master on another host")
