@@ -13,13 +13,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
 
 import pytest
 
+from gameday.edge_options import EdgeOptions
 from gameday.platforms.base import StackRequest
-from gameday.platforms.local.platform import LocalPlatform
 from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.platform import LocalPlatform
 
 REPO = Path(__file__).resolve().parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -53,8 +53,8 @@ def trained_artifacts() -> Path:
 
 
 @contextmanager
-def platform_up(home_dir: Path, *,
-                edge_health_check: Literal["shallow", "deep"] = "deep") -> Iterator[LocalPlatform]:
+def platform_up(home_dir: Path, *, edge: EdgeOptions | None = None,
+                replicas: int = 2) -> Iterator[LocalPlatform]:
     """The tabular stack up on the local platform, torn down after, whatever happens.
 
     ``GAMEDAY_HOME`` points at its home meanwhile, so faults and runs find it.
@@ -66,8 +66,8 @@ def platform_up(home_dir: Path, *,
     previous_home = os.environ.get("GAMEDAY_HOME")
     os.environ["GAMEDAY_HOME"] = str(home.root)
     try:
-        platform.up(StackRequest(stacks=("tabular",), replicas=2,
-                                 edge_health_check=edge_health_check))
+        platform.up(StackRequest(stacks=("tabular",), replicas=replicas,
+                                 edge=edge or EdgeOptions()))
         yield platform
     finally:
         platform.down()

@@ -126,7 +126,7 @@ def run(rounds: int = 3) -> dict[str, Any]:
         work = Path(tmp)
         work.chmod(0o755)
         platform = LocalPlatform(LocalHome(work / "home"))
-        platform.up(StackRequest(stacks=("tabular",), replicas=1, edge_health_check="deep"))
+        platform.up(StackRequest(stacks=("tabular",), replicas=1))
         try:
             overhead = _scrape_overhead(platform, rounds, work)
             steps = [_step_round(platform, work) for _ in range(rounds)]

@@ -32,7 +32,7 @@ __all__ = ["main"]
 def _time_up(home: LocalHome) -> tuple[float, ProcessSpec]:
     platform = LocalPlatform(home)
     started = time.perf_counter()
-    platform.up(StackRequest(stacks=("tabular",), replicas=2, edge_health_check="deep"))
+    platform.up(StackRequest(stacks=("tabular",), replicas=2))
     elapsed_s = time.perf_counter() - started
     try:
         topology = Topology.load(home)

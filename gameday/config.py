@@ -20,6 +20,7 @@ from pydantic import (
 
 from gameday.autoscale.options import AutoscalingOptions
 from gameday.cost_options import PriceTable, RegionPrices
+from gameday.edge_options import EdgeOptions
 from gameday.errors import ConfigError
 from gameday.slos import (
     DATABASE_SLOS,
@@ -186,10 +187,6 @@ class Measurement(_Strict):
     bucket_s: float = Field(1.0, gt=0)
     stability_window_s: float = Field(5.0, gt=0)
     latency_slo_s: float = Field(0.25, gt=0, description="slower than this is bad for RTO")
-
-
-class EdgeOptions(_Strict):
-    health_check: Literal["shallow", "deep", "canary"] = "deep"
 
 
 StackName = Literal["tabular", "rag", "triton"]  # each has targets/<name>/stack.yaml

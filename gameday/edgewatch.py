@@ -1,16 +1,28 @@
 """The edge's view during a run: poll an ``EdgeObserver`` in a background thread and append
 to ``edge.jsonl`` each server's first sample and every change of its state (up, admin
-state, check result), so the report can show when the edge marked a server down and up."""
+state, check result), so the report can show when the edge marked a server down and up;
+and at the run's end, the edge WAF's log into ``waf.jsonl``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from gameday.platforms.base import EdgeObserver
+from gameday.platforms.base import EdgeObserver, Platform, WafLog
 from gameday.poller import Poller
-from gameday.records import EdgeServerSample, EventKind, EventLog, append_edge_samples
+from gameday.records import WAF_FILE, EdgeServerSample, EventKind, EventLog, append_edge_samples
 
-__all__ = ["EdgeWatch"]
+__all__ = ["EdgeWatch", "save_waf_log"]
+
+
+def save_waf_log(platform: Platform, run_dir: Path, since_s: float) -> int:
+    """The WAF's entries since ``since_s`` into the run folder; how many (0: no WAF log)."""
+    if not isinstance(platform, WafLog):
+        return 0
+    entries = platform.waf_entries(since_s)
+    with (run_dir / WAF_FILE).open("w") as handle:
+        handle.writelines(json.dumps(entry) + "\n" for entry in entries)
+    return len(entries)
 
 
 _Key = tuple[str, str]  # (backend, server)

@@ -10,6 +10,9 @@ A run writes ``runs/<UTC timestamp>-<suite>/``::
     edge.jsonl           the edge's view: one EdgeServerSample per line, on every change of
                          a server's state as HAProxy reports it (t_s, backend, server, region,
                          up, admin, check)
+    waf.jsonl            the edge WAF's log: one line per request a CRS rule matched (t_s,
+                         label, method, uri, status, blocked, score, rules, mode), saved at
+                         the end of the run
     summary.json, report.html, junit.xml   written by ``reports``
 
 All times are UNIX epoch seconds (float) taken from ``time.time()`` on this host.
@@ -35,6 +38,7 @@ __all__ = [
     "EVENTS_FILE",
     "REQUEST_COLUMNS",
     "REQUEST_COLUMN_TYPES",
+    "WAF_FILE",
     "EdgeServerSample",
     "Event",
     "EventKind",
@@ -50,6 +54,7 @@ __all__ = [
 
 EVENTS_FILE = "events.jsonl"
 EDGE_FILE = "edge.jsonl"
+WAF_FILE = "waf.jsonl"
 REQUESTS_GLOB = "requests*.csv"
 
 
@@ -109,6 +114,14 @@ class RequestRecord:
     correct: float | None = None  # 1.0 when the answer span matched the gold answer exactly
     f1: float | None = None  # token F1 of the answer span against the gold answer
     model_version: str = ""  # the model version that answered (Triton's ``model_version``)
+    # the global edge (DESIGN.md: CDN + WAF): its cache's verdict on the answer (X-Cache-Status:
+    # HIT, MISS, STALE, EXPIRED, UPDATING, REVALIDATED, BYPASS; NONE where the route is not
+    # cached; "" when no edge answered), whether its WAF refused the request (X-Edge-Waf:
+    # "blocked"), and the label of a request from a labelled set ("" when unlabelled;
+    # "benign" or the attack class, see gameday.load.attacks)
+    edge_cache: str = ""
+    waf: str = ""
+    label: str = ""
 
     @property
     def latency_s(self) -> float:
@@ -142,6 +155,7 @@ def _format_row(record: RequestRecord) -> list[object]:
         record.question, record.variant, record.cache, record.degraded, record.policy,
         record.stream, _optional(record.resume_s), _optional(record.recall),
         _optional(record.correct), _optional(record.f1), record.model_version,
+        record.edge_cache, record.waf, record.label,
         f"{record.latency_s:.6f}",
     ]
 
@@ -212,14 +226,16 @@ REQUEST_COLUMN_TYPES: dict[str, pa.DataType] = {
     "seq": pa.int64(), "question": _STRING, "variant": _STRING, "cache": _STRING,
     "degraded": _STRING, "policy": _STRING, "stream": _STRING, "resume_s": pa.float64(),
     "recall": pa.float64(), "correct": pa.float64(), "f1": pa.float64(),
-    "model_version": _STRING,
+    "model_version": _STRING, "edge_cache": _STRING, "waf": _STRING, "label": _STRING,
 }
 # the columns of the first file format (before RAG answers): such files still read, the
 # newer columns empty
 _V1_COLUMNS = (*REQUEST_COLUMNS[:12], "latency_s")
-# and of the second (RAG answers, before model versions)
+# and of the second (RAG answers, before model versions), and the third (before the edge's marks)
 _V2_COLUMNS = (*REQUEST_COLUMNS[:22], "latency_s")
-_OLDER_HEADERS = tuple(",".join(columns).encode() for columns in (_V1_COLUMNS, _V2_COLUMNS))
+_V3_COLUMNS = (*REQUEST_COLUMNS[:23], "latency_s")
+_OLDER_COLUMNS = (_V1_COLUMNS, _V2_COLUMNS, _V3_COLUMNS)
+_OLDER_HEADERS = tuple(",".join(columns).encode() for columns in _OLDER_COLUMNS)
 
 
 def read_request_table(run_dir: Path, columns: Sequence[str] | None = None) -> pa.Table:
@@ -255,7 +271,7 @@ def _read_request_file(path: Path, wanted: list[str]) -> pa.Table | None:
             return None  # empty, or the writer died while writing the header
         raise ValueError(f"{path}: not a request record file (its first line is not a header)")
     present = tuple(first_line.rstrip(b"\r\n").decode(errors="replace").split(","))
-    if present not in (REQUEST_COLUMNS, _V1_COLUMNS, _V2_COLUMNS):
+    if present not in (REQUEST_COLUMNS, *_OLDER_COLUMNS):
         raise ValueError(f"{path}: not a request record file: header {first_line[:200]!r}, "
                          f"expected {header.decode()!r}")
     readable = [name for name in wanted if name in present]
@@ -306,7 +322,8 @@ def _record(row: dict[str, Any]) -> RequestRecord:
         seq=row["seq"], question=row["question"], variant=row["variant"], cache=row["cache"],
         degraded=row["degraded"], policy=row["policy"], stream=row["stream"],
         resume_s=row["resume_s"], recall=row["recall"], correct=row["correct"], f1=row["f1"],
-        model_version=row["model_version"] or "")
+        model_version=row["model_version"] or "", edge_cache=row["edge_cache"] or "",
+        waf=row["waf"] or "", label=row["label"] or "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from gameday.autoscaler import Autoscaler, start_autoscalers
 from gameday.config import LoadProfile, Scenario, Suite
 from gameday.dbrecords import WRITES_GENERATOR
 from gameday.dbrun import DatabaseRun, run_key_of
-from gameday.edgewatch import EdgeWatch
+from gameday.edgewatch import EdgeWatch, save_waf_log
 from gameday.errors import GamedayError, LoadError, PlatformError
 from gameday.experiment import FaultWindowRecorder, run_scenario
 from gameday.interrupts import NOWHERE, StopSignals
@@ -44,6 +44,7 @@ from gameday.metrics import save_snapshot
 from gameday.modelwatches import start_model_watches
 from gameday.platforms import open_platform
 from gameday.platforms.base import (
+    EdgeEntry,
     EdgeObserver,
     MetricsSource,
     Platform,
@@ -60,6 +61,8 @@ __all__ = ["HarnessCrash", "RunInterrupted", "RunOutcome", "new_run_dir", "run_s
 _LOAD_START_LEAD_S = 2.0
 _WORKERS_START_LEAD_S = 5.0  # a Locust master and its workers take ~3.5 s to join
 _LOAD_END_MARGIN_S = 120.0
+# a load's target -> the edge entry its requests go to
+_ENTRIES: dict[str, EdgeEntry] = {"edge": "edge", "edge-no-waf": "edge-no-waf"}
 
 
 class RunInterrupted(GamedayError):
@@ -198,7 +201,7 @@ class _Run:
         self.owned = True  # before up(): a stand-up cut short is torn down too
         self.platform.up(StackRequest(stacks=tuple(self.suite.stacks),
                                       replicas=self.suite.replicas,
-                                      edge_health_check=self.suite.edge.health_check,
+                                      edge=self.suite.edge,
                                       settings=self.suite.stack_settings()),
                          progress=self.progress, tie_to_caller=True)
 
@@ -248,7 +251,8 @@ class _Run:
                                           table=self.database.table)
         followed = [p for p in self.suite.load if p.generator == profile.follows]
         return LoadPlan.from_profile(
-            profile, self.platform.edge_url(profile.stack), start_at_s=start_at_s,
+            profile, self.platform.edge_url(profile.stack, entry=_ENTRIES[profile.target]),
+            start_at_s=start_at_s,
             run_key=run_key_of(self.run_dir), documents=self.suite.rag.documents,
             k=self.suite.rag.top_k,
             follow_rate_per_s=followed[0].rate_per_s if followed else 0.0)
@@ -364,6 +368,7 @@ class _Run:
             ("load", self._stop_loads),
             ("rollback", self._undo_left_faults),
             ("metrics snapshot", self._save_metrics),
+            ("WAF log", lambda: save_waf_log(self.platform, self.run_dir, self.started_s)),
             # a platform someone else stood up is left with the members it had
             ("autoscaler scale-back", _nothing if self.owned else self._scale_back),
             # after the rollbacks: the old primary is back as a standby, one primary remains

@@ -26,7 +26,7 @@ def test_the_model_version_round_trips(tmp_path: Path) -> None:
 
 
 def test_a_file_from_before_model_versions_still_reads(tmp_path: Path) -> None:
-    older = [c for c in REQUEST_COLUMNS if c != "model_version"]
+    older = [*REQUEST_COLUMNS[:22], "latency_s"]
     row = ["1.000000", "1.000000", "1.200000", "rag", "ask", "region-a", "200", "1", "",
            "0.100000", "0.020000", "", "kb-1-q0", "vector", "miss", "", "", "complete", "",
            "1.000000", "1.000000", "1.000000", "0.200000"]
@@ -37,3 +37,13 @@ def test_a_file_from_before_model_versions_still_reads(tmp_path: Path) -> None:
     assert table.column("recall").to_pylist() == [1.0]
     assert table.column("model_version").cast("string").to_pylist() in ([""], [None])
     assert [r.model_version for r in read_requests(tmp_path)] == [""]
+
+
+def test_a_file_from_before_the_edge_marks_still_reads(tmp_path: Path) -> None:
+    older = [*REQUEST_COLUMNS[:23], "latency_s"]
+    row = ["1.000000", "1.000000", "1.200000", "triton", "infer", "region-a", "200", "1", "",
+           "", "", "", "", "", "", "", "", "", "", "", "", "", "1", "0.200000"]
+    assert len(row) == len(older)
+    (tmp_path / "requests-gen0.csv").write_text(",".join(older) + "\n" + ",".join(row) + "\n")
+    (record,) = read_requests(tmp_path)
+    assert (record.model_version, record.edge_cache, record.waf, record.label) == ("1", "", "", "")

@@ -32,7 +32,7 @@ def command(
     opened = resolve_platform(platform, home, loaded).open()
     started = time.monotonic()
     opened.up(StackRequest(stacks=tuple(loaded.stacks), replicas=replicas or loaded.replicas,
-                           edge_health_check=loaded.edge.health_check,
+                           edge=loaded.edge,
                            settings=loaded.stack_settings()), progress=progress)
     out.print(f"[green]up[/green] in {time.monotonic() - started:.1f} s; edge: "
               + (", ".join(_routed(opened, loaded.stacks)) or "none (no stack is routed)"),

@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from gameday.edge_options import EdgeOptions
 from gameday.errors import FaultError
 from gameday.records import EdgeServerSample
 
@@ -62,6 +63,9 @@ def check_region(region: str) -> None:
 
 
 Direction = Literal["ingress", "egress", "both"]
+# where a client enters the edge: through the WAF and cache (the edge proper), through the same
+# nginx without them (what the WAF costs), or straight into the failover layer (HAProxy)
+EdgeEntry = Literal["edge", "edge-no-waf", "haproxy"]
 Progress = Callable[[str], None]
 
 
@@ -79,14 +83,15 @@ class MemberState(StrEnum):
 
 @dataclass(frozen=True)
 class StackRequest:
-    """What to stand up: which stacks, how many replicas per region, how the edge checks them.
+    """What to stand up: which stacks, how many replicas per region, how the edge checks them,
+    fails over between the regions, filters (WAF) and caches (``edge``).
 
     ``stack_dirs`` are searched for ``<name>/stack.yaml`` before ``targets/``.
     """
 
     stacks: tuple[str, ...] = ("tabular",)
     replicas: int = 2
-    edge_health_check: Literal["shallow", "deep", "canary"] = "deep"
+    edge: EdgeOptions = field(default_factory=EdgeOptions)
     stack_dirs: tuple[Path, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)  # templates see it as `settings`
 
@@ -143,7 +148,9 @@ class Platform(Protocol):
     def members(self, *, region: str | None = None, stack: str | None = None,
                 component: str | None = None) -> list[Member]: ...
 
-    def edge_url(self, stack: str) -> str: ...
+    def edge_url(self, stack: str, entry: EdgeEntry = "edge") -> str:
+        """The URL a client sends the stack's requests to, at one entry of the edge."""
+        ...
 
     def reset_faults(self) -> list[str]:
         """Undo every fault in force, whoever injected it; what was undone, one line each."""
@@ -263,6 +270,14 @@ class EdgeObserver(Platform, Protocol):
     """The global edge's own view of every server behind it (health and admin state)."""
 
     def edge_server_states(self) -> list[EdgeServerSample]: ...
+
+
+@runtime_checkable
+class WafLog(Platform, Protocol):
+    """The edge WAF's log: every transaction a rule matched since ``since_s`` (epoch s), as
+    the run folder's ``waf.jsonl`` lines (gameday.records: WAF_FILE)."""
+
+    def waf_entries(self, since_s: float) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 AdminState = Literal["ready", "drain", "maint"]
-Observe = Literal["layer4", "layer7"]
+Observe = Literal["layer4", "layer7", "none"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
@@ -56,9 +56,12 @@ class EdgeServer:
     name: str
     address: str
     port: int
+    weight: int | None = None  # HAProxy's server weight (0-256); None: its default, 1
 
     def __post_init__(self) -> None:
         _require_name("server name", self.name)
+        if self.weight is not None and not 0 <= self.weight <= 256:
+            raise ValueError(f"server {self.name}: weight {self.weight} is not 0-256")
         try:
             ipaddress.IPv4Address(self.address)
         except ValueError:
@@ -78,9 +81,11 @@ class EdgeBackend:
     (pure inference). Otherwise only GET/HEAD/OPTIONS are retried past a connection failure.
     """
 
-    stack: str
+    stack: str  # the route's path prefix: /<stack>/... comes here
     primary: tuple[EdgeServer, ...]
     backup: tuple[EdgeServer, ...] = ()
+    name: str = ""  # the HAProxy backend's name; "" = stack
+    client_region: str | None = None  # geo: only requests whose X-Client-Region names it
     health_path: str = "/ready"
     health_body: str | None = None  # POST this (JSON) to health_path: a canary inference
     replay_safe: bool = False
@@ -89,8 +94,13 @@ class EdgeBackend:
     observe: Observe | None = None  # None: the edge's default (EdgeConfig.observe)
     streaming: bool = False  # option http-no-delay: each server write goes out at once
 
+    @property
+    def backend(self) -> str:
+        return self.name or self.stack
+
     def __post_init__(self) -> None:
         _require_name("stack", self.stack)
+        _require_name("backend", self.backend)
         if self.stack == "no_such_stack":
             raise ValueError("stack name 'no_such_stack' is reserved by the edge")
         if not self.primary:
@@ -124,6 +134,11 @@ class EdgeConfig:
     # layer7: a reset or empty reply through a TCP proxy counts; layer4 sees only refusals.
     observe: Observe = "layer7"
     error_limit: int = 1
+    # fail-back: when a primary server comes back, also cut the sessions open on backups
+    fail_back_immediate: bool = False
+    # behind nginx: the per-client rate limit keys on the last X-Forwarded-For address (the
+    # client as nginx saw it), else on the connection's source
+    client_from_forwarded_for: bool = True
     retries: int = 2
     max_body_bytes: int = 65536
     rate_limit_per_s_per_source: int = 5000
@@ -135,9 +150,9 @@ class EdgeConfig:
     log_requests: bool = False
 
     def __post_init__(self) -> None:
-        stacks = [b.stack for b in self.backends]
-        if len(set(stacks)) != len(stacks):
-            raise ValueError(f"edge: stack names repeat: {stacks}")
+        names = [b.backend for b in self.backends]
+        if len(set(names)) != len(names):
+            raise ValueError(f"edge: backend names repeat: {names}")
         socket_path = str(self.admin_socket)
         if _PATH_UNSAFE.search(socket_path):
             raise ValueError(f"edge: admin socket path {socket_path!r} has unsafe characters")
@@ -151,10 +166,23 @@ def _server_options(
     check_inter_ms: int, fall: int, rise: int, observe: Observe, error_limit: int
 ) -> str:
     # Spelt out on every server, not via default-server: runtime-added servers ignore it.
-    return (
-        f"check inter {check_inter_ms}ms fall {fall} rise {rise}"
-        f" observe {observe} error-limit {error_limit} on-error mark-down"
-    )
+    checks = f"check inter {check_inter_ms}ms fall {fall} rise {rise}"
+    if observe == "none":
+        return checks
+    return f"{checks} observe {observe} error-limit {error_limit} on-error mark-down"
+
+
+def server_line_options(server: EdgeServer, options: str, *, backup: bool,
+                        fail_back_immediate: bool = False) -> str:
+    """What follows ``server <name> <addr>:<port>`` for one server of a backend."""
+    parts = [options]
+    if server.weight is not None:
+        parts.append(f"weight {server.weight}")
+    if backup:
+        parts.append("backup")
+    elif fail_back_immediate:
+        parts.append("on-marked-up shutdown-backup-sessions")
+    return " ".join(parts)
 
 
 def render_haproxy_config(config: EdgeConfig) -> str:
@@ -168,15 +196,15 @@ def render_haproxy_config(config: EdgeConfig) -> str:
         keep_trailing_newline=True,
     )
     backend_options = {
-        b.stack: _server_options(config.check_inter_ms, config.fall, config.rise,
-                                 b.observe or config.observe, config.error_limit)
+        b.backend: _server_options(config.check_inter_ms, config.fall, config.rise,
+                                   b.observe or config.observe, config.error_limit)
         for b in config.backends}
     tcp_options = _server_options(
         config.check_inter_ms, config.fall, config.rise, "layer4", config.error_limit
     )
     log_level = "info" if config.log_requests else "notice"
     return str(template.render(c=config, backend_options=backend_options,
-                               server_options_tcp=tcp_options,
+                               server_options_tcp=tcp_options, line=server_line_options,
                                log_level=log_level))
 
 
@@ -324,11 +352,14 @@ class HaproxyAdmin:
         rise: int = 2,
         observe: Observe = "layer7",
         error_limit: int = 1,
+        fail_back_immediate: bool = False,
     ) -> None:
         """Register a server at runtime, start its health checks, then let traffic in."""
-        options = _server_options(check_inter_ms, fall, rise, observe, error_limit)
+        options = server_line_options(
+            server, _server_options(check_inter_ms, fall, rise, observe, error_limit),
+            backup=backup, fail_back_immediate=fail_back_immediate)
         line = f"add server {backend}/{server.name} {server.address}:{server.port} {options}"
-        self._expect(line + (" backup" if backup else ""), "New server registered.")
+        self._expect(line, "New server registered.")
         # A runtime-added server starts in maintenance with its checks off.
         self._expect(f"enable health {backend}/{server.name}", "")
         self._expect(f"enable server {backend}/{server.name}", "")

@@ -26,6 +26,7 @@ from gameday.platforms.base import (
     REGION_BLOCKS,
     REGIONS,
     Direction,
+    EdgeEntry,
     Member,
     MemberState,
     Progress,
@@ -40,7 +41,12 @@ from gameday.platforms.local.database import (
 )
 from gameday.platforms.local.dbfaults import DatabaseFaults
 from gameday.platforms.local.edge import HaproxyAdmin, render_haproxy_config
-from gameday.platforms.local.edgeconfig import edge_config, region_map_text
+from gameday.platforms.local.edgeconfig import (
+    audit_log_path,
+    edge_config,
+    region_map_text,
+    write_nginx_files,
+)
 from gameday.platforms.local.faults import (
     BrokenModel,
     FaultRecord,
@@ -72,6 +78,8 @@ from gameday.platforms.local.state import (
 )
 from gameday.platforms.local.topology import Topology, build_topology, proxies_config
 from gameday.platforms.local.volumes import unmount_volumes
+from gameday.platforms.local.waf import missing_parts as missing_waf_parts
+from gameday.platforms.local.waf import read_audit_log
 from gameday.records import EdgeServerSample
 
 __all__ = ["LocalPlatform"]
@@ -134,6 +142,7 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
         (self.home.root / "regions.map").write_text(region_map_text(topology))
         (self.home.root / "haproxy.cfg").write_text(
             render_haproxy_config(edge_config(topology, self.home)))
+        write_nginx_files(topology, self.home.root)
         (self.home.root / "prometheus.yml").write_text(
             prometheus_config(topology.ports.resources))
         # a fresh TSDB: an earlier stand-up's series, cut off without staleness markers when
@@ -155,6 +164,9 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
         if prometheus is None:
             raise PlatformError("prometheus is not installed; run `make setup` (it installs "
                                 "the Debian package prometheus)")
+        if missing := missing_waf_parts():
+            raise PlatformError(f"the edge's WAF needs {', '.join(missing)}; run `make setup` "
+                                "(it installs the Debian packages)")
         if not (self.artifacts / "mlflow" / "mlflow.db").exists():
             raise PlatformError(f"no model registry at {self.artifacts}/mlflow; run `make setup` "
                                 "(it trains and registers the fraud model)")
@@ -295,11 +307,12 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
         return [m for m in self.members(region=region, stack=stack)
                 if (m.stack, m.component) in routed]
 
-    def edge_url(self, stack: str) -> str:
-        urls = self.topology().edge_urls
-        if stack not in urls:
-            raise PlatformError(f"stack {stack!r} is not up; up: {', '.join(urls)}")
-        return urls[stack]
+    def edge_url(self, stack: str, entry: EdgeEntry = "edge") -> str:
+        topology = self.topology()
+        url = topology.edge_entry_url(stack, entry)
+        if url is None:
+            raise PlatformError(f"stack {stack!r} is not up; up: {', '.join(topology.edge_urls)}")
+        return url
 
     def primary_region(self) -> str:
         return self.topology().primary_region
@@ -442,6 +455,13 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
         scale_component(self.home, self.ledger, self.topology(), stack, component, region,
                         members)
         return self.members(region=region, stack=stack, component=component)
+
+    # -- WafLog --------------------------------------------------------------------------------
+    def waf_entries(self, since_s: float) -> list[dict[str, Any]]:
+        topology = self.topology()
+        return [entry.as_json() for entry in read_audit_log(
+            audit_log_path(self.home.root), since_s=since_s,
+            mode=topology.request.edge.waf.mode)]
 
     # -- EdgeObserver --------------------------------------------------------------------------
     def edge_server_states(self) -> list[EdgeServerSample]:

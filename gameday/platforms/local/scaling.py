@@ -18,7 +18,7 @@ import httpx
 from gameday.errors import PlatformError
 from gameday.platforms.local import control
 from gameday.platforms.local.edge import HaproxyAdmin
-from gameday.platforms.local.edgeconfig import edge_server
+from gameday.platforms.local.edgeconfig import edge_server, route_backends
 from gameday.platforms.local.faults import LinkToxics, ProxyRef
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.ledger import Ledger
@@ -107,10 +107,17 @@ def _serve(home: LocalHome, grown: Topology, stack: str, component: str, member:
            region: str) -> None:
     """The member's server at the edge, health checks on (it takes traffic once they pass)."""
     admin = HaproxyAdmin(home.haproxy_socket)
+    health = grown.request.edge.health
     for route in (r for r in grown.routes if r.stack == stack and r.component == component):
         admin.add_map_entry(home.root / "regions.map", member, region)
-        admin.add_server(route.path, edge_server(grown, route, member), observe=route.observe,
-                         backup=region != grown.primary_region)
+        observe = route.observe if route.observe != "layer7" else health.observe
+        for backend in route_backends(grown, route):
+            admin.add_server(backend.name, edge_server(grown, route, member),
+                             backup=backend.near is not None and region != backend.near,
+                             check_inter_ms=health.inter_ms, fall=health.fall,
+                             rise=health.rise, observe=observe, error_limit=health.error_limit,
+                             fail_back_immediate=grown.request.edge.failover.fail_back
+                             == "immediate")
 
 
 def _extend_link_faults(ledger: Ledger, region: str, stack: str, links: list[Link]) -> None:
@@ -130,11 +137,15 @@ def _remove(home: LocalHome, ledger: Ledger, topology: Topology, spec: ProcessSp
     admin = HaproxyAdmin(home.haproxy_socket)
     for route in (r for r in topology.routes if r.stack == spec.stack
                   and r.component == spec.component):
-        admin.set_server_state(route.path, spec.name, "drain")
+        backends = [backend.name for backend in route_backends(topology, route)]
+        for backend in backends:
+            admin.set_server_state(backend, spec.name, "drain")
         deadline_s = time.monotonic() + _DRAIN_TIMEOUT_S
-        while admin.server_sessions(route.path, spec.name) and time.monotonic() < deadline_s:
+        while any(admin.server_sessions(b, spec.name) for b in backends) \
+                and time.monotonic() < deadline_s:
             time.sleep(0.05)
-        admin.del_server(route.path, spec.name, drain_timeout_s=_DRAIN_TIMEOUT_S)
+        for backend in backends:
+            admin.del_server(backend, spec.name, drain_timeout_s=_DRAIN_TIMEOUT_S)
     control.call(home, "remove_member", name=spec.name)
     gone = [link for link in topology.links if link.member == spec.name]
     with httpx.Client(base_url=topology.proxy_api_url, timeout=5) as proxy_api:

@@ -19,8 +19,9 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gameday.edge_options import EdgeOptions
 from gameday.errors import ConfigError
-from gameday.platforms.base import EDGE, PRIMARY_REGION, REGIONS, StackRequest
+from gameday.platforms.base import EDGE, PRIMARY_REGION, REGIONS, EdgeEntry, StackRequest
 from gameday.platforms.local.gpu import uses_gpu
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.owner import Owner
@@ -34,6 +35,7 @@ from gameday.platforms.local.specs import (
     Volume,
 )
 from gameday.platforms.local.state import load_model, save_model
+from gameday.platforms.local.waf import nginx_argv
 from gameday.stacks import ComponentDef, RouteDef, StackDef, load_stack
 
 __all__ = [
@@ -64,7 +66,9 @@ class _Frozen(BaseModel):
 
 
 class Ports(_Frozen):
-    edge: int = 8080
+    edge: int = 8080  # nginx: the WAF and the cache, in front of HAProxy
+    edge_haproxy: int = 8081  # HAProxy's HTTP frontend (the regional failover)
+    edge_no_waf: int = 8082  # the same nginx with neither WAF nor cache (the WAF's cost)
     edge_stats: int = 8404
     proxy_api: int = 8474
     proxy_links_base: int = 19000
@@ -102,7 +106,7 @@ class Route(_Frozen):
 class RequestRecord(_Frozen):
     stacks: tuple[str, ...]
     replicas: int
-    edge_health_check: Literal["shallow", "deep", "canary"]
+    edge: EdgeOptions = EdgeOptions()
     stack_dirs: tuple[str, ...] = ()
     settings: dict[str, Any] = Field(default_factory=dict)
 
@@ -126,6 +130,15 @@ class Topology(BaseModel):
     ports: Ports
     next_proxy_port: int
     haproxy: str
+
+    def edge_entry_url(self, stack: str, entry: EdgeEntry) -> str | None:
+        """The stack's URL at one of the edge's entries; None when the edge does not route
+        it (``edge_urls`` holds the WAF entry's)."""
+        url = self.edge_urls.get(stack)
+        if url is None or entry == "edge":
+            return url
+        port = self.ports.edge_no_waf if entry == "edge-no-waf" else self.ports.edge_haproxy
+        return f"http://127.0.0.1:{port}/{url.rsplit('/', 1)[1]}"
 
     @property
     def proxy_api_url(self) -> str:
@@ -342,7 +355,7 @@ def fault_proxy_argv(ports: Ports, config: Path) -> tuple[str, ...]:
 
 
 def _platform_specs(ports: Ports, home: Path, repo: Path, haproxy: str,
-                    edge_order: int) -> tuple[ProcessSpec, ProcessSpec]:
+                    edge_order: int) -> tuple[ProcessSpec, ProcessSpec, ProcessSpec]:
     proxy = ProcessSpec(
         name="fault-proxy", region=EDGE, stack="fault-proxy", component="fault-proxy",
         argv=fault_proxy_argv(ports, home / "proxies.json"), address="127.0.0.1",
@@ -351,10 +364,15 @@ def _platform_specs(ports: Ports, home: Path, repo: Path, haproxy: str,
     edge = ProcessSpec(
         name="edge-haproxy", region=EDGE, stack="edge", component="haproxy",
         argv=(haproxy, "-db", "-f", str(home / "haproxy.cfg")), address="127.0.0.1",
-        ports={"http": ports.edge, "stats": ports.edge_stats}, cwd=str(home),
+        ports={"http": ports.edge_haproxy, "stats": ports.edge_stats}, cwd=str(home),
         health=HealthCheck(kind="tcp"), order=edge_order,
         metrics=MetricsEndpoint(port=ports.edge_stats))  # HAProxy's own exporter
-    return proxy, edge
+    waf = ProcessSpec(
+        name="edge-nginx", region=EDGE, stack="edge", component="nginx",
+        argv=nginx_argv(home / "nginx.conf"), address="127.0.0.1",
+        ports={"http": ports.edge, "no_waf": ports.edge_no_waf}, cwd=str(home),
+        health=HealthCheck(kind="tcp"), order=edge_order + 1)
+    return proxy, edge, waf
 
 
 def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: Path,
@@ -363,7 +381,7 @@ def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: 
     """The whole layout; ``prometheus`` (its binary) adds the metrics members."""
     ports = ports or Ports()
     record = RequestRecord(stacks=request.stacks, replicas=request.replicas,
-                           edge_health_check=request.edge_health_check,
+                           edge=request.edge,
                            stack_dirs=tuple(str(d) for d in request.stack_dirs),
                            settings=request.settings)
     specs: list[ProcessSpec] = []
@@ -380,14 +398,14 @@ def build_topology(request: StackRequest, *, home: Path, repo: Path, artifacts: 
                                          links=context, home=home, repo=repo,
                                          artifacts=artifacts, settings=record.settings))
         links.extend(stack_links)
-        routes.extend(_routes(stack, request.edge_health_check, layout))
+        routes.extend(_routes(stack, request.edge.health_check, layout))
     edge_order = 1 + max((s.order for s in specs), default=0)
-    proxy, edge = _platform_specs(ports, home, repo, haproxy, edge_order)
+    proxy, edge, waf = _platform_specs(ports, home, repo, haproxy, edge_order)
     metrics = metrics_specs(home, repo, prometheus=prometheus, prometheus_port=ports.prometheus,
                             exporter_port=ports.resources) if prometheus else ()
     return Topology(
         primary_region=primary, request=record, owner=owner, repo=str(repo),
-        artifacts=str(artifacts), processes=[proxy, *metrics, *specs, edge], links=links,
+        artifacts=str(artifacts), processes=[proxy, *metrics, *specs, edge, waf], links=links,
         routes=routes,
         edge_urls={r.stack: f"http://127.0.0.1:{ports.edge}/{r.path}" for r in routes
                    if r.mode == "http"},

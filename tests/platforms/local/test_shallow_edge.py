@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import platform_up
+from gameday.edge_options import EdgeOptions
 from gameday.faults.model import actions
 from gameday.platforms.local.platform import LocalPlatform
 from tests.faults.edge_client import served_by, until_served_only_by
@@ -20,7 +21,7 @@ from tests.faults.edge_client import served_by, until_served_only_by
 def shallow_platform(trained_artifacts: Path,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
     with platform_up(tmp_path_factory.mktemp("shallow-home"),
-                     edge_health_check="shallow") as platform:
+                     edge=EdgeOptions(health_check="shallow")) as platform:
         yield platform
 
 
