@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,8 +54,8 @@ def trained_artifacts() -> Path:
 
 
 @contextmanager
-def platform_up(home_dir: Path, *, edge: EdgeOptions | None = None,
-                replicas: int = 2) -> Iterator[LocalPlatform]:
+def platform_up(home_dir: Path, *, edge: EdgeOptions | None = None, replicas: int = 2,
+                settings: dict[str, Any] | None = None) -> Iterator[LocalPlatform]:
     """The tabular stack up on the local platform, torn down after, whatever happens.
 
     ``GAMEDAY_HOME`` points at its home meanwhile, so faults and runs find it.
@@ -67,7 +68,7 @@ def platform_up(home_dir: Path, *, edge: EdgeOptions | None = None,
     os.environ["GAMEDAY_HOME"] = str(home.root)
     try:
         platform.up(StackRequest(stacks=("tabular",), replicas=replicas,
-                                 edge=edge or EdgeOptions()))
+                                 edge=edge or EdgeOptions(), settings=settings or {}))
         yield platform
     finally:
         platform.down()

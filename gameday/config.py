@@ -40,6 +40,7 @@ from gameday.stack_options import (
     DatabaseOptions,
     PatroniOptions,
     RagOptions,
+    TabularOptions,
     TritonOptions,
     is_loopback_url,
 )
@@ -211,6 +212,7 @@ class Suite(_Strict):
                                     description="one load profile, or a list run together")
     database: DatabaseOptions | None = Field(None, description="stacks with a database only")
     rag: RagOptions = RagOptions()
+    tabular: TabularOptions = TabularOptions()
     triton: TritonOptions = TritonOptions()
     prices: PriceTable = PriceTable()
     scenarios: list[Scenario] = Field(default_factory=list)
@@ -245,6 +247,7 @@ class Suite(_Strict):
         """What the suite says to the stacks' templates (``settings``)."""
         return {"database": (self.database or DatabaseOptions()).model_dump(mode="json"),
                 "rag": self.rag.model_dump(mode="json"),
+                "tabular": self.tabular.model_dump(mode="json"),
                 "triton": self.triton.model_dump(mode="json")}
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from gameday.strict import Strict as _Strict
 from gameday.strict import field_error as _field_error
 
 __all__ = ["PATRONI_MIN_TTL_S", "DatabaseOptions", "PatroniOptions", "RagOptions",
-           "TritonOptions", "is_loopback_url"]
+           "TabularOptions", "TritonOptions", "is_loopback_url"]
 
 PATRONI_MIN_TTL_S = 20  # Patroni 4 silently raises a lower ttl to 20 (FACTS.md)
 
@@ -100,6 +100,14 @@ class RagOptions(_Strict):
                                "generator: openai needs an http(s) URL on loopback (127.0.0.0/8,"
                                f" ::1 or localhost), got {self.openai_base_url!r}")
         return self
+
+
+class TabularOptions(_Strict):
+    """The tabular stack's answers: a score is a pure function of its input and the model."""
+
+    answer_max_age_s: int = Field(
+        0, ge=0, le=3600, description="answers say `Cache-Control: public, max-age` this long: "
+                                      "the edge's cache may serve them again (0: never)")
 
 
 class TritonOptions(_Strict):

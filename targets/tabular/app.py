@@ -1,7 +1,12 @@
 """The fraud-scoring HTTP service: `python -m uvicorn targets.tabular.app:app`.
 
 /predict scores a transaction, /health is shallow (the process answers), /ready is deep (the
-model really scores), /metrics is for Prometheus, /admin/model hot-swaps the model.
+model really scores), /model says which model serves, /metrics is for Prometheus,
+/admin/model hot-swaps the model.
+
+A score is a pure function of the transaction and the model: with ``answer_max_age_s`` set the
+answers say so (``Cache-Control: public``), and the edge's cache may serve them again, also
+while the regions fail (``stale-if-error``). /model is always cacheable for a few seconds.
 """
 
 from __future__ import annotations
@@ -57,12 +62,23 @@ Service = Annotated[FraudService, Depends(_service)]
 router = APIRouter()
 
 
+_MODEL_MAX_AGE_S = 5
+
+
+def _cacheable(response: Response, max_age_s: int) -> None:
+    response.headers["Cache-Control"] = (f"public, max-age={max_age_s}, "
+                                         f"stale-if-error={max(60, 10 * max_age_s)}")
+
+
 @router.post("/predict")
-async def predict(transaction: Transaction, service: Service) -> PredictionOut:
+async def predict(transaction: Transaction, service: Service,
+                  response: Response) -> PredictionOut:
     try:
         prediction = service.predict(transaction)
     except InferenceError as exc:
         raise HTTPException(status_code=500, detail=str(exc)) from exc
+    if service.settings.answer_max_age_s:
+        _cacheable(response, service.settings.answer_max_age_s)
     return PredictionOut(
         fraud_score=prediction.fraud_score,
         is_fraud=prediction.is_fraud,
@@ -76,6 +92,14 @@ async def predict(transaction: Transaction, service: Service) -> PredictionOut:
 async def health() -> dict[str, str]:
     """Shallow on purpose: it says the process and its event loop answer, nothing more."""
     return {"status": "ok"}
+
+
+@router.get("/model")
+async def model(service: Service, response: Response) -> dict[str, str | None]:
+    """Which model serves here (metadata: the edge may cache it briefly)."""
+    served = service.model
+    _cacheable(response, _MODEL_MAX_AGE_S)
+    return {"model_version": served.version, "uri": served.uri, "region": service.settings.region}
 
 
 @router.get("/ready", responses={503: {"description": "the model cannot score"}})

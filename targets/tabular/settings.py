@@ -24,12 +24,14 @@ class Settings(BaseModel):
     model_home: Path = Path("artifacts")
     tracking_uri: str = Field(min_length=1)
     drift_window: int = Field(default=1000, ge=1, description="inputs the PSI is computed over")
+    answer_max_age_s: int = Field(default=0, ge=0, description="the edge may cache a score this "
+                                  "long (Cache-Control); 0: answers are not cacheable")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """GAMEDAY_REGION, GAMEDAY_REPLICA, GAMEDAY_MODEL_URI, GAMEDAY_MODEL_HOME,
         MLFLOW_TRACKING_URI (default: the SQLite registry under the model home),
-        GAMEDAY_DRIFT_WINDOW."""
+        GAMEDAY_DRIFT_WINDOW, GAMEDAY_ANSWER_MAX_AGE_S."""
         home = Path(environ.get("GAMEDAY_MODEL_HOME", "artifacts"))
         values: dict[str, object] = {
             "model_home": home,
@@ -40,6 +42,7 @@ class Settings(BaseModel):
             ("replica", "GAMEDAY_REPLICA"),
             ("model_uri", "GAMEDAY_MODEL_URI"),
             ("drift_window", "GAMEDAY_DRIFT_WINDOW"),
+            ("answer_max_age_s", "GAMEDAY_ANSWER_MAX_AGE_S"),
         ):
             if env_name in environ:
                 values[key] = environ[env_name]

@@ -24,6 +24,7 @@ from gameday.platforms.local.waf import (
     prepare_home,
     render_modsecurity,
     render_nginx,
+    worker_user,
     workers,
 )
 
@@ -121,7 +122,7 @@ def nginx_config(topology: Topology, home: Path) -> NginxConfig:
         routes=tuple(NginxRoute(route.path, streaming=route.streaming)
                      for route in topology.routes if route.mode == "http"),
         cache=edge.cache if edge.cache.enabled else None, max_body_bytes=edge.max_body_bytes,
-        workers=workers())
+        workers=workers(), user=worker_user())
 
 
 def write_nginx_files(topology: Topology, home: Path) -> None:

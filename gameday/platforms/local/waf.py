@@ -11,9 +11,11 @@ into the run folder's ``waf.jsonl`` (records.py's contract).
 
 from __future__ import annotations
 
+import grp
 import json
 import math
 import os
+import pwd
 import shutil
 import subprocess
 import time
@@ -71,6 +73,7 @@ class NginxConfig:
     timeout_read_s: int = 60  # above HAProxy's server timeout: HAProxy answers first
     modsecurity_module: Path = MODSECURITY_MODULE
     log_requests: bool = False
+    user: str | None = None  # started as root: the workers' user and group ("root root")
 
 
 def _template(name: str) -> jinja2.Template:
@@ -203,3 +206,12 @@ def _epoch(stamp: str) -> float:
 
 def workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
+
+
+def worker_user() -> str | None:
+    """The ``user`` directive for a master started as root: the harness's own user, whose
+    home the workers write the cache and temp files into; None when not root (nginx then
+    keeps the workers as the user it runs as)."""
+    if os.geteuid() != 0:
+        return None
+    return f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
