@@ -44,8 +44,9 @@ def test_the_supervisor_tears_down_a_platform_whose_owner_was_sigkilled(
         state = State.load(home)
         assert state is not None and state.supervisor is not None
         pgids = [m.pgid for m in state.members if m.pgid]
-        # fault proxy, Prometheus and its exporter, one replica per region, the edge
-        assert len(pgids) == 6
+        # fault proxy, Prometheus and its exporter, one replica per region, the edge's
+        # HAProxy and nginx
+        assert len(pgids) == 7
         owner.send_signal(signal.SIGKILL)
         owner.wait()
         died_s = time.monotonic()
