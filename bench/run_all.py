@@ -20,6 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import database
+import edge
 import faultproxy
 import load
 import metrics
@@ -79,6 +80,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
         *_rag_lines(figures["rag"]),
         *triton.summary_lines(figures["triton"]),
         *metrics.summary_lines(figures["metrics"]),
+        *edge.summary_lines(figures["edge"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -183,6 +185,9 @@ def main() -> int:
     figures["triton"] = triton.main(quick=options.quick)
     print("\n== metrics: scraping on vs off, autoscaler x4 step ==", flush=True)
     figures["metrics"] = metrics.run(rounds=2 if options.quick else 3)
+    print("\n== edge: WAF on / off / HAProxy, cache hit vs miss, health checks under loss ==",
+          flush=True)
+    figures["edge"] = edge.run(quick=options.quick)
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)

@@ -91,7 +91,10 @@ class LoadProfile(_Strict):
     A suite may mix several (a list): each runs in a generator of its own, from one start.
     ``steps`` change the rate during the run (a surge ×4 for 20 s, then back to the base:
     ``[{at_s: 20, factor: 4}, {at_s: 40, factor: 1}]``); ``workers`` generator processes
-    share one schedule (Locust's master/worker mode)."""
+    share one schedule (Locust's master/worker mode). ``target: edge-no-waf`` sends the same
+    load through the edge's second entry, the same nginx without ModSecurity (the WAF's cost,
+    measured in the same run); ``distinct_bodies`` makes the bodies repeat (a pool of that
+    many), so the edge's cache meets the same request again."""
 
     class RateStep(_Strict):
         """From ``at_s`` seconds after the warm-up's end, the rate is ``rate_per_s``, or
@@ -114,7 +117,10 @@ class LoadProfile(_Strict):
     name: str = Field("", pattern=r"^([a-z0-9][a-z0-9-]*)?$",
                       description="the generator's name (default: the endpoint)")
     model: Literal["open"] = "open"
-    target: Literal["edge", "database"] = "edge"
+    target: Literal["edge", "edge-no-waf", "database"] = Field(
+        "edge", description="edge: through the global edge (WAF and cache); edge-no-waf: the "
+                            "same nginx without ModSecurity and cache; database: numbered "
+                            "writes straight to the stack's database")
     stack: str = "tabular"
     endpoint: str = "predict"
     arrival: Literal["constant", "poisson"] = "poisson"
@@ -133,6 +139,11 @@ class LoadProfile(_Strict):
     steps: list[LoadProfile.RateStep] = Field(
         default_factory=list, description="rate changes after the warm-up (a surge)")
     workers: int = Field(1, ge=1, le=64, description="generator processes sharing the schedule")
+    distinct_bodies: int | None = Field(
+        None, description="the body pool's size, 1..4096 (default: a body per send, up to "
+                          "4096): fewer make answers repeat, for the edge's cache; rag ask: "
+                          "request i asks what request i mod n asked; attack: the first n "
+                          "requests of the labelled mix")
 
     @property
     def generator(self) -> str:
@@ -172,6 +183,18 @@ class LoadProfile(_Strict):
         if workers > 1 and info.data.get("target") == "database":
             raise cls._invalid("the database writer runs in one process: workers must be 1")
         return workers
+
+    @field_validator("distinct_bodies")
+    @classmethod
+    def _check_distinct_bodies(cls, count: int | None, info: Any) -> int | None:
+        if count is None:
+            return None
+        if not 1 <= count <= 4096:  # the load's body pool holds at most 4096 (load.payloads)
+            raise cls._invalid(f"distinct_bodies: expected 1..4096 (the body pool's size), "
+                               f"got {count}")
+        if info.data.get("target") == "database" or info.data.get("endpoint") == INGEST_ENDPOINT:
+            raise cls._invalid("numbered writes are each their own: no distinct_bodies")
+        return count
 
 
 class Scenario(_Strict):

@@ -13,7 +13,7 @@ from gameday.config import LoadProfile, Suite, resolve_experiment
 from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.errors import ConfigError, LoadError
 from gameday.experiment import load_experiment
-from gameday.load.payloads import endpoint_for
+from gameday.load.payloads import ENDPOINTS, endpoint_for
 from gameday.slos import CostSlo
 from gameday.stacks import StackDef, load_stack
 
@@ -84,7 +84,10 @@ def _check_database_load(load: LoadProfile, stack: StackDef, source: str | None,
 def _check_edge_load(load: LoadProfile, stack: StackDef, source: str | None,
                      where: str) -> None:
     endpoints = stack.endpoints
-    if load.endpoint not in endpoints:
+    # the labelled set (endpoint `attack`) has a path per request, none in the stack's table
+    labelled = (load.stack, load.endpoint) in ENDPOINTS \
+        and ENDPOINTS[(load.stack, load.endpoint)].labelled
+    if load.endpoint not in endpoints and not labelled:
         raise ConfigError(f"unknown endpoint {load.endpoint!r} of stack "
                           f"{load.stack!r}; expected one of {', '.join(sorted(endpoints))}",
                           source=source, field=f"{where}.endpoint")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reports.edge_section import edge_figures, edge_section
 from reports.html import render_html
 from reports.junit import junit_xml
 from reports.markdown import summary_markdown
 from reports.run_folder import read_run_folder
 from reports.summary import Summary, summarize
+from reports.summary_json import summary_document
 
 __all__ = ["HTML_FILE", "JUNIT_FILE", "MARKDOWN_FILE", "SUMMARY_FILE", "build_reports"]
 
@@ -25,13 +27,31 @@ def build_reports(run_dir: Path) -> Summary:
     Raises MeasurementError when the folder has no readable ``suite.json``; anything else
     wrong with the run (harness error, interruption, no records) is a verdict, not an error.
     """
-    summary = summarize(read_run_folder(run_dir))
+    folder = read_run_folder(run_dir)
+    summary = summarize(folder)
+    edge = edge_figures(folder, summary)
     _write_atomically(run_dir / SUMMARY_FILE,
-                      json.dumps(summary.to_json(), indent=2, allow_nan=False) + "\n")
-    _write_atomically(run_dir / HTML_FILE, render_html(summary))
+                      json.dumps(summary_document(summary, edge), indent=2, allow_nan=False)
+                      + "\n")
+    _write_atomically(run_dir / HTML_FILE,
+                      _with_section(render_html(summary), edge_section(summary, edge)))
     _write_atomically(run_dir / JUNIT_FILE, junit_xml(summary))
-    _write_atomically(run_dir / MARKDOWN_FILE, summary_markdown(summary))
+    _write_atomically(run_dir / MARKDOWN_FILE, summary_markdown(summary, edge))
     return summary
+
+
+_SECTION_BEFORE = "<h2>SLOs</h2>"  # the edge section goes after resources and cost
+
+
+def _with_section(page: str, section: list[str]) -> str:
+    """The page with ``section`` put in before the SLO table (at the end of the body when
+    the page has none)."""
+    if not section:
+        return page
+    text = "\n".join(section) + "\n"
+    at = page.find(_SECTION_BEFORE)
+    at = at if at >= 0 else page.rfind("</body>")
+    return page[:at] + text + page[at:]
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reports.database_markdown import database_markdown
+from reports.edge_section import EdgeFigures, edge_markdown
 from reports.numbers import objective, seconds, sentence, slo_objective
 from reports.summary import ScenarioOutcome, Summary
 
@@ -16,7 +17,8 @@ _MARKS = {"pass": "✅", "fail": "❌", "error": "⛔", "inconclusive": "⚠️"
 _RELATION = {"availability": "≥", "latency": "≤", "rto": "≤", "write_rto": "≤", "cost": "≤"}
 
 
-def summary_markdown(summary: Summary) -> str:
+def summary_markdown(summary: Summary, edge: EdgeFigures | None = None) -> str:
+    """``edge``: the edge section's figures (``reports.edge_section``), a short block."""
     mark = _MARKS.get(summary.verdict, "")
     lines = [
         f"## {mark} gameday {_text(summary.suite.name)}: {summary.verdict.upper()}",
@@ -40,6 +42,7 @@ def summary_markdown(summary: Summary) -> str:
         "from another region, edge down = HAProxy marked a target-region server down. "
         "Details in `report.html` of the run folder.",
         *_cost_line(summary),
+        *edge_markdown(edge),
         *database_markdown(summary),
     ]
     return "\n".join(lines) + "\n"

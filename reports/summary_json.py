@@ -11,6 +11,7 @@ from gameday.measure import DatabaseFigures, GeneratorHealth
 from reports.database_json import database_json, scenario_database_json
 
 if TYPE_CHECKING:
+    from reports.edge_section import EdgeFigures
     from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["SCHEMA", "summary_document"]
@@ -18,7 +19,9 @@ __all__ = ["SCHEMA", "summary_document"]
 SCHEMA = "gameday.summary/1"
 
 
-def summary_document(summary: Summary) -> dict[str, Any]:
+def summary_document(summary: Summary, edge: EdgeFigures | None = None) -> dict[str, Any]:
+    """``edge``: the edge section's figures (``reports.edge_section``), under
+    ``edge_figures`` (``edge`` holds the edge's server intervals, kept as it was)."""
     incidents = summary.incidents
     interruption = summary.interruption
     document = {
@@ -47,6 +50,7 @@ def summary_document(summary: Summary) -> dict[str, Any]:
         },
         "slos": [asdict(result) for result in summary.slos],
         "edge": None if summary.edge is None else [asdict(i) for i in summary.edge],
+        "edge_figures": None if edge is None else asdict(edge),
         "database": database_json(summary.database),
         "rag": None if summary.rag is None else asdict(summary.rag),
         "triton": None if summary.triton is None else asdict(summary.triton),

@@ -8,6 +8,10 @@ kept-alive connections (``transport.PlainTransport``; a streamed answer through 
 ``FastHttpUser`` session), so a slow answer never delays the next send. A send that finds
 every sender busy waits in the queue and starts late; lateness is counted, and a send that
 waited longer than ``timeout_s`` is given up (a timeout, to a user).
+
+The labelled set (endpoint ``attack``, ``gameday.load.attacks``) goes through the same plain
+transport, request i being item i mod n of the seeded mix, with its own method, request
+target (built once, before the run) and headers (``X-Gameday-Label``).
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.env import Environment
 
 from gameday.load.answers import ask_streamed
+from gameday.load.attacks import labelled_mix
 from gameday.load.child import load_start_detail, watch_parent
+from gameday.load.labelled import LABELLED_CONTEXT_KEY, ReadySend, ready_to_send
 from gameday.load.payloads import endpoint_for, make_bodies
 from gameday.load.plan import LoadPlan, Share, join_url, steps_detail
 from gameday.load.rag_workload import RagRequest, RagWorkload
@@ -92,13 +98,18 @@ class Pacer:
         self._t0_s = 0.0
         self._bodies: list[bytes] = []
         self._workload: RagWorkload | None = None
-        if endpoint.make_body is None:  # one body per request, made when it is due
+        self._labelled: list[ReadySend] | None = None
+        if endpoint.labelled:
+            self._labelled = ready_to_send(labelled_mix(
+                plan.stack, seed=plan.seed, documents=plan.documents, k=plan.k,
+                count=plan.distinct_bodies), plan.base_url)
+        elif endpoint.make_body is None:  # one body per request, made when it is due
             self._workload = RagWorkload(plan.endpoint, run_key=plan.run_key,
                                          documents=plan.documents, k=plan.k, seed=plan.seed,
                                          follow_rate_per_s=plan.follow_rate_per_s,
                                          follow_lag_s=plan.follow_lag_s)
-        else:
-            self._bodies = make_bodies(endpoint, share.total, plan.seed)  # as one process
+        else:  # as one process: the pool of the whole schedule (or the one the plan sizes)
+            self._bodies = make_bodies(endpoint, plan.distinct_bodies or share.total, plan.seed)
         self._events = EventLog(run_dir / EVENTS_FILE)
         self._recorder = RequestRecorder(RecordWriter(
             run_dir / requests_file_name(name, share.worker)))
@@ -216,22 +227,34 @@ class Pacer:
 
     def _send(self, local: int, scheduled_s: float) -> None:
         index = self._share.first + self._share.stride * local  # in the whole schedule
-        request = None if self._workload is None else \
-            self._workload.request(index, scheduled_s - self._t0_s)
+        request = None
+        if self._workload is not None:  # distinct_bodies: request i asks what i mod n asked
+            pooled = index if self.plan.distinct_bodies is None else \
+                index % self.plan.distinct_bodies
+            request = self._workload.request(pooled, scheduled_s - self._t0_s)
         now_s = time.time()
         if self._stopping.is_set():
             self.cancelled += 1
             return
         if now_s - scheduled_s > self.plan.timeout_s:
-            self._give_up(local, scheduled_s, now_s, None if request is None else request.seq)
+            self._give_up(local, scheduled_s, now_s, None if request is None else request.seq,
+                          index)
             return
         self._observe(local, now_s - scheduled_s, now_s)
         context: dict[str, Any] = {"stack": self.plan.stack, "endpoint": self.plan.endpoint,
                                    "scheduled_s": scheduled_s}
         if request is not None:
             self._send_rag(request, context)
+        elif self._labelled is not None:
+            self._send_labelled(self._labelled[index % len(self._labelled)], context)
         elif self._plain is not None:
             self._plain.send(self._bodies[index % len(self._bodies)], context)
+
+    def _send_labelled(self, send: ReadySend, context: dict[str, Any]) -> None:
+        request, request_uri, headers = send
+        context[LABELLED_CONTEXT_KEY] = request
+        if self._plain is not None:
+            self._plain.send_to(request.method, request_uri, headers, request.body, context)
 
     def _send_rag(self, request: RagRequest, context: dict[str, Any]) -> None:
         if request.seq is not None:
@@ -242,16 +265,19 @@ class Pacer:
         elif self._plain is not None:
             self._plain.send(request.body, context)
 
-    def _give_up(self, local: int, scheduled_s: float, now_s: float, seq: int | None) -> None:
+    def _give_up(self, local: int, scheduled_s: float, now_s: float, seq: int | None,
+                 index: int) -> None:
         """No sender came free within timeout_s: to a user this is a timeout, at
         scheduled + timeout_s (when the user's own timeout would have fired)."""
         gave_up_s = scheduled_s + self.plan.timeout_s
         self.gave_up += 1
         self._observe(local, now_s - scheduled_s, now_s)
+        label = "" if self._labelled is None else \
+            self._labelled[index % len(self._labelled)][0].label
         self._recorder.write(RequestRecord(
             scheduled_s=scheduled_s, start_s=gave_up_s, end_s=gave_up_s, stack=self.plan.stack,
             endpoint=self.plan.endpoint, region="", status=0, ok=False, error_kind="timeout",
-            seq=seq))
+            seq=seq, label=label))
 
     def _observe(self, local: int, lag_s: float, now_s: float) -> None:
         figures = self._watch.observe(local, lag_s, now_s)

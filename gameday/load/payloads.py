@@ -16,8 +16,11 @@ import numpy as np
 from gameday.errors import LoadError
 
 __all__ = [
+    "BODY_POOL_MAX",
+    "CACHE_HEADER",
     "ENDPOINTS",
     "REGION_HEADER",
+    "WAF_HEADER",
     "Endpoint",
     "check_rag_answer",
     "check_rag_ingest",
@@ -30,7 +33,10 @@ __all__ = [
 ]
 
 REGION_HEADER = "X-Served-By-Region"
-_BODY_POOL_MAX = 4096
+# the global edge's marks on every answer that passed it: its cache's verdict and its WAF's
+CACHE_HEADER = "X-Cache-Status"
+WAF_HEADER = "X-Edge-Waf"
+BODY_POOL_MAX = 4096
 _FRAUD_SHARE = 0.1
 # the tabular stack's feature order (targets.tabular.features.FEATURE_NAMES; the harness does
 # not import the targets)
@@ -44,7 +50,8 @@ class Endpoint:
 
     method: str
     path: str
-    make_body: Callable[[np.random.Generator], bytes] | None  # None: per request (rag_workload)
+    # None: made per request (rag_workload), or the labelled set's own (``labelled``)
+    make_body: Callable[[np.random.Generator], bytes] | None
     check: Callable[[int, bytes], tuple[bool, str]]
     content_type: str = "application/json"
     streaming: bool = False  # answered as server-sent events, read token by token
@@ -52,6 +59,9 @@ class Endpoint:
     marks_answers: bool = False
     # the model version an answer names ("" when it names none), for the request record
     model_version: Callable[[bytes], str] | None = None
+    # the labelled set (gameday.load.attacks): each request its own method, path and body,
+    # judged by its label (gameday.load.labelled), not by ``check``
+    labelled: bool = False
 
 
 def status_error_kind(status: int) -> str:
@@ -156,6 +166,12 @@ def _json_answer(expected: int, key: str) -> Callable[[int, bytes], tuple[bool, 
 check_rag_ingest = _json_answer(201, "doc_id")  # acknowledged: the document is stored
 check_rag_answer = _json_answer(200, "answer")  # a whole (not streamed) answer
 
+
+def _unlabelled(status: int, body: bytes) -> tuple[bool, str]:
+    """A request of a labelled endpoint that came without its label: nothing to judge by."""
+    return False, "payload"
+
+
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("tabular", "predict"): Endpoint(method="POST", path="/predict", make_body=_tabular_body,
                                      check=check_tabular_predict),
@@ -168,6 +184,13 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("triton", "infer"): Endpoint(method="POST", path="/v2/models/fraud/infer",
                                   make_body=_triton_body, check=check_triton_infer,
                                   model_version=kserve_model_version),
+    # the labelled set (benign and attacks) through the edge: method, path, body per request
+    ("tabular", "attack"): Endpoint(method="POST", path="/", make_body=None,
+                                    check=_unlabelled, labelled=True),
+    ("rag", "attack"): Endpoint(method="POST", path="/", make_body=None, check=_unlabelled,
+                                marks_answers=True, labelled=True),
+    ("triton", "attack"): Endpoint(method="POST", path="/", make_body=None, check=_unlabelled,
+                                   model_version=kserve_model_version, labelled=True),
 }
 
 
@@ -184,4 +207,4 @@ def make_bodies(endpoint: Endpoint, count: int, seed: int) -> list[bytes]:
     if endpoint.make_body is None:
         raise LoadError(f"{endpoint.path}: bodies are made per request (rag_workload)")
     rng = np.random.default_rng(seed)
-    return [endpoint.make_body(rng) for _ in range(max(1, min(count, _BODY_POOL_MAX)))]
+    return [endpoint.make_body(rng) for _ in range(max(1, min(count, BODY_POOL_MAX)))]

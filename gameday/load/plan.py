@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from gameday.config import LoadProfile
 from gameday.errors import LoadError
+from gameday.load.payloads import BODY_POOL_MAX
 
 __all__ = ["MAX_SENDS", "LoadPlan", "RateStep", "Share", "is_loopback_host", "join_url",
            "require_loopback", "schedule", "segments", "steps_detail"]
@@ -67,6 +68,9 @@ class LoadPlan:
     follow_lag_s: float = 5.0
     steps: tuple[RateStep, ...] = ()
     workers: int = 1
+    # the size of the body pool the sends cycle through (None: one body per send, up to the
+    # pool's bound), so a suite can make answers repeat for the edge's cache
+    distinct_bodies: int | None = None
 
     def __post_init__(self) -> None:
         require_loopback(self.base_url)
@@ -77,6 +81,9 @@ class LoadPlan:
         _require("warmup_s", self.warmup_s, lambda v: v >= 0, ">= 0")
         _require("concurrency", self.concurrency, lambda v: v >= 1, ">= 1")
         _require("workers", self.workers, lambda v: 1 <= v <= MAX_WORKERS, f"1..{MAX_WORKERS}")
+        if self.distinct_bodies is not None:
+            _require("distinct_bodies", self.distinct_bodies,
+                     lambda v: 1 <= v <= BODY_POOL_MAX, f"1..{BODY_POOL_MAX}")
         _check_steps(self.steps, self.duration_s)
         if self.expected_sends > MAX_SENDS:
             raise LoadError(f"plan asks for ~{self.expected_sends:,.0f} sends "
@@ -108,6 +115,7 @@ class LoadPlan:
                    lag_bound_s=profile.lag_bound_s, start_at_s=start_at_s, run_key=run_key,
                    documents=documents, k=k, follow_rate_per_s=follow_rate_per_s,
                    follow_lag_s=profile.follow_lag_s, workers=profile.workers,
+                   distinct_bodies=profile.distinct_bodies,
                    steps=tuple(RateStep(step.at_s, step.rate_for(profile.rate_per_s))
                                for step in profile.steps))
 
@@ -141,7 +149,8 @@ class LoadPlan:
         return cls.from_dict(raw, source=source)
 
 
-_INT_FIELDS = frozenset({"seed", "concurrency", "documents", "k", "workers"})
+_INT_FIELDS = frozenset({"seed", "concurrency", "documents", "k", "workers",
+                         "distinct_bodies"})
 _FLOAT_FIELDS = frozenset({"rate_per_s", "duration_s", "warmup_s", "timeout_s", "lag_bound_s",
                            "start_at_s", "follow_rate_per_s", "follow_lag_s", "steps.at_s",
                            "steps.rate_per_s"})
@@ -149,7 +158,7 @@ _STR_FIELDS = frozenset({"base_url", "stack", "endpoint", "arrival", "run_key"})
 
 
 def _coerce(source: str, name: str, value: object) -> Any:
-    if name == "start_at_s" and value is None:
+    if name in ("start_at_s", "distinct_bodies") and value is None:
         return None
     if name == "steps":
         return _coerce_steps(source, value)

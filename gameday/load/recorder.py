@@ -5,6 +5,9 @@ is recorded when its ``context`` names a ``stack`` and ``endpoint`` from ``paylo
 the pacer adds ``scheduled_s`` (a closed-model request is scheduled when it starts).
 A client that is not Locust's HTTP session (tritonclient) judges its own answer and passes a
 ``JudgedOutcome`` under ``OUTCOME_CONTEXT_KEY``; the recorder then writes that as it is.
+A request of the labelled set carries its ``LabelledRequest`` under ``LABELLED_CONTEXT_KEY``
+and is judged by its label (``labelled.judge``). Every record takes the edge's marks from the
+answer's headers: ``edge_cache`` (X-Cache-Status) and ``waf`` (X-Edge-Waf).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gameday.load.answers import ANSWER_CONTEXT_KEY, AnswerOutcome
-from gameday.load.payloads import REGION_HEADER, Endpoint, endpoint_for
+from gameday.load.labelled import GUARD_HEADER, LABELLED_CONTEXT_KEY, LabelledRequest, judge
+from gameday.load.payloads import CACHE_HEADER, REGION_HEADER, WAF_HEADER, Endpoint, endpoint_for
 from gameday.records import RecordWriter, RequestRecord
 
 __all__ = ["OUTCOME_CONTEXT_KEY", "JudgedOutcome", "RequestRecorder", "classify_failure"]
@@ -35,6 +39,8 @@ class JudgedOutcome:
     error_kind: str = ""  # the same kinds as RequestRecord.error_kind
     region: str = ""
     model_version: str = ""
+    edge_cache: str = ""  # the answer's X-Cache-Status ("" when none came back)
+    waf: str = ""  # the answer's X-Edge-Waf
 
 
 def _is_timeout(error: BaseException) -> bool:
@@ -85,7 +91,7 @@ def _header(response: Any, name: str) -> str:
 def _rag_fields(response: Any, answer: object, scheduled_s: float) -> dict[str, Any]:
     """What a RAG answer adds to its record: the service's marks (headers) and, for a
     streamed answer, its tokens' timing, continuity and quality."""
-    guard, redacted = _header(response, "X-Rag-Guard"), _header(response, "X-Rag-Redacted")
+    guard, redacted = _header(response, GUARD_HEADER), _header(response, "X-Rag-Redacted")
     fields: dict[str, Any] = {
         "variant": _header(response, "X-Rag-Variant"), "cache": _header(response, "X-Rag-Cache"),
         "degraded": _header(response, "X-Rag-Degraded"),
@@ -109,7 +115,18 @@ def _judged_record(outcome: JudgedOutcome, stack: str, endpoint: str, start_s: f
         end_s=start_s + response_time_ms / 1000.0, stack=stack, endpoint=endpoint,
         region=outcome.region, status=outcome.status,
         ok=outcome.ok, error_kind=outcome.error_kind, seq=seq if isinstance(seq, int) else None,
-        model_version=outcome.model_version)
+        model_version=outcome.model_version, edge_cache=outcome.edge_cache, waf=outcome.waf,
+        label=_label(context))
+
+
+def _labelled(context: dict[str, Any]) -> LabelledRequest | None:
+    labelled = context.get(LABELLED_CONTEXT_KEY)
+    return labelled if isinstance(labelled, LabelledRequest) else None
+
+
+def _label(context: dict[str, Any]) -> str:
+    labelled = _labelled(context)
+    return "" if labelled is None else labelled.label
 
 
 class RequestRecorder:
@@ -135,6 +152,8 @@ class RequestRecorder:
         kind = self._endpoint(stack, endpoint)
         status = int(getattr(response, "status_code", 0) or 0)
         answer = context.get(ANSWER_CONTEXT_KEY)
+        labelled = _labelled(context)
+        region, waf = _header(response, REGION_HEADER), _header(response, WAF_HEADER)
         body = b""  # read only to judge it: a streamed answer was read token by token
         if status == 0:
             ok, error_kind = False, classify_failure(exception)
@@ -142,6 +161,10 @@ class RequestRecorder:
             ok, error_kind = answer.ok, "" if answer.ok else "stream"
         elif exception is not None and _is_timeout_chain(exception):
             ok, error_kind = False, "timeout"  # the head came back, the body timed out
+        elif labelled is not None:
+            body = _body(response)
+            ok, error_kind = judge(labelled, status, body, waf=waf, region=region,
+                                   guard=_header(response, GUARD_HEADER))
         else:
             body = _body(response)
             ok, error_kind = kind.check(status, body)
@@ -151,11 +174,12 @@ class RequestRecorder:
         self.write(RequestRecord(
             scheduled_s=scheduled_s, start_s=start_s,
             end_s=start_s + response_time / 1000.0, stack=stack, endpoint=endpoint,
-            region=_header(response, REGION_HEADER), status=status, ok=ok,
+            region=region, status=status, ok=ok,
             error_kind=error_kind, seq=seq if isinstance(seq, int) else None,
             model_version=kind.model_version(body or _body(response))
             if kind.model_version and status else "",
-            **marks))
+            edge_cache=_header(response, CACHE_HEADER), waf=waf,
+            label="" if labelled is None else labelled.label, **marks))
 
     def _endpoint(self, stack: str, endpoint: str) -> Endpoint:
         kind = self._endpoints.get((stack, endpoint))

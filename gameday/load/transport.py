@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from geventhttpclient import HTTPClient
 from geventhttpclient.url import URL
@@ -40,7 +41,9 @@ class Answer:
 
 class PlainTransport:
     """Sends to one URL over at most ``concurrency`` kept-alive connections; every send,
-    answered or not, fires ``on_request`` once with Locust's ``events.request`` arguments."""
+    answered or not, fires ``on_request`` once with Locust's ``events.request`` arguments.
+    ``send_to`` sends another method, request target and headers to the same host (the
+    labelled set: each request its own)."""
 
     def __init__(self, url: str, method: str, headers: dict[str, str], *, concurrency: int,
                  timeout_s: float, on_request: Callable[..., None]) -> None:
@@ -49,23 +52,33 @@ class PlainTransport:
                                            connection_timeout=timeout_s,
                                            network_timeout=timeout_s)
         self._url, self._path, self._method = url, target.request_uri, method
+        parts = urlsplit(url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"  # the URL of a send_to target
         self._headers = headers
         self._on_request = on_request
 
     def send(self, body: bytes, context: dict[str, Any]) -> None:
+        self._exchange(self._method, self._path, self._headers, body, context, self._url)
+
+    def send_to(self, method: str, request_uri: str, headers: dict[str, str], body: bytes,
+                context: dict[str, Any]) -> None:
+        """``request_uri`` (origin-form, "/prefix/path?query") is sent as it is written."""
+        self._exchange(method, request_uri, headers, body, context, self._origin + request_uri)
+
+    def _exchange(self, method: str, path: str, request_headers: dict[str, str], body: bytes,
+                  context: dict[str, Any], url: str) -> None:
         start_s, started = time.time(), time.perf_counter()
         status, headers, content, error = 0, None, b"", None
         try:
-            response = self._client.request(self._method, self._path, body=body,
-                                            headers=self._headers)
+            response = self._client.request(method, path, body=body, headers=request_headers)
             status, headers = response.status_code, response.info()
             content = response.read()  # to the end: the connection goes back to the pool
         except FAILURE_EXCEPTIONS as exc:  # the same failures FastHttpSession records
             error = exc
-        self._on_request(request_type=self._method, name=self._path, context=context,
+        self._on_request(request_type=method, name=path, context=context,
                          response=Answer(status, headers, content), exception=error,
                          start_time=start_s, response_time=(time.perf_counter() - started) * 1e3,
-                         response_length=len(content), url=self._url)
+                         response_length=len(content), url=url)
 
     def close(self) -> None:
         self._client.close()

@@ -64,11 +64,15 @@ class RequestFailed(Exception):
         super().__init__(f"{outcome.error_kind} (status {outcome.status}): {detail}")
 
 
-def answered(scores: object, rows: int, model_version: str, region: str = "") -> JudgedOutcome:
-    """A 200 answer: ok when ``scores`` (``as_numpy("fraud_score")``) is [rows, 1] in [0, 1]."""
+def answered(scores: object, rows: int, model_version: str, region: str = "", *,
+             edge_cache: str = "", waf: str = "") -> JudgedOutcome:
+    """A 200 answer: ok when ``scores`` (``as_numpy("fraud_score")``) is [rows, 1] in [0, 1];
+    ``region``, ``edge_cache`` and ``waf``: the answer's edge headers, when the client kept
+    them."""
     ok = _valid_scores(scores, rows)
     return JudgedOutcome(status=200, ok=ok, error_kind="" if ok else "payload",
-                         region=region, model_version=model_version)
+                         region=region, model_version=model_version, edge_cache=edge_cache,
+                         waf=waf)
 
 
 def _valid_scores(scores: object, rows: int) -> bool:
@@ -78,17 +82,19 @@ def _valid_scores(scores: object, rows: int) -> bool:
     return all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in values)
 
 
-def http_failed(error: BaseException, answered_status: int, region: str) -> JudgedOutcome:
+def http_failed(error: BaseException, answered_status: int, region: str, *,
+                edge_cache: str = "", waf: str = "") -> JudgedOutcome:
     """A failed ``tritonclient.http`` call; ``answered_status``: the status the response came
     back with (0 when none did)."""
     status = _http_status(error)
     if status:
-        return JudgedOutcome(status=status, ok=False, error_kind=status_error_kind(status),
-                             region=region)
-    kind = classify_failure(error)
-    if answered_status and kind != "timeout":
-        kind = "payload"  # it came back and could not be read
-    return JudgedOutcome(status=answered_status, ok=False, error_kind=kind, region=region)
+        kind = status_error_kind(status)
+    else:
+        status, kind = answered_status, classify_failure(error)
+        if answered_status and kind != "timeout":
+            kind = "payload"  # it came back and could not be read
+    return JudgedOutcome(status=status, ok=False, error_kind=kind, region=region,
+                         edge_cache=edge_cache, waf=waf)
 
 
 def _http_status(error: BaseException) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from gameday.config import LoadProfile
-from gameday.errors import LoadError
+from gameday.config import LoadProfile, load_suite
+from gameday.errors import ConfigError, LoadError
 from gameday.load.plan import LoadPlan, RateStep, Share, join_url, schedule, steps_detail
 
 URL = "http://127.0.0.1:8080/tabular"
@@ -199,6 +200,49 @@ def test_a_database_profile_takes_no_steps_and_no_workers() -> None:
         LoadProfile(target="database", steps=[{"at_s": 1, "factor": 2}])  # type: ignore[list-item]
     with pytest.raises(ValidationError, match="one process"):
         LoadProfile(target="database", workers=2)
+
+
+# -- the edge's cache and its second entry --------------------------------------------------
+
+def test_a_profile_s_distinct_bodies_reach_the_plan_and_survive_its_json() -> None:
+    plan = LoadPlan.from_profile(LoadProfile(distinct_bodies=16), URL)
+    assert plan.distinct_bodies == 16 and LoadPlan.from_json(plan.to_json()) == plan
+    default = LoadPlan.from_profile(LoadProfile(), URL)
+    assert default.distinct_bodies is None and LoadPlan.from_json(default.to_json()) == default
+
+
+@pytest.mark.parametrize("count", [0, 4097, -3])
+def test_distinct_bodies_out_of_range_are_refused_by_the_profile_and_the_plan(
+        count: int) -> None:
+    with pytest.raises(ValidationError, match=r"distinct_bodies: expected 1\.\.4096"):
+        LoadProfile(distinct_bodies=count)
+    with pytest.raises(LoadError, match=r"plan.distinct_bodies: expected 1\.\.4096"):
+        LoadPlan(base_url=URL, distinct_bodies=count)
+
+
+def test_numbered_writes_take_no_distinct_bodies() -> None:
+    with pytest.raises(ValidationError, match="numbered writes"):
+        LoadProfile(stack="rag", endpoint="ingest", distinct_bodies=4)
+    with pytest.raises(ValidationError, match="numbered writes"):
+        LoadProfile(target="database", endpoint="writes", distinct_bodies=4)
+
+
+def test_a_bad_distinct_bodies_in_a_suite_file_names_the_file_and_the_field(
+        tmp_path: Path) -> None:
+    suite = tmp_path / "cache.yaml"
+    suite.write_text("name: cache\nallow_no_slos: true\n"
+                     "load: {stack: tabular, endpoint: predict, distinct_bodies: 0}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_suite(suite)
+    assert raised.value.field == "load.distinct_bodies"
+    assert "expected 1..4096" in str(raised.value) and str(suite) in str(raised.value)
+
+
+def test_the_edge_without_its_waf_is_a_target_the_load_plans_for_like_the_edge() -> None:
+    profile = LoadProfile(target="edge-no-waf", endpoint="attack", rate_per_s=50)
+    assert LoadPlan.from_profile(profile, "http://127.0.0.1:8082/tabular").endpoint == "attack"
+    with pytest.raises(ValidationError, match="edge-no-waf"):
+        LoadProfile(target="edge-nowaf")  # type: ignore[arg-type]
 
 
 # -- shares: workers split one schedule -----------------------------------------------------
