@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError
 
 from gameday.canaries import CanarySample, read_canary_samples
@@ -158,8 +160,13 @@ def _damaged_is_measurement_error(read: Callable[[Path], list[T]], run_dir: Path
 
 
 def _read_requests(run_dir: Path) -> StackRequests:
+    """The requests the SLIs, RTO and cost are judged on: every one but those of a labelled
+    set (the edge's attack mix), which the edge section judges by class instead (an attack
+    refused is a success of the WAF, not an answer a user got)."""
     try:
-        return StackRequests.from_table(read_request_table(run_dir, [*ARRAY_COLUMNS, "stack"]))
+        table = read_request_table(run_dir, [*ARRAY_COLUMNS, "stack", "label"])
+        unlabelled = pc.equal(pc.cast(table.column("label"), pa.string()), "")
+        return StackRequests.from_table(table.filter(unlabelled).drop_columns(["label"]))
     except ValueError as exc:  # a damaged file: its error names it, else name the folder
         message = str(exc)
         raise MeasurementError(message if str(run_dir) in message

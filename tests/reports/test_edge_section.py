@@ -226,3 +226,10 @@ def test_rto_vs_flapping_plots_each_setting_and_marks_the_unrecovered():
     assert list(layer7.text) == ["fast", "default"]
     lazy = traces["observe none (never recovered)"]
     assert lazy.marker.symbol == "x" and lazy.y[0] == pytest.approx(1.4 * 1.15)
+
+
+def test_labelled_requests_are_left_out_of_the_slis(built):
+    """An attack the WAF passed (ok False) or refused (ok True) is the edge section's to
+    judge; the availability and latency of users' requests never see it."""
+    folder = read_run_folder(built)
+    assert len(folder.requests.ok) == 240  # 200 ordinary + 40 without the WAF, 8 labelled out
