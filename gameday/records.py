@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 __all__ = [
+    "CACHE_REGION",
     "EDGE_FILE",
     "EVENTS_FILE",
     "REQUEST_COLUMNS",
@@ -56,6 +57,8 @@ EVENTS_FILE = "events.jsonl"
 EDGE_FILE = "edge.jsonl"
 WAF_FILE = "waf.jsonl"
 REQUESTS_GLOB = "requests*.csv"
+# the region an answer names when the edge's cache served it (targets/edge/nginx.conf.tmpl)
+CACHE_REGION = "edge"
 
 
 class EventKind:

@@ -194,7 +194,13 @@ def _latency(latency: Sequence[WafLatency]) -> list[str]:
     rows = [("", [f.stack, f.endpoint, *_side(f.with_waf), *_side(f.without_waf),
                   _added(f.added_p50_s), _added(f.added_p90_s), _added(f.added_p99_s)])
             for f in latency]
-    return ["<h3>What the WAF adds to latency</h3>",
+    note = ""
+    if any(f.with_waf is None or f.without_waf is None for f in latency):
+        note = ('<p class="meta" id="waf-latency-one-side">A side marked none had no answer in '
+                "this run: the WAF's cost shows when one load goes through the edge and "
+                "another, the same, through <code>target: edge-no-waf</code> "
+                "(suites/edge-waf.yaml).</p>")
+    return ["<h3>What the WAF adds to latency</h3>", note,
             table(_LATENCY_HEADERS, rows, ids=_LATENCY_IDS,
                   row_keys=[f"{f.stack}-{f.endpoint}" for f in latency])]
 

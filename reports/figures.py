@@ -9,6 +9,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from gameday.records import CACHE_REGION
 from reports.edge_chart import add_edge_view
 from reports.error_charts import add_errors_by_kind, add_errors_by_status
 from reports.stacked import add_stacked
@@ -31,7 +32,9 @@ COLOURS = {
     "recovered": "#2e9e44",
     "unserved": "#bbbbbb",
 }
-_REGION_COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#9d755d")
+# a region keeps its colour in every report, whichever regions a run's answers name
+_REGION_COLOURS = {"region-a": "#4c78a8", "region-b": "#f58518", CACHE_REGION: "#54a24b"}
+_OTHER_REGION_COLOURS = ("#b279a2", "#9d755d", "#72b7b2", "#eeca3b")
 _TITLES = ("Throughput (requests/s by scheduled time)",
            "Latency from the scheduled send (ms, log scale)",
            "Share of requests served, by region",
@@ -108,10 +111,11 @@ def _latency(figure: go.Figure, summary: Summary, centres: FloatArray) -> None:
 def _served_share(figure: go.Figure, summary: Summary, centres: FloatArray) -> None:
     buckets = summary.buckets
     regions = sorted({region for bucket in buckets for region in bucket.served_share})
-    colours = [_REGION_COLOURS[index % len(_REGION_COLOURS)] for index in range(len(regions))]
-    series = [(region, colour, [100 * b.served_share.get(region, 0.0) if b.requests else None
-                                for b in buckets]) for region, colour in zip(regions, colours,
-                                                                             strict=True)]
+    others = iter(_OTHER_REGION_COLOURS * len(regions))
+    colours = [_REGION_COLOURS.get(region) or next(others) for region in regions]
+    series = [(_served_by(region), colour,
+               [100 * b.served_share.get(region, 0.0) if b.requests else None for b in buckets])
+              for region, colour in zip(regions, colours, strict=True)]
     series.append(("no region (failed)", COLOURS["unserved"],
                    [100 * (1 - sum(b.served_share.values())) if b.requests else None
                     for b in buckets]))
@@ -120,6 +124,10 @@ def _served_share(figure: go.Figure, summary: Summary, centres: FloatArray) -> N
                     bucket_s=summary.chart_bucket_s, row=3, hover=f"{name} %{{y:.0f}}%",
                     gap=False)
     figure.update_yaxes(title_text="%", range=[0, 100], row=3, col=1)
+
+
+def _served_by(region: str) -> str:
+    return "edge cache" if region == CACHE_REGION else region
 
 
 def _warmup(figure: go.Figure, summary: Summary, origin_s: float) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from gameday.measure.arrays import BoolArray, percentile
 from gameday.measure.waf_log import CACHE_SERVED, EdgeRequests, values_in
 from gameday.measure.windows import FaultWindow
+from gameday.records import CACHE_REGION
 
 __all__ = ["CACHE_STALE", "CacheBucket", "CacheFigures", "CacheWindow", "cache_figures",
            "went_through_cache"]
@@ -86,7 +87,7 @@ def went_through_cache(requests: EdgeRequests) -> BoolArray:
 
 def _served(requests: EdgeRequests) -> BoolArray:
     mask: BoolArray = values_in(requests.edge_cache, CACHE_SERVED) \
-        | (requests.requests.region == "edge")
+        | (requests.requests.region == CACHE_REGION)
     return mask
 
 

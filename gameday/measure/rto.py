@@ -6,8 +6,9 @@ Candidate instants are the fault start and the scheduled time of each request th
 bad one, so the resolution is the request spacing.
 
 The parts (detect: the first bad request; failover: the first good answer from another
-region) are looked for among the requests scheduled from the fault start until the later of
-the recovery instant and the fault's end (its rollback): a fault nobody noticed has no detect,
+region; an answer the edge's cache served came from no region, so it is no failover) are
+looked for among the requests scheduled from the fault start until the later of the recovery
+instant and the fault's end (its rollback): a fault nobody noticed has no detect,
 rather than the detect of a later fault in the same run.
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 from gameday.config import Suite
 from gameday.measure.arrays import BoolArray, FloatArray, RequestArrays, Requests
 from gameday.measure.windows import FaultWindow
+from gameday.records import CACHE_REGION
 
 __all__ = ["Rto", "measure_rto", "scenario_rtos"]
 
@@ -107,7 +109,7 @@ def _first_end_after(end_s: FloatArray, fault_start_s: float) -> float | None:
 def _failover_s(arrays: RequestArrays, impact: BoolArray, fault_start_s: float,
                 faulted_region: str) -> float | None:
     elsewhere = (impact & arrays.ok & (arrays.region != faulted_region)
-                 & (arrays.region != ""))
+                 & (arrays.region != "") & (arrays.region != CACHE_REGION))
     ends = arrays.end_s[elsewhere]
     return float(ends.min()) - fault_start_s if ends.size else None
 

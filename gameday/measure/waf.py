@@ -45,6 +45,7 @@ import numpy as np
 
 from gameday.measure.arrays import BoolArray, RequestArrays, percentile
 from gameday.measure.waf_log import CACHE_SERVED, EdgeRequests, WafEntry, values_in
+from gameday.records import CACHE_REGION
 
 __all__ = ["ATTACK_CLASSES", "BENIGN", "TOP_RULES", "ClassVerdicts", "LatencySide",
            "RuleCount", "WafLatency", "WafVerdicts", "waf_latency", "waf_verdicts"]
@@ -225,7 +226,7 @@ def waf_latency(requests: EdgeRequests, *, warmup_end_s: float | None
     base = arrays.ok & ~requests.labelled
     if warmup_end_s is not None:
         base &= arrays.scheduled_s >= warmup_end_s
-    fetched = ~values_in(requests.edge_cache, CACHE_SERVED) & (arrays.region != "edge")
+    fetched = ~values_in(requests.edge_cache, CACHE_SERVED) & (arrays.region != CACHE_REGION)
     with_waf = base & values_in(requests.waf, _WITH_WAF)
     without = base & (requests.waf == "off")
     either = with_waf | without

@@ -83,6 +83,14 @@ def test_failover_ignores_answers_from_the_faulted_region_and_failed_answers(mak
     assert rto_of(records).failover_s == pytest.approx(0.35)
 
 
+def test_an_answer_from_the_edge_cache_is_no_failover(make_request):
+    # the edge's cache answered (stale) while region-a was down; region-b took over later
+    records = [make_request(10.1, region="edge", latency_s=0.005),
+               make_request(10.2, region="edge", latency_s=0.005),
+               make_request(12.0, region="region-b", latency_s=0.05)]
+    assert rto_of(records).failover_s == pytest.approx(2.05)
+
+
 def test_bad_requests_before_the_fault_do_not_delay_recovery(make_steady, join):
     records = join(make_steady(5.0, 9.0, ok=False), make_steady(9.0, 30.0))
     rto = rto_of(records)
