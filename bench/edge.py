@@ -10,7 +10,9 @@ figure beside a reference measured in the same run, on real local platforms (tab
 (c) Health checks under a lossy link, one stand-up per setting: open load at 50 req/s, a
     reset_peer toxic on region-a's edge links for a while (spurious failovers: region-a's
     server marked down at the edge while it was only lossy), then region-a killed (RTO as
-    gameday.measure.rto defines it). The points go to ``edge-sweep.json``.
+    gameday.measure.rto defines it). The points go to ``edge-sweep.json`` and its chart (RTO
+    against spurious failovers, the report's) to ``sweep.html``, self-contained; copy
+    ``edge-sweep.json`` into a run folder and ``gameday report`` adds the chart to its report.
 
     python bench/edge.py [--quick] [--out runs/bench-edge-<ts>]
 """
@@ -49,9 +51,10 @@ from gameday.platforms.base import EdgeEntry, StackRequest, ToxicSpec
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.platform import LocalPlatform
 from gameday.records import EdgeServerSample, RequestRecord
+from reports.edge_charts import rto_vs_flapping
 
 __all__ = ["SETTINGS", "main", "parse_wrk", "run", "summary_lines", "sweep_point",
-           "up_to_down_transitions"]
+           "up_to_down_transitions", "write_sweep_page"]
 
 SAMPLE = {"amount": 42.0, "hour": 13, "merchant_risk": 0.2, "distance_km": 3.0,
           "card_age_days": 400, "foreign": False, "tx_last_24h": 2}
@@ -406,6 +409,7 @@ def run(quick: bool = False, out: Path | None = None) -> dict[str, Any]:
         sweep = health_sweep(work, quick)
     points = [{k: v for k, v in p.items() if k != "detail"} for p in sweep]
     (out / "edge-sweep.json").write_text(json.dumps(points, indent=2))
+    write_sweep_page(out / "sweep.html", points)
     figures["sweep"] = points
     figures["sweep_detail"] = {p["setting"]: p["detail"] for p in sweep}
     figures["sweep_file"] = str(out / "edge-sweep.json")
@@ -413,6 +417,15 @@ def run(quick: bool = False, out: Path | None = None) -> dict[str, Any]:
                         "rate_per_s": _RATE_PER_S}
     (out / "figures.json").write_text(json.dumps(figures, indent=2, default=str))
     return figures
+
+
+def write_sweep_page(path: Path, points: list[dict[str, Any]]) -> None:
+    """The sweep's chart as one self-contained page (plotly.js inlined: opens offline)."""
+    figure = rto_vs_flapping(points)
+    figure.update_layout(title=f"Edge health checks under a lossy link ({LOSS.type} "
+                               f"{LOSS.toxicity:.0%}), then region-a killed: RTO against "
+                               "spurious failovers")
+    figure.write_html(path, include_plotlyjs=True, full_html=True)
 
 
 def summary_lines(figures: dict[str, Any]) -> list[str]:

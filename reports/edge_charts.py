@@ -74,7 +74,10 @@ def rto_vs_flapping(points: Sequence[SweepPoint | Mapping[str, Any]]) -> go.Figu
                      and (p.rto_s is not None) == recovered]
             if group:
                 figure.add_trace(_sweep_trace(group, observe, recovered, ceiling_s))
-    figure.update_xaxes(title_text="spurious failovers (no outage)", rangemode="tozero")
+    # room on both sides: the labels sit right of their points, the first ones at x = 0
+    widest = max((p.spurious_failovers for p in chosen), default=0)
+    figure.update_xaxes(title_text="spurious failovers (no outage)",
+                        range=[-0.5, widest + max(1.5, widest * 0.25)])
     figure.update_yaxes(title_text="RTO (s)", rangemode="tozero")
     figure.update_layout(title="Health-check settings: recovery time against flapping "
                                "(x on the top edge: never recovered)", height=420, **LAYOUT)
@@ -90,7 +93,7 @@ def _sweep_trace(group: Sequence[SweepPoint], observe: str, recovered: bool,
     return go.Scatter(
         x=[p.spurious_failovers for p in group],
         y=[p.rto_s if p.rto_s is not None else ceiling_s for p in group],
-        mode="markers+text", text=[p.setting for p in group], textposition="top center",
+        mode="markers+text", text=[p.setting for p in group], textposition="middle right",
         marker={"size": 10, "symbol": "circle" if recovered else "x",
                 "color": _OBSERVE_COLOURS.get(observe, "#7f7f7f")},
         name=f"observe {observe}" + ("" if recovered else " (never recovered)"),

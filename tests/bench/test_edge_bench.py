@@ -139,3 +139,17 @@ def test_summary_lines_name_every_setting_and_an_unrecovered_kill() -> None:
                "sweep": [point]}
     lines = bench.summary_lines(figures)
     assert "RTO none" in lines[-1] and "conservative" in lines[-1]
+
+
+def test_the_sweep_page_stands_alone_and_plots_every_setting(tmp_path: Path) -> None:
+    points = [{"setting": name, "inter_ms": 500, "fall": 2, "rise": 2, "observe": "layer7",
+               "rto_s": rto_s, "spurious_failovers": spurious, "failed_requests": 4}
+              for name, rto_s, spurious in (("default", 0.1, 0), ("aggressive", 0.06, 6),
+                                            ("never", None, 0))]
+    page = tmp_path / "sweep.html"
+    bench.write_sweep_page(page, points)
+    html = page.read_text()
+    assert "<script src=" not in html  # plotly.js inlined: the page opens offline
+    for name in ("default", "aggressive", "never"):
+        assert f'"{name}"' in html
+    assert "never recovered" in html
