@@ -33,6 +33,7 @@ from gameday.slos import (
     Slo,
     SplitBrainSlo,
     TtftSlo,
+    WafSlo,
     WriteRtoSlo,
 )
 from gameday.stack_options import (
@@ -49,6 +50,7 @@ from gameday.strict import Strict as _Strict
 from gameday.strict import field_error as _field_error
 
 __all__ = [
+    "ATTACK_ENDPOINT",
     "DATABASE_SLOS",
     "INGEST_ENDPOINT",
     "NO_SLOS",
@@ -73,6 +75,7 @@ __all__ = [
     "Suite",
     "TritonOptions",
     "TtftSlo",
+    "WafSlo",
     "WriteRtoSlo",
     "is_loopback_url",
     "load_suite",
@@ -81,6 +84,7 @@ __all__ = [
 
 REGIONS = ("region-a", "region-b")
 INGEST_ENDPOINT = "ingest"  # the rag stack's numbered document ingests
+ATTACK_ENDPOINT = "attack"  # the labelled set of benign requests and attacks (the edge's WAF)
 
 
 
@@ -292,6 +296,11 @@ class Suite(_Strict):
                                    f"a {slo.kind} SLO is measured on numbered writes: it needs "
                                    "`load.target: database`, or a rag ingest load and the "
                                    "suite's `database` section")
+            if isinstance(slo, WafSlo) and not any(load.endpoint == ATTACK_ENDPOINT
+                                                   for load in self.load):
+                raise _field_error(f"slos.{index}.kind",
+                                   "a waf SLO judges the labelled attack set: it needs a load "
+                                   "with `endpoint: attack` (suites/edge-waf.yaml)")
             if isinstance(slo, TtftSlo | QualitySlo | DegradedShareSlo) and \
                     slo.stack not in self.stacks:
                 raise _field_error(f"slos.{index}.stack",

@@ -9,9 +9,9 @@ from pydantic import Field
 
 from gameday.strict import Strict as _Strict
 
-__all__ = ["DATABASE_SLOS", "RAG_SLOS", "AvailabilitySlo", "CostSlo", "DegradedShareSlo",
-           "LatencySlo", "QualitySlo", "RpoSlo", "RtoSlo", "Scope", "Slo", "SplitBrainSlo",
-           "TtftSlo", "WriteRtoSlo"]
+__all__ = ["ATTACK_CLASSES", "DATABASE_SLOS", "RAG_SLOS", "AttackClass", "AvailabilitySlo",
+           "CostSlo", "DegradedShareSlo", "LatencySlo", "QualitySlo", "RpoSlo", "RtoSlo", "Scope",
+           "Slo", "SplitBrainSlo", "TtftSlo", "WafSlo", "WriteRtoSlo"]
 
 Scope = Literal["all", "outside_faults", "during_faults"]
 
@@ -109,8 +109,31 @@ class CostSlo(_Strict):
     include_standby: bool = True
 
 
+# the labelled set's attack classes (gameday.load.labelled.ATTACK_LABELS; a test keeps the two
+# the same: this layer may not import the load's)
+AttackClass = Literal["all", "sqli", "xss", "traversal", "oversized", "prompt-injection"]
+ATTACK_CLASSES = ("sqli", "xss", "traversal", "oversized", "prompt-injection")
+
+
+class WafSlo(_Strict):
+    """The edge WAF on the labelled requests (a load with ``endpoint: attack``;
+    ``gameday.measure.waf``): of ``attack_class`` (all: every attack class together), at least
+    ``min_blocked_rate`` blocked at the edge (``count: stopped``: at the edge or by the
+    service's own guard, e.g. the RAG stack's prompt-injection guard), and at most
+    ``max_false_positive_rate`` of the benign requests blocked. In detection-only mode the
+    WAF's log says what it would have blocked."""
+
+    kind: Literal["waf"]
+    name: str = ""
+    attack_class: AttackClass = "all"
+    count: Literal["blocked", "stopped"] = "blocked"
+    min_blocked_rate: float = Field(1.0, ge=0, le=1)
+    max_false_positive_rate: float = Field(0.0, ge=0, le=1)
+
+
 Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
-                | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo, Field(discriminator="kind")]
+                | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo | WafSlo,
+                Field(discriminator="kind")]
 DATABASE_SLOS = ("rpo", "write_rto", "split_brain")
 RAG_SLOS = ("ttft", "quality", "degraded_share")
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from gameday.config import Suite
+from gameday.errors import MeasurementError
 from gameday.measure import (
     BucketSli,
     DatabaseFigures,
@@ -43,6 +44,8 @@ from gameday.measure.rag import RagFigures, rag_figures
 from gameday.measure.served import StackRequests
 from gameday.measure.triton import TritonFigures, triton_figures
 from gameday.measure.versions import VersionWindow, version_windows
+from gameday.measure.waf import WafVerdicts, waf_verdicts
+from gameday.measure.waf_log import EdgeRequests, read_waf_log
 from gameday.records import Event, EventKind
 from reports.incidents import Incidents, Interruption, RollbackFailure, find_incidents
 from reports.run_folder import Journal, RunFolder
@@ -148,6 +151,18 @@ class Summary:
         return summary_document(self)
 
 
+def _waf_verdicts(folder: RunFolder) -> WafVerdicts | None:
+    """The WAF's verdicts when a waf SLO asks for them (they read every request file again)."""
+    if not any(slo.kind == "waf" for slo in folder.suite.slos):
+        return None
+    waf = folder.suite.edge.waf
+    try:
+        return waf_verdicts(EdgeRequests.read(folder.path), read_waf_log(folder.path),
+                            mode=waf.mode, threshold=waf.inbound_anomaly_threshold)
+    except ValueError as exc:
+        raise MeasurementError(str(exc)) from None
+
+
 def summarize(folder: RunFolder) -> Summary:
     suite, requests, events = folder.suite, folder.requests, folder.events
     first_s = float(requests.scheduled_s[0]) if len(requests) else None
@@ -163,7 +178,8 @@ def summarize(folder: RunFolder) -> Summary:
     cost = cost_figures(folder.metrics, served, suite.prices, suite.stacks, windows,
                         from_s=span_s[0], to_s=span_s[1], origin_s=span_s[2],
                         bucket_s=max(chart_bucket_s, COST_BUCKET_S))
-    slos = tuple(evaluate_slos(suite, requests, events, database, folder.answers, cost))
+    slos = tuple(evaluate_slos(suite, requests, events, database, folder.answers, cost,
+                               _waf_verdicts(folder)))
     incidents = find_incidents(events, folder.journals)
     ended_at_s = _event_s(events, EventKind.RUN_END, _last_s(folder))
     edge = None if folder.edge is None else tuple(

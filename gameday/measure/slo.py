@@ -1,8 +1,8 @@
 """Judge a run against the suite's SLOs: one result per availability or latency SLO, one per
-scenario for each RTO, RPO, write RTO or split-brain SLO, one per cost SLO. Each result becomes
-a JUnit test case, named by ``case_name``: a name without thresholds, so that tightening an
-objective keeps the test's history in CI. A database or cost figure that could not be measured
-fails its SLO, with ``measurement_error`` saying why: it never passes silently."""
+scenario for each RTO, RPO, write RTO or split-brain SLO, one per cost or WAF SLO. Each result
+becomes a JUnit test case, named by ``case_name``: a name without thresholds, so that tightening
+an objective keeps the test's history in CI. A database, cost or WAF figure that could not be
+measured fails its SLO, with ``measurement_error`` saying why: it never passes silently."""
 
 from __future__ import annotations
 
@@ -31,14 +31,16 @@ from gameday.measure.rag import Answers
 from gameday.measure.rag_slo import RagSlo, judge_rag_slo
 from gameday.measure.rto import Rto, scenario_rtos
 from gameday.measure.sli import scope_requests
+from gameday.measure.waf import WafVerdicts
+from gameday.measure.waf_slo import judge_waf_slo
 from gameday.measure.windows import FaultWindow, fault_windows, scope_span_s, warmup_end_s
 from gameday.records import Event
-from gameday.slos import CostSlo
+from gameday.slos import CostSlo, WafSlo
 
 __all__ = ["AnySlo", "SloResult", "evaluate_slos", "slo_case_name", "slo_name"]
 
 AnySlo = (AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
-          | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo)
+          | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo | WafSlo)
 _DatabaseSlo = RpoSlo | WriteRtoSlo | SplitBrainSlo
 
 
@@ -70,11 +72,13 @@ class SloResult:
 def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
                   database: DatabaseFigures | None = None,
                   answers: Answers | None = None,
-                  cost: CostFigures | None = None) -> list[SloResult]:
+                  cost: CostFigures | None = None,
+                  waf: WafVerdicts | None = None) -> list[SloResult]:
     """Every SLO of the suite, in suite order; warm-up requests do not count. ``database``:
     the run's database figures (None: none were recorded, so database SLOs are not met);
     ``answers``: the RAG stack's answers (None: none recorded, so RAG SLOs are not met);
-    ``cost``: the run's cost figures (None: not measured, so cost SLOs are not met)."""
+    ``cost``: the run's cost figures (None: not measured, so cost SLOs are not met); ``waf``:
+    the WAF's verdicts on the labelled requests (None: none, so WAF SLOs are not met)."""
     arrays = RequestArrays.coerce(requests)
     windows = fault_windows(events)
     first_s = float(arrays.scheduled_s[0]) if len(arrays) else None
@@ -89,6 +93,8 @@ def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
             results.extend(_database_results(slo, suite, database))
         elif isinstance(slo, CostSlo):
             results.append(_cost_result(slo, cost))
+        elif isinstance(slo, WafSlo):
+            results.append(_waf_result(slo, waf))
         else:
             span_s = scope_span_s(windows, slo.scope, warmup_s if warmup_s is not None else 0.0,
                                   float(arrays.scheduled_s[-1])) if len(arrays) else 0.0
@@ -119,6 +125,9 @@ def slo_name(slo: AnySlo, scenario: str = "") -> str:
         return f"degraded<={slo.max_share * 100:.10g}%({slo.scope})"
     if isinstance(slo, CostSlo):
         return f"cost.{slo.stack}.{slo.region}<={slo.max_per_1k:.10g}/1k({slo.scope})"
+    if isinstance(slo, WafSlo):
+        return (f"waf.{slo.attack_class}.{slo.count}>={slo.min_blocked_rate * 100:.10g}%,"
+                f"fp<={slo.max_false_positive_rate * 100:.10g}%")
     return f"p{slo.percentile:g}<={slo.threshold_s * 1000:.10g}ms({slo.scope})"
 
 
@@ -140,6 +149,8 @@ def slo_case_name(slo: AnySlo) -> str:
         return f"degraded_share.{slo.scope}"
     if isinstance(slo, CostSlo):
         return f"cost.{slo.stack}.{slo.region}.{slo.scope}"
+    if isinstance(slo, WafSlo):
+        return f"waf.{slo.attack_class}.{slo.count}"
     return f"latency.p{slo.percentile:g}.{slo.scope}"
 
 
@@ -186,6 +197,13 @@ def _cost_result(slo: CostSlo, cost: CostFigures | None) -> SloResult:
     return SloResult(slo_name(slo), slo_case_name(slo), "cost", "", slo.scope, slo.max_per_1k,
                      verdict.measured, verdict.passed, verdict.message,
                      None if phase is None else phase.seconds, verdict.parts,
+                     verdict.measurement_error)
+
+
+def _waf_result(slo: WafSlo, waf: WafVerdicts | None) -> SloResult:
+    verdict = judge_waf_slo(slo, waf)
+    return SloResult(slo_name(slo), slo_case_name(slo), "waf", "", "", slo.min_blocked_rate,
+                     verdict.measured, verdict.passed, verdict.message, None, verdict.parts,
                      verdict.measurement_error)
 
 

@@ -55,3 +55,46 @@ def test_a_wrong_edge_option_names_the_field(write_suite: Callable[..., Path], c
     assert result.code == 2, result.output
     assert f"{suite}: {field}" in result.output.replace("\n", " ")
     assert expected in result.output
+
+
+def _with_attacks(document: dict, slo: dict) -> None:
+    document["load"] = [{**document["load"], "name": "legit"},
+                        {"name": "attacks", "stack": "tabular", "endpoint": "attack",
+                         "rate_per_s": 5, "duration_s": 40}]
+    document["slos"].append(slo)
+
+
+def test_a_waf_slo_beside_the_labelled_load_is_valid(write_suite: Callable[..., Path],
+                                                     cli: Cli) -> None:
+    suite = write_suite(lambda d: _with_attacks(d, {
+        "kind": "waf", "attack_class": "prompt-injection", "count": "stopped",
+        "min_blocked_rate": 0.9, "max_false_positive_rate": 0.01}))
+    result = cli("validate", str(suite))
+    assert result.code == 0, result.output
+
+
+@pytest.mark.parametrize(("slo", "field", "expected"), [
+    ({"kind": "waf", "attack_class": "sql"}, "slos.3.waf.attack_class", "sqli"),
+    ({"kind": "waf", "min_blocked_rate": 1.5}, "slos.3.waf.min_blocked_rate",
+     "less than or equal to 1"),
+    ({"kind": "waf", "count": "caught"}, "slos.3.waf.count", "stopped"),
+    ({"kind": "waf", "max_false_positives": 0}, "slos.3.waf.max_false_positives",
+     "unknown key"),
+], ids=["unknown-class", "rate-over-1", "unknown-count", "misspelt-key"])
+def test_a_wrong_waf_slo_names_the_field(write_suite: Callable[..., Path], cli: Cli,
+                                         slo: dict[str, object], field: str,
+                                         expected: str) -> None:
+    suite = write_suite(lambda d: _with_attacks(d, slo))
+    result = cli("validate", str(suite))
+    assert result.code == 2, result.output
+    assert f"{suite}: {field}" in result.output.replace("\n", " ")
+    assert expected in result.output
+
+
+def test_a_waf_slo_without_the_labelled_load_names_what_it_needs(
+        write_suite: Callable[..., Path], cli: Cli) -> None:
+    suite = write_suite(lambda d: d["slos"].append({"kind": "waf"}))
+    result = cli("validate", str(suite))
+    assert result.code == 2, result.output
+    assert f"{suite}: slos.3.kind" in result.output.replace("\n", " ")
+    assert "endpoint: attack" in result.output

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gameday.config import AvailabilitySlo, LoadProfile, Measurement, Scenario, Suite
+from gameday.config import AvailabilitySlo, LoadProfile, Measurement, Scenario, Slo, Suite, WafSlo
 from gameday.records import EventKind, EventLog, RecordWriter, RequestRecord
 from reports import build_reports
 from reports.edge_charts import cache_hit_figure, rto_vs_flapping
@@ -70,13 +70,16 @@ def _records() -> list[RequestRecord]:
     return [*(_ordinary(k) for k in range(200)), *(_no_waf(k) for k in range(40)), *labelled]
 
 
-def write_edge_run(run_dir: Path, *, sweep: str | None = json.dumps(SWEEP)) -> Path:
+def write_edge_run(run_dir: Path, *, sweep: str | None = json.dumps(SWEEP),
+                   slos: list[Slo] | None = None) -> Path:
     run_dir.mkdir(parents=True)
-    suite = Suite(name="edge-run", load=LoadProfile(rate_per_s=10, duration_s=20, warmup_s=2,
-                                                    arrival="constant"),
+    load = [LoadProfile(rate_per_s=10, duration_s=20, warmup_s=2, arrival="constant")]
+    if slos:  # a waf SLO needs the labelled load
+        load.append(LoadProfile(name="attacks", endpoint="attack", rate_per_s=1, duration_s=20))
+    suite = Suite(name="edge-run", load=load,
                   scenarios=[Scenario(name="region-outage",
                                       experiment=Path("experiments/outage.json"))],
-                  slos=[AvailabilitySlo(kind="availability", objective=0.5)],
+                  slos=slos or [AvailabilitySlo(kind="availability", objective=0.5)],
                   measurement=Measurement(bucket_s=1.0))
     (run_dir / "suite.json").write_text(json.dumps(suite.model_dump(mode="json")))
     with RecordWriter(run_dir / "requests-gen0.csv") as writer:
@@ -233,3 +236,18 @@ def test_labelled_requests_are_left_out_of_the_slis(built):
     judge; the availability and latency of users' requests never see it."""
     folder = read_run_folder(built)
     assert len(folder.requests.ok) == 240  # 200 ordinary + 40 without the WAF, 8 labelled out
+
+
+@pytest.mark.parametrize(("minimum", "passed"), [(0.75, True), (0.9, False)])
+def test_a_waf_slo_gates_the_verdict_and_is_a_junit_case(tmp_path, minimum, passed):
+    # the labelled set: 3 of 4 sqli blocked, 0 of 4 benign
+    run_dir = write_edge_run(tmp_path / "20260101T000000Z-edge-run", sweep=None, slos=[
+        WafSlo(kind="waf", attack_class="sqli", min_blocked_rate=minimum)])
+    build_reports(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (result,) = summary["slos"]
+    assert (result["kind"], result["measured"], result["passed"]) == ("waf", 0.75, passed)
+    assert (summary["verdict"], summary["exit_code"]) == (("pass", 0) if passed else ("fail", 1))
+    junit = (run_dir / "junit.xml").read_text()
+    assert 'testcase name="waf.sqli.blocked"' in junit
+    assert ("<failure" in junit) is not passed
