@@ -40,7 +40,7 @@ def judge_waf_slo(slo: WafSlo, verdicts: WafVerdicts | None) -> WafSloVerdict:
         "benign_blocked": None if benign is None else benign.blocked,
         "min_blocked_rate": slo.min_blocked_rate,
         "max_false_positive_rate": slo.max_false_positive_rate}
-    what = "every attack class" if slo.attack_class == "all" else slo.attack_class
+    what = "attack" if slo.attack_class == "all" else slo.attack_class
     if not judged:
         return _not_measured(f"no labelled {what} request was judged", parts)
     if false_positive_rate is None and slo.max_false_positive_rate < 1:
