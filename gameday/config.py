@@ -22,11 +22,13 @@ from gameday.autoscale.options import AutoscalingOptions
 from gameday.cost_options import PriceTable, RegionPrices
 from gameday.edge_options import EdgeOptions
 from gameday.errors import ConfigError
+from gameday.openslo import read_openslo_file
 from gameday.slos import (
     DATABASE_SLOS,
     AvailabilitySlo,
     DegradedShareSlo,
     LatencySlo,
+    OpenSlo,
     QualitySlo,
     RpoSlo,
     RtoSlo,
@@ -46,6 +48,7 @@ from gameday.stack_options import (
     is_loopback_url,
 )
 from gameday.strict import FIELD_ERROR as _FIELD_ERROR
+from gameday.strict import RELATIVE_FIELD_ERROR
 from gameday.strict import Strict as _Strict
 from gameday.strict import field_error as _field_error
 
@@ -246,6 +249,9 @@ class Suite(_Strict):
     autoscaling: list[AutoscalingOptions] = Field(
         default_factory=list, description="a Kubernetes HPA per region for these components")
     slos: list[Slo] = Field(default_factory=list)
+    openslo: list[Path] = Field(
+        default_factory=list, description="OpenSLO v1 files whose SLO objects join `slos` "
+        "(read when the suite is loaded; a run folder's suite.json holds them inline)")
     allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
     measurement: Measurement = Measurement()
     source: Path | None = Field(None, exclude=True)
@@ -296,6 +302,11 @@ class Suite(_Strict):
                                    f"a {slo.kind} SLO is measured on numbered writes: it needs "
                                    "`load.target: database`, or a rag ingest load and the "
                                    "suite's `database` section")
+            if isinstance(slo, OpenSlo):
+                for where, source in slo.foreign_sources():
+                    raise _field_error(f"slos.{index}.SLO.{where}",
+                                       f"only `type: gameday` (the run's request records) is "
+                                       f"judged, got {source!r}")
             if isinstance(slo, WafSlo) and not any(load.endpoint == ATTACK_ENDPOINT
                                                    for load in self.load):
                 raise _field_error(f"slos.{index}.kind",
@@ -337,6 +348,11 @@ def validation_message(error: ValidationError) -> tuple[str, str]:
     if first["type"] == _FIELD_ERROR:
         context = first.get("ctx") or {}
         field = str(context.get("field", field))
+    elif first["type"] == RELATIVE_FIELD_ERROR:
+        context = first.get("ctx") or {}
+        inner = str(context.get("field", ""))
+        field = ".".join(part for part in (".".join(str(p) for p in first["loc"]), inner)
+                         if part) or "(top level)"
     elif first["type"] == "extra_forbidden":
         message = "unknown key (check its spelling)"
     elif first["type"] == "missing":
@@ -376,6 +392,7 @@ def load_suite(path: Path) -> Suite:
     raw = read_document(path)
     if not isinstance(raw, dict):
         raise ConfigError("expected a mapping at the top level", source=str(path))
+    raw = _with_openslo_files(raw, path)
     try:
         suite = Suite.model_validate({**raw, "source": path})
     except ValidationError as exc:
@@ -391,6 +408,42 @@ def load_suite(path: Path) -> Suite:
             raise ConfigError(f"experiment file not found: {experiment}", source=str(path),
                               field=f"scenarios.{index}.experiment")
     return suite
+
+
+def _with_openslo_files(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The suite with the SLO objects of its ``openslo`` files appended to ``slos``; a file's
+    own problems are named in that file (field = the SLO's place in it)."""
+    files = raw.get("openslo")
+    if not files:
+        return raw
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise ConfigError("expected a list of OpenSLO file paths", source=str(path),
+                          field="openslo")
+    base = _repo_root_for(path)
+    slos = list(raw.get("slos") or [])
+    for index, name in enumerate(files):
+        file = Path(name) if Path(name).is_absolute() else base / name
+        if not file.is_file():
+            raise ConfigError(f"OpenSLO file not found: {file}", source=str(path),
+                              field=f"openslo.{index}")
+        try:
+            found = read_openslo_file(file)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"not valid YAML: {_yaml_problem(exc)}", source=str(file)) \
+                from None
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(exc), source=str(file)) from None
+        if not found:
+            raise ConfigError("no OpenSLO object of kind SLO in it", source=str(file))
+        for number, document in enumerate(found):
+            try:
+                OpenSlo.model_validate(document)
+            except ValidationError as exc:
+                field, message = validation_message(exc)
+                raise ConfigError(message, source=str(file),
+                                  field=f"SLO.{number}.{field}") from None
+        slos += found
+    return {**raw, "slos": slos}
 
 
 def _repo_root_for(path: Path) -> Path:

@@ -7,11 +7,29 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from gameday.openslo import OpenSlo
 from gameday.strict import Strict as _Strict
 
-__all__ = ["ATTACK_CLASSES", "DATABASE_SLOS", "RAG_SLOS", "AttackClass", "AvailabilitySlo",
-           "CostSlo", "DegradedShareSlo", "LatencySlo", "QualitySlo", "RpoSlo", "RtoSlo", "Scope",
-           "Slo", "SplitBrainSlo", "TtftSlo", "WafSlo", "WriteRtoSlo"]
+__all__ = [
+    "ATTACK_CLASSES",
+    "DATABASE_SLOS",
+    "RAG_SLOS",
+    "AttackClass",
+    "AvailabilitySlo",
+    "CostSlo",
+    "DegradedShareSlo",
+    "LatencySlo",
+    "OpenSlo",
+    "QualitySlo",
+    "RpoSlo",
+    "RtoSlo",
+    "Scope",
+    "Slo",
+    "SplitBrainSlo",
+    "TtftSlo",
+    "WafSlo",
+    "WriteRtoSlo",
+]
 
 Scope = Literal["all", "outside_faults", "during_faults"]
 
@@ -132,7 +150,7 @@ class WafSlo(_Strict):
 
 
 Slo = Annotated[AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
-                | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo | WafSlo,
+                | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo | WafSlo | OpenSlo,
                 Field(discriminator="kind")]
 DATABASE_SLOS = ("rpo", "write_rto", "split_brain")
 RAG_SLOS = ("ttft", "quality", "degraded_share")

@@ -40,7 +40,7 @@ __all__ = ["RUN_SUITE", "junit_tree", "junit_xml"]
 RUN_SUITE = "run"
 _UNITS = {"availability": "fraction", "latency": "s", "rto": "s", "rpo": "s", "write_rto": "s",
           "split_brain": "s", "ttft": "s", "quality": "fraction", "degraded_share": "fraction",
-          "cost": "currency_per_1k_requests", "waf": "fraction"}
+          "cost": "currency_per_1k_requests", "waf": "fraction", "openslo": "fraction"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ __all__ = ["ms", "objective", "pct", "rate", "seconds", "sentence", "slo_objecti
 
 def objective(kind: str, value: float) -> str:
     """An SLO's objective or measured value in the unit of its kind."""
-    if kind in ("availability", "degraded_share", "waf"):
+    if kind in ("availability", "degraded_share", "waf", "openslo"):
         return pct(value)
     if kind == "quality":
         return f"{value:.3f}"

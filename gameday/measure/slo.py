@@ -7,7 +7,7 @@ measured fails its SLO, with ``measurement_error`` saying why: it never passes s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from gameday.config import (
     WriteRtoSlo,
 )
 from gameday.measure.arrays import RequestArrays, Requests, percentile
+from gameday.measure.budget import BudgetFigures, BudgetObjective, budget_figures, objectives_of
 from gameday.measure.cost import CostFigures
 from gameday.measure.cost_slo import judge_cost_slo
 from gameday.measure.database import DatabaseFigures, ScenarioDatabase
@@ -34,13 +35,14 @@ from gameday.measure.sli import scope_requests
 from gameday.measure.waf import WafVerdicts
 from gameday.measure.waf_slo import judge_waf_slo
 from gameday.measure.windows import FaultWindow, fault_windows, scope_span_s, warmup_end_s
+from gameday.openslo import OpenSlo
 from gameday.records import Event
 from gameday.slos import CostSlo, WafSlo
 
 __all__ = ["AnySlo", "SloResult", "evaluate_slos", "slo_case_name", "slo_name"]
 
 AnySlo = (AvailabilitySlo | LatencySlo | RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo
-          | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo | WafSlo)
+          | TtftSlo | QualitySlo | DegradedShareSlo | CostSlo | WafSlo | OpenSlo)
 _DatabaseSlo = RpoSlo | WriteRtoSlo | SplitBrainSlo
 
 
@@ -95,17 +97,26 @@ def evaluate_slos(suite: Suite, requests: Requests, events: Sequence[Event],
             results.append(_cost_result(slo, cost))
         elif isinstance(slo, WafSlo):
             results.append(_waf_result(slo, waf))
+        elif isinstance(slo, OpenSlo):
+            results.extend(_budget_result(objective, arrays, windows, warmup_s,
+                                          suite.measurement.bucket_s)
+                           for objective in objectives_of(slo))
         else:
             span_s = scope_span_s(windows, slo.scope, warmup_s if warmup_s is not None else 0.0,
                                   float(arrays.scheduled_s[-1])) if len(arrays) else 0.0
             results.append(_rag_result(slo, answers, windows, warmup_s, span_s)
                            if isinstance(slo, TtftSlo | QualitySlo | DegradedShareSlo)
-                           else _run_wide_result(slo, arrays, windows, warmup_s, span_s))
+                           else _with_budget(_run_wide_result(slo, arrays, windows, warmup_s,
+                                                              span_s),
+                                             _budget_of(slo, arrays, windows, warmup_s,
+                                                        suite.measurement.bucket_s)))
     return results
 
 
 def slo_name(slo: AnySlo, scenario: str = "") -> str:
     """The suite's name for the SLO, else one that says what it asks for."""
+    if isinstance(slo, OpenSlo):
+        return f"openslo:{slo.metadata.name}"
     if isinstance(slo, RtoSlo | WriteRtoSlo):
         return f"{slo.name or f'{slo.kind}<={slo.threshold_s:g}s'}[{scenario}]"
     if isinstance(slo, RpoSlo):
@@ -135,6 +146,8 @@ def slo_case_name(slo: AnySlo) -> str:
     """The suite's name for the SLO, else what it measures without its threshold:
     ``rto``, ``rpo``, ``write_rto``, ``split_brain``, ``availability.outside_faults``,
     ``latency.p99.outside_faults``."""
+    if isinstance(slo, OpenSlo):
+        return f"openslo.{slo.metadata.name}"
     if slo.name:
         return slo.name
     if isinstance(slo, RtoSlo | RpoSlo | WriteRtoSlo | SplitBrainSlo):
@@ -205,6 +218,71 @@ def _waf_result(slo: WafSlo, waf: WafVerdicts | None) -> SloResult:
     return SloResult(slo_name(slo), slo_case_name(slo), "waf", "", "", slo.min_blocked_rate,
                      verdict.measured, verdict.passed, verdict.message, None, verdict.parts,
                      verdict.measurement_error)
+
+
+def _span(arrays: RequestArrays, warmup_s: float | None) -> tuple[float, float] | None:
+    if not len(arrays):
+        return None
+    first_s = float(arrays.scheduled_s[0])
+    return max(first_s, warmup_s) if warmup_s is not None else first_s, \
+        float(arrays.scheduled_s[-1])
+
+
+def _budget_of(slo: AvailabilitySlo | LatencySlo, arrays: RequestArrays,
+               windows: Sequence[FaultWindow], warmup_s: float | None,
+               bucket_s: float) -> BudgetFigures:
+    (objective,) = objectives_of(slo)
+    return budget_figures(objective, arrays, windows, warmup_end_s=warmup_s,
+                          span=_span(arrays, warmup_s), bucket_s=bucket_s)
+
+
+def _budget_parts(figures: BudgetFigures) -> dict[str, float | None]:
+    parts: dict[str, float | None] = {
+        "sli": figures.sli, "target": figures.objective.target,
+        "budget": figures.budget, "budget_consumed": figures.consumed,
+        "budget_remaining": figures.remaining, "burn_rate": figures.burn_rate,
+        "units": figures.units, "good_units": figures.good_units}
+    for firing in figures.alerts:
+        key = f"alert.{firing.alert.name}"
+        parts[f"{key}.long_window_s"] = firing.long_window_s
+        parts[f"{key}.short_window_s"] = firing.short_window_s
+        parts[f"{key}.max_burn_rate"] = firing.max_burn_rate
+        parts[f"{key}.first_fired_s"] = firing.fired_at_s[0] if firing.fired else None
+    return parts
+
+
+def _with_budget(result: SloResult, figures: BudgetFigures) -> SloResult:
+    return replace(result, parts={**result.parts, **_budget_parts(figures)})
+
+
+def _budget_result(objective: BudgetObjective, arrays: RequestArrays,
+                   windows: Sequence[FaultWindow], warmup_s: float | None,
+                   bucket_s: float) -> SloResult:
+    span = _span(arrays, warmup_s)
+    figures = budget_figures(objective, arrays, windows, warmup_end_s=warmup_s, span=span,
+                             bucket_s=bucket_s)
+    name, case = f"openslo:{objective.name}", f"openslo.{objective.name}"
+    if figures.sli is None:
+        return SloResult(name, case, "openslo", "", objective.scope, objective.target, None,
+                         False, f"no requests to judge in scope {objective.scope} (warm-up "
+                                "excluded)", figures.span_s, _budget_parts(figures),
+                         "no requests in scope")
+    method = objective.budgeting.replace("_", " ")
+    spent = "no budget (target 1)" if figures.consumed is None else \
+        f"{figures.consumed:.0%} of the error budget spent"
+    burn = "" if figures.burn_rate is None else f", burn rate {figures.burn_rate:.2f}x"
+    alerts = "".join(
+        f"; alert {f.alert.name} ({f.alert.severity}, burn {f.alert.op} "
+        f"{f.alert.threshold:g} over {f.long_window_s:g} s/{f.short_window_s:g} s) "
+        + (f"fired at +{f.fired_at_s[0] - span[0]:.1f} s" if f.fired and span else "did not fire")
+        for f in figures.alerts)
+    unit = "requests" if objective.budgeting == "occurrences" else "slices"
+    verb = "meets" if figures.met else "misses"
+    return SloResult(name, case, "openslo", "", objective.scope, objective.target, figures.sli,
+                     figures.met,
+                     f"{figures.good_units} of {figures.units} {unit} good ({method}): SLI "
+                     f"{figures.sli:.3%} {verb} the target {objective.target:.3%}; {spent}"
+                     f"{burn}{alerts}", figures.span_s, _budget_parts(figures))
 
 
 def _rto_result(slo: RtoSlo, scenario: str, rto: Rto | None) -> SloResult:
