@@ -47,6 +47,7 @@ from gameday.stack_options import (
     TritonOptions,
     is_loopback_url,
 )
+from gameday.stop_options import StopCondition
 from gameday.strict import FIELD_ERROR as _FIELD_ERROR
 from gameday.strict import RELATIVE_FIELD_ERROR
 from gameday.strict import Strict as _Strict
@@ -60,6 +61,7 @@ __all__ = [
     "PATRONI_MIN_TTL_S",
     "REGIONS",
     "AvailabilitySlo",
+    "BlastRadius",
     "DatabaseOptions",
     "DegradedShareSlo",
     "LatencySlo",
@@ -212,12 +214,35 @@ class Scenario(_Strict):
     offset_s: float = Field(10.0, ge=0)
     target_region: Literal["region-a", "region-b"] = "region-a"
     configuration: dict[str, Any] = Field(default_factory=dict)
+    stop_conditions: list[StopCondition] | None = Field(
+        None, description="what aborts this scenario (default: the suite's stop_conditions)")
 
 
 class Measurement(_Strict):
     bucket_s: float = Field(1.0, gt=0)
     stability_window_s: float = Field(5.0, gt=0)
     latency_slo_s: float = Field(0.25, gt=0, description="slower than this is bad for RTO")
+
+
+class BlastRadius(_Strict):
+    """Where a run may act beyond the platform's own parts (``gameday.blast_radius``): on the
+    kind platform, the kube contexts it may use besides its own clusters' (``kind-region-a``,
+    ``kind-region-b``). Addresses are never listed here: every one must be loopback."""
+
+    kube_contexts: list[str] = Field(default_factory=list, description="kube contexts "
+                                     "(kind platform) experiments may act on, besides its own")
+
+    @field_validator("kube_contexts")
+    @classmethod
+    def _check_contexts(cls, contexts: list[str]) -> list[str]:
+        for index, context in enumerate(contexts):
+            if not context or context != context.strip() or any(c.isspace() for c in context):
+                raise _field_error(f"blast_radius.kube_contexts.{index}",
+                                   f"expected a kube context name (no spaces), got {context!r}")
+        if len(set(contexts)) != len(contexts):
+            raise _field_error("blast_radius.kube_contexts",
+                               f"each context once, got {contexts}")
+        return contexts
 
 
 StackName = Literal["tabular", "rag", "triton"]  # each has targets/<name>/stack.yaml
@@ -249,11 +274,14 @@ class Suite(_Strict):
     autoscaling: list[AutoscalingOptions] = Field(
         default_factory=list, description="a Kubernetes HPA per region for these components")
     slos: list[Slo] = Field(default_factory=list)
+    stop_conditions: list[StopCondition] = Field(
+        default_factory=list, description="what aborts a scenario and rolls it back")
     openslo: list[Path] = Field(
         default_factory=list, description="OpenSLO v1 files whose SLO objects join `slos` "
         "(read when the suite is loaded; a run folder's suite.json holds them inline)")
     allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
     measurement: Measurement = Measurement()
+    blast_radius: BlastRadius = BlastRadius()
     source: Path | None = Field(None, exclude=True)
 
     @field_validator("load", mode="before")
@@ -283,6 +311,25 @@ class Suite(_Strict):
                 "tabular": self.tabular.model_dump(mode="json"),
                 "triton": self.triton.model_dump(mode="json")}
 
+    def stop_conditions_of(self, scenario: Scenario) -> list[StopCondition]:
+        return self.stop_conditions if scenario.stop_conditions is None \
+            else scenario.stop_conditions
+
+    def _check_stop_conditions(self) -> None:
+        alerts = {(slo.metadata.name, policy.condition[0]) for slo in self.slos
+                  if isinstance(slo, OpenSlo) for policy in slo.policies}
+        places = [(f"stop_conditions.{i}", c) for i, c in enumerate(self.stop_conditions)]
+        places += [(f"scenarios.{s}.stop_conditions.{i}", c)
+                   for s, scenario in enumerate(self.scenarios)
+                   for i, c in enumerate(scenario.stop_conditions or [])]
+        for where, condition in places:
+            burn = condition.burn_rate
+            if burn is not None and burn.slo and (burn.slo, burn.alert) not in alerts:
+                known = ", ".join(f"{s}/{a}" for s, a in sorted(alerts)) or "none"
+                raise _field_error(f"{where}.burn_rate.alert",
+                                   f"no OpenSLO SLO {burn.slo!r} with an alert condition "
+                                   f"{burn.alert!r} in the suite (known: {known})")
+
     @model_validator(mode="after")
     def _check(self) -> Suite:
         for index, load in enumerate(self.load):
@@ -294,6 +341,7 @@ class Suite(_Strict):
         names = [s.name for s in self.scenarios]
         if len(set(names)) != len(names):
             raise _field_error("scenarios", f"scenario names must be unique, got {names}")
+        self._check_stop_conditions()
         if not self.slos and not self.allow_no_slos:
             raise _field_error("slos", NO_SLOS)
         for index, slo in enumerate(self.slos):

@@ -56,6 +56,12 @@ class StopSignals:
     ``policy`` allows it, once; with ``repeat=True`` again every 0.2 s until ``taken()``
     (chaoslib needs a second one to leave an action's pause). ``after_run(callback)``: from
     then on a signal calls ``callback(reason)`` instead.
+
+    ``abort(reason)`` (any thread) aborts the running scenario alone: raised like a stop,
+    where the phase's policy allows (so chaoslib plays the scenario's rollbacks), after which
+    the main thread takes it back with ``clear_abort()`` and the run goes on. A stop (signal,
+    load) outranks an abort; an abort pending when a real SIGINT lands absorbs at most one
+    delivery of it (the run's own deliveries are counted, so it is rare).
     """
 
     def __init__(self) -> None:
@@ -67,6 +73,9 @@ class StopSignals:
         self._after_run: Callable[[str], None] | None = None
         self._on_stop: list[Callable[[], None]] = []
         self._previous: dict[int, object] = {}
+        self.aborting: StopRequest | None = None
+        self._abort_taken = False
+        self._own_deliveries = 0  # SIGINTs this object sent itself for an abort
         self._main_ident = threading.main_thread().ident
         self._lock = threading.RLock()  # the handler may run while the main thread holds it
         self._closed = threading.Event()
@@ -117,8 +126,30 @@ class StopSignals:
             callback()
 
     def taken(self) -> None:
-        """The run has started to stop for the request: raise no more interrupts."""
-        self._taken = True
+        """The run has started to stop for the request (or to abort the scenario for the
+        abort): raise no more interrupts for it."""
+        if self.requested is None and self.aborting is not None:
+            self._abort_taken = True
+        else:
+            self._taken = True
+
+    def abort(self, reason: str) -> bool:
+        """Abort the running scenario (any thread); False when a stop or an abort is already
+        pending, or the run is past its scenarios."""
+        with self._lock:
+            if self.requested is not None or self.aborting is not None \
+                    or self._closed.is_set():
+                return False
+            self.aborting = StopRequest(reason, "abort", self.phase_name, time.time())
+            self._abort_taken = False
+        self._deliver_abort()
+        return True
+
+    def clear_abort(self) -> StopRequest | None:
+        """The abort of the scenario that just ended, if any; no abort is pending after it."""
+        with self._lock:
+            aborted, self.aborting, self._abort_taken = self.aborting, None, False
+            return aborted
 
     def check(self) -> None:
         """Raise the pending stop now (main thread, where the caller knows it is safe)."""
@@ -136,11 +167,32 @@ class StopSignals:
             callback()
         return True
 
+    def _deliver_abort(self) -> None:
+        if self._main_ident is None or self._closed.is_set():
+            return
+        with self._lock:
+            self._own_deliveries += 1
+        signal.pthread_kill(self._main_ident, signal.SIGINT)
+
+    def _own_abort_delivery(self, signum: int) -> bool:
+        with self._lock:
+            if signum != signal.SIGINT or self._own_deliveries == 0:
+                return False
+            self._own_deliveries -= 1
+            return self.aborting is not None and self.requested is None
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if self._after_run is not None:
             self._after_run(name)
             return
+        if self._own_abort_delivery(signum):
+            assert self.aborting is not None
+            if self._abort_taken or not self._policy(frame):
+                return  # the nudger delivers it again where it can be raised
+            if not self._repeat:
+                self._abort_taken = True
+            raise KeyboardInterrupt(self.aborting.reason)
         self._note(name, "signal")
         if self._taken or not self._policy(frame):
             return
@@ -156,3 +208,6 @@ class StopSignals:
             if self.requested is not None and not self._taken and self._repeat \
                     and self._main_ident is not None:
                 signal.pthread_kill(self._main_ident, signal.SIGINT)
+            elif self.requested is None and self.aborting is not None \
+                    and not self._abort_taken and self._repeat:
+                self._deliver_abort()

@@ -72,6 +72,7 @@ class EventKind:
     FAULT_ACTION = "fault_action"  # every method action that returned (detail: action, output)
     FAULT_END = "fault_end"  # the experiment's rollback returned
     SCENARIO_END = "scenario_end"
+    SCENARIO_ABORTED = "scenario_aborted"  # a stop condition fired: reason, condition, at_s
     LOAD_END = "load_end"
     GENERATOR_SATURATED = "generator_saturated"
     HARNESS_ERROR = "harness_error"

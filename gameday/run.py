@@ -29,6 +29,7 @@ from typing import Any
 
 from chaoslib.types import Experiment, Journal
 
+from gameday import safeguards
 from gameday.autoscaler import Autoscaler, start_autoscalers
 from gameday.config import LoadProfile, Scenario, Suite
 from gameday.dbrecords import WRITES_GENERATOR
@@ -297,9 +298,17 @@ class _Run:
         recorder = FaultWindowRecorder(self.events, scenario.name, scenario.target_region)
         configuration = {**self.platform.experiment_configuration(),
                          "gameday_region": scenario.target_region, **scenario.configuration}
-        journal = run_scenario(experiment, recorder=recorder, configuration=configuration,
-                               journal_path=self.run_dir / f"journal-{scenario.name}.json",
-                               stops=self.stops)
+        conditions = safeguards.resolve(self.suite, scenario)
+        if conditions:
+            experiment = {**experiment, "controls": [
+                *(experiment.get("controls") or []),
+                safeguards.control(self.run_dir, conditions)]}
+            self.progress(f"scenario {scenario.name}: stop conditions "
+                          f"{', '.join(c['name'] for c in conditions)}")
+        with safeguards.abort_with(self.stops.abort):
+            journal = run_scenario(experiment, recorder=recorder, configuration=configuration,
+                                   journal_path=self.run_dir / f"journal-{scenario.name}.json",
+                                   stops=self.stops)
         rollbacks = [run.get("status") for run in journal.get("rollbacks") or []]
         self.events.emit(EventKind.SCENARIO_END, scenario.name, status=journal.get("status"),
                          deviated=journal.get("deviated"), rollbacks=rollbacks)
@@ -310,7 +319,17 @@ class _Run:
     def _judge_scenario(self, scenario: Scenario, journal: Journal,
                         recorder: FaultWindowRecorder) -> None:
         self.rollbacks.after_scenario(scenario.name, journal)  # no interrupt can cut it short
+        aborted = self.stops.clear_abort()
         self.stops.enter("fault")  # a stop that came during the rollbacks is raised here
+        if aborted is not None:
+            stop = journal.get("gameday_stop") or {}
+            self.events.emit(EventKind.SCENARIO_ABORTED, scenario.name, reason=aborted.reason,
+                             at_s=stop.get("at_s", aborted.at_s),
+                             condition=stop.get("condition", ""),
+                             journal_status=journal.get("status"))
+            self.progress(f"scenario {scenario.name}: ABORTED by {aborted.reason}; its fault "
+                          "was rolled back")
+            return
         if journal.get("status") == "interrupted":
             raise RunInterrupted(f"scenario {scenario.name} was interrupted "
                                  "(the journal's status is interrupted)")

@@ -35,7 +35,7 @@ header{display:flex;gap:18px;align-items:center}
 .badge{font-weight:700;font-size:20px;padding:10px 18px;border-radius:8px;color:#fff;
 letter-spacing:.05em}
 .v-pass{background:#2e9e44}.v-fail{background:#d62728}.v-error{background:#6f1d8a}
-.v-inconclusive{background:#c77c02}
+.v-inconclusive{background:#c77c02}.v-aborted{background:#6f42c1}
 .banner{background:#fff4d6;border:1px solid #e0a800;border-radius:6px;padding:10px 14px;
 margin:16px 0;font-size:14px} .banner.severe{background:#fbe0e0;border-color:#a31515}
 .note{background:#f3f3f3;border-radius:6px;padding:8px 12px;margin:12px 0;font-size:13px}
@@ -101,6 +101,12 @@ def _banners(summary: Summary) -> list[str]:
                        f"{escape(sentence(summary.interruption.what()))}. This is not a "
                        "verdict on "
                        "the system under test.</div>")
+    origin_s = summary.load_start_s or 0.0
+    banners += [f'<div class="banner severe" id="aborted-{escape(abort.scenario)}"><b>Scenario '
+                f"aborted.</b> {escape(sentence(abort.describe()))}"
+                + ("" if abort.at_s is None else f" (at +{abort.at_s - origin_s:.1f} s)")
+                + ". An aborted scenario is neither a pass nor a breach.</div>"
+                for abort in summary.incidents.aborted]
     banners += [f'<div class="banner"><b>Steady state deviated.</b> The steady-state '
                 f"hypothesis of {escape(name)} did not hold after the fault.</div>"
                 for name in summary.incidents.deviated if summary.verdict == "fail"]
@@ -119,7 +125,7 @@ def _banners(summary: Summary) -> list[str]:
 
 def _slo_table(summary: Summary) -> str:
     rows = []
-    judged = summary.verdict in ("pass", "fail")  # else the figures are not the system's
+    judged = summary.verdict in ("pass", "fail", "aborted")  # else not the system's figures
     for result in summary.slos:
         status = ("pass" if result.passed else "fail") if judged else "not-judged"
         measured = "NOT MEASURED" if result.measurement_error else (

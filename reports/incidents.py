@@ -21,7 +21,7 @@ from typing import Any
 from gameday.records import Event, EventKind
 from reports.run_folder import Journal
 
-__all__ = ["Incidents", "Interruption", "RollbackFailure", "find_incidents"]
+__all__ = ["Abort", "Incidents", "Interruption", "RollbackFailure", "find_incidents"]
 
 _ROLLBACK_OK = "succeeded"  # chaoslib's status of a rollback activity that ran to the end
 
@@ -47,6 +47,19 @@ class Interruption:
 
 
 @dataclass(frozen=True, slots=True)
+class Abort:
+    """A scenario a stop condition aborted (its fault rolled back, the run went on)."""
+
+    scenario: str
+    condition: str
+    reason: str
+    at_s: float | None
+
+    def describe(self) -> str:
+        return f"scenario {self.scenario} aborted: {self.reason}; its fault was rolled back"
+
+
+@dataclass(frozen=True, slots=True)
 class RollbackFailure:
     scenario: str
     still_injected: tuple[str, ...]  # () when the log does not say what
@@ -65,6 +78,10 @@ class Incidents:
     interruption: Interruption | None
     rollback_failures: tuple[RollbackFailure, ...]
     deviated: tuple[str, ...]  # scenarios whose steady-state hypothesis deviated
+    aborted: tuple[Abort, ...] = ()  # scenarios a stop condition aborted
+
+    def abort_of(self, scenario: str) -> Abort | None:
+        return next((a for a in self.aborted if a.scenario == scenario), None)
 
     @property
     def harness_trouble(self) -> tuple[str, ...]:
@@ -84,7 +101,15 @@ def find_incidents(events: Sequence[Event], journals: Mapping[str, Journal]) -> 
         interruption=_interruption(events),
         rollback_failures=_rollback_failures(events, journals),
         deviated=_deviated(events, journals),
+        aborted=tuple(Abort(e.scenario, str(e.detail.get("condition") or ""),
+                            str(e.detail.get("reason") or "a stop condition fired"),
+                            _float(e.detail.get("at_s")))
+                      for e in events if e.kind == EventKind.SCENARIO_ABORTED),
     )
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _interruption(events: Sequence[Event]) -> Interruption | None:

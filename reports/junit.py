@@ -80,7 +80,7 @@ def junit_tree(summary: Summary) -> ET.Element:
 
 def _judged(summary: Summary) -> bool:
     """Whether the figures are a verdict on the system (not on the harness or generator)."""
-    return summary.verdict in ("pass", "fail")
+    return summary.verdict in ("pass", "fail", "aborted")
 
 
 def _run_cases(summary: Summary) -> list[_Case]:
@@ -107,9 +107,17 @@ def _run_cases(summary: Summary) -> list[_Case]:
 
 
 def _scenario_cases(summary: Summary, outcome: ScenarioOutcome) -> list[_Case]:
-    cases = [_slo_case(summary, result, outcome.duration_s) for result in summary.slos
-             if result.scenario == outcome.name]
-    cases.append(_steady_state_case(summary, outcome))
+    abort = summary.incidents.abort_of(outcome.name)
+    if abort is not None:  # neither pass nor breach: its figures cover a fault cut short
+        cases = [_Case(result.case_name, outcome.duration_s, "skipped",
+                       f"aborted: {abort.reason}") for result in summary.slos
+                 if result.scenario == outcome.name]
+        cases.append(_Case("stop_condition", outcome.duration_s, "skipped",
+                           abort.describe()))
+    else:
+        cases = [_slo_case(summary, result, outcome.duration_s) for result in summary.slos
+                 if result.scenario == outcome.name]
+        cases.append(_steady_state_case(summary, outcome))
     failure = outcome.rollback_failure
     if failure is not None:
         cases.append(_Case("rollback", outcome.duration_s, "error", failure.describe(),

@@ -13,7 +13,7 @@ from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["summary_markdown"]
 
-_MARKS = {"pass": "✅", "fail": "❌", "error": "⛔", "inconclusive": "⚠️"}
+_MARKS = {"pass": "✅", "fail": "❌", "error": "⛔", "inconclusive": "⚠️", "aborted": "🛑"}
 _RELATION = {"availability": "≥", "latency": "≤", "rto": "≤", "write_rto": "≤", "cost": "≤"}
 
 
@@ -82,7 +82,7 @@ def _notes(summary: Summary) -> list[str]:
 def _slo_table(summary: Summary) -> list[str]:
     if not summary.slos:
         return ["The suite sets no SLOs."]
-    judged = summary.verdict in ("pass", "fail")  # else the figures are not the system's
+    judged = summary.verdict in ("pass", "fail", "aborted")  # else not the system's figures
     rows = []
     for result in summary.slos:
         status = ("✅ pass" if result.passed else "❌ fail") if judged else "not judged"

@@ -1,4 +1,9 @@
-"""The run's verdict and exit code: error (2), inconclusive (2), fail (1) or pass (0).
+"""The run's verdict and exit code: error (2), inconclusive (2), aborted (3), fail (1) or pass
+(0).
+
+A scenario a stop condition aborted is its own outcome, neither pass nor breach: the run is
+``aborted`` (exit 3, so CI still stops), its reason names the condition, and SLOs that failed
+meanwhile are named beside it.
 
 An interrupted run is an ``error``: its figures cover part of a run, and a breach measured on
 them would blame the system for the harness's interruption (``Summary.interruption`` says
@@ -16,8 +21,9 @@ from reports.incidents import Incidents
 
 __all__ = ["EXIT_CODES", "Decision", "VerdictName", "decide"]
 
-VerdictName = Literal["pass", "fail", "error", "inconclusive"]
-EXIT_CODES: dict[VerdictName, int] = {"pass": 0, "fail": 1, "error": 2, "inconclusive": 2}
+VerdictName = Literal["pass", "fail", "error", "inconclusive", "aborted"]
+EXIT_CODES: dict[VerdictName, int] = {"pass": 0, "fail": 1, "error": 2, "inconclusive": 2,
+                                      "aborted": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +51,10 @@ def decide(*, incidents: Incidents, requests: int, health: GeneratorHealth,
     reasons = [f"{len(failed)} of {len(slos)} SLOs failed: {', '.join(failed)}"] if failed \
         else []
     reasons += [f"the steady-state hypothesis deviated after the fault in {scenario}"
-                for scenario in incidents.deviated]
+                for scenario in incidents.deviated if incidents.abort_of(scenario) is None]
+    if incidents.aborted:
+        return _decision("aborted", "; ".join([a.describe() for a in incidents.aborted]
+                                              + [f"meanwhile {r}" for r in reasons]))
     if reasons:
         return _decision("fail", "; ".join(reasons))
     return _decision("pass", f"all {len(slos)} SLOs met" if slos else "the suite sets no SLOs")

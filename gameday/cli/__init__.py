@@ -1,7 +1,8 @@
 """The ``gameday`` command line: thin, one module per command; errors become exit codes.
 
 Exit codes: 0 every SLO held, 1 an SLO was breached, 2 the harness failed or the input was bad
-(the message names the file and field), 130 interrupted before a run folder existed.
+(the message names the file and field), 3 a stop condition aborted a scenario (its fault rolled
+back; neither pass nor breach), 130 interrupted before a run folder existed.
 """
 
 from __future__ import annotations
