@@ -19,6 +19,7 @@ from reports.numbers import rate as _rate
 from reports.numbers import seconds as _s
 from reports.numbers import sentence, slo_objective
 from reports.rag_section import rag_section
+from reports.score_section import score_section
 from reports.summary import ScenarioOutcome, Summary
 from reports.triton_section import triton_section
 from reports.versions_section import versions_section
@@ -71,6 +72,7 @@ def render_html(summary: Summary) -> str:
         "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
         *versions_section(summary), *cold_start_section(summary),
         *database_section(summary), *cost_section(summary),
+        *score_section(summary),
         "<h2>SLOs</h2>", _slo_table(summary),
         "<h2>Scenarios and recovery (RTO)</h2>", _scenario_table(summary),
         "<h2>SLIs (warm-up excluded)</h2>", _sli_table(summary),

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from reports.database_markdown import database_markdown
 from reports.edge_section import EdgeFigures, edge_markdown
 from reports.numbers import objective, seconds, sentence, slo_objective
+from reports.score_section import score_markdown
 from reports.summary import ScenarioOutcome, Summary
 
 __all__ = ["summary_markdown"]
@@ -42,6 +43,7 @@ def summary_markdown(summary: Summary, edge: EdgeFigures | None = None) -> str:
         "from another region, edge down = HAProxy marked a target-region server down. "
         "Details in `report.html` of the run folder.",
         *_cost_line(summary),
+        *score_markdown(summary.score),
         *edge_markdown(edge),
         *database_markdown(summary),
     ]

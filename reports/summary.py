@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gameday.config import Suite
+from gameday.config import AvailabilitySlo, RtoSlo, Suite
 from gameday.errors import MeasurementError
 from gameday.measure import (
     BucketSli,
@@ -41,6 +41,7 @@ from gameday.measure.canary import first_canary_failure_s
 from gameday.measure.coldstart import ColdStartFigures, cold_start_figures
 from gameday.measure.cost import CostFigures, cost_figures
 from gameday.measure.rag import RagFigures, rag_figures
+from gameday.measure.score import RunScore, ScenarioFacts, run_score
 from gameday.measure.served import StackRequests
 from gameday.measure.triton import TritonFigures, triton_figures
 from gameday.measure.versions import VersionWindow, version_windows
@@ -115,6 +116,8 @@ class Summary:
     cost: CostFigures | None = None
     # per upward load step, how the autoscaler answered; None: no autoscaling and no steps
     autoscaling: AutoscalingFigures | None = None
+    # the resilience score (gameday.measure.score); None: not scored (no request)
+    score: RunScore | None = None
 
     @property
     def verdict(self) -> str:
@@ -181,6 +184,7 @@ def summarize(folder: RunFolder) -> Summary:
     slos = tuple(evaluate_slos(suite, requests, events, database, folder.answers, cost,
                                _waf_verdicts(folder)))
     incidents = find_incidents(events, folder.journals)
+    rtos = scenario_rtos(requests, windows, suite)
     ended_at_s = _event_s(events, EventKind.RUN_END, _last_s(folder))
     edge = None if folder.edge is None else tuple(
         edge_intervals(folder.edge, ended_at_s if ended_at_s is not None else 0.0))
@@ -194,8 +198,7 @@ def summarize(folder: RunFolder) -> Summary:
         warmup_end_s=warmup_s,
         data_end_s=float(requests.scheduled_s[-1]) if len(requests) else None,
         health=health,
-        scenarios=_outcomes(folder, windows, scenario_rtos(requests, windows, suite),
-                            incidents, edge or ()),
+        scenarios=(outcomes := _outcomes(folder, windows, rtos, incidents, edge or ())),
         slis=aggregate_slis(requests, windows, warmup_end_s=warmup_s),
         chart_bucket_s=chart_bucket_s,
         buckets=tuple(bucket_slis(requests, bucket_s=chart_bucket_s,
@@ -221,7 +224,45 @@ def summarize(folder: RunFolder) -> Summary:
             offered_rates(events, suite.primary_load.stack), folder.metrics, served,
             suite.stacks, objectives_of(suite.slos), to_s=span_s[1], origin_s=span_s[2],
             bucket_s=max(chart_bucket_s, COST_BUCKET_S)),
+        score=run_score(_score_facts(suite, requests, outcomes, incidents), slos)
+        if len(requests) else None,
     )
+
+
+def _score_facts(suite: Suite, requests: RequestArrays, outcomes: Sequence[ScenarioOutcome],
+                 incidents: Incidents) -> list[ScenarioFacts]:
+    """What each scenario's score is made of (gameday.measure.score)."""
+    target = next((slo.objective for slo in suite.slos if isinstance(slo, AvailabilitySlo)),
+                  0.99)
+    rto_limit_s = next((slo.threshold_s for slo in suite.slos if isinstance(slo, RtoSlo)), None)
+    origin_s = float(requests.scheduled_s[0]) if len(requests) else 0.0
+    facts = []
+    for outcome in outcomes:
+        window, rto = outcome.window, outcome.rto
+        requests_n = failed = 0
+        span = "(the fault never started)"
+        if window is not None:
+            start_s = window.injecting_from_s or window.start_s
+            end_s = max(window.end_s or float(requests.scheduled_s[-1]),
+                        rto.recovered_at_s if rto and rto.recovered_at_s else 0.0)
+            chosen = (requests.scheduled_s >= start_s) & (requests.scheduled_s <= end_s)
+            requests_n = int(np.count_nonzero(chosen))
+            bad = requests.scheduled_s[chosen & ~requests.ok]
+            failed = int(bad.size)
+            span = f"between +{bad.min() - origin_s:.1f} s and +{bad.max() - origin_s:.1f} s " \
+                f"(sent; fault +{start_s - origin_s:.1f} s to +{end_s - origin_s:.1f} s)" \
+                if bad.size else f"from +{start_s - origin_s:.1f} s to +{end_s - origin_s:.1f} s"
+        abort = incidents.abort_of(outcome.name)
+        facts.append(ScenarioFacts(
+            name=outcome.name, rto_s=rto.rto_s if rto else None,
+            recovered=bool(rto and rto.recovered), rto_objective_s=rto_limit_s,
+            stability_window_s=suite.measurement.stability_window_s, requests=requests_n,
+            failed=failed, target=target, window=span, deviated=outcome.deviated,
+            rollback_failed="" if outcome.rollback_failure is None
+            else outcome.rollback_failure.describe(),
+            aborted="" if abort is None else abort.reason,
+            journal=f"journal-{outcome.name}.json"))
+    return facts
 
 
 def _measured_span(requests: RequestArrays, warmup_s: float | None,

@@ -59,6 +59,7 @@ def summary_document(summary: Summary, edge: EdgeFigures | None = None) -> dict[
         else [asdict(start) for start in summary.cold_starts],
         "cost": None if summary.cost is None else asdict(summary.cost),
         "autoscaling": None if summary.autoscaling is None else asdict(summary.autoscaling),
+        "score": None if summary.score is None else asdict(summary.score),
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned
