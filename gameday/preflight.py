@@ -1,6 +1,7 @@
-"""Everything a suite names, checked before anything starts: stacks, the load's endpoint, and
+"""Everything a suite names, checked before anything starts: stacks, the load's endpoint,
 every scenario's experiment parsed and validated (a broken experiment must not be found a
-minute into a run, after stand-up and warm-up)."""
+minute into a run, after stand-up and warm-up), and every address the run would touch
+(``gameday.blast_radius``: loopback only, kube contexts allow-listed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from chaoslib.types import Experiment
 
 from gameday.autoscale.options import AutoscalingOptions
+from gameday.blast_radius import check_blast_radius, plan_run
 from gameday.config import LoadProfile, Suite, resolve_experiment
 from gameday.dbrecords import WRITE_ENDPOINT
 from gameday.errors import ConfigError, LoadError
@@ -51,6 +53,7 @@ def check_suite(suite: Suite) -> Checked:
                               field=f"slos.{index}.stack")
     experiments = {scenario.name: load_experiment(resolve_experiment(suite, scenario))
                    for scenario in suite.scenarios}
+    check_blast_radius(plan_run(suite, experiments))
     return Checked(suite=suite, stacks=stacks, experiments=experiments)
 
 

@@ -17,6 +17,7 @@ from gameday.cli.options import (
 )
 from gameday.errors import PlatformError
 from gameday.platforms.base import MetricsSource, Platform, StackRequest
+from gameday.preflight import check_suite
 from gameday.stacks import load_stack
 
 NAME = "up"
@@ -29,7 +30,10 @@ def command(
     home: HomeOption = None,
 ) -> int:
     loaded = load_suite_with_overrides(suite, [])
-    opened = resolve_platform(platform, home, loaded).open()
+    target = resolve_platform(platform, home, loaded)
+    # the blast-radius guard and every reference, before anything starts (as `gameday run`)
+    check_suite(loaded.model_copy(update={"platform": target.name}))
+    opened = target.open()
     started = time.monotonic()
     opened.up(StackRequest(stacks=tuple(loaded.stacks), replicas=replicas or loaded.replicas,
                            edge=loaded.edge,
