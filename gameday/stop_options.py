@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chaoslib.activity import ensure_activity_is_valid
 from pydantic import Field, model_validator
 
 from gameday.strict import Strict as _Strict
@@ -68,6 +67,10 @@ class StopCondition(_Strict):
             if self.probe.get("type") != "probe":
                 raise _field_error("probe.type", "a guard is a Chaos Toolkit probe: expected "
                                                  "`type: probe`")
+            # imported here: chaoslib imports requests (and ssl), and a load generator that
+            # reads a suite must import nothing ssl before gevent monkey-patches
+            from chaoslib.activity import ensure_activity_is_valid
+
             try:
                 ensure_activity_is_valid(self.probe)
             except Exception as exc:  # chaoslib raises its own and bare errors
