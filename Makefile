@@ -56,7 +56,7 @@ chaos-run:
 	$(BIN)/gameday run suites/rag.yaml
 
 test:
-	$(BIN)/pytest -q -m "not e2e and not soak"
+	$(BIN)/pytest -q -m "not e2e and not soak" --durations=20
 
 test-e2e:
 	$(BIN)/pytest -q -m e2e
