@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import database
 import edge
 import faultproxy
+import gameday_live
 import load
 import metrics
 import rag
@@ -81,6 +82,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
         *triton.summary_lines(figures["triton"]),
         *metrics.summary_lines(figures["metrics"]),
         *edge.summary_lines(figures["edge"]),
+        *gameday_live.summary_lines(figures["gameday_live"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -188,6 +190,8 @@ def main() -> int:
     print("\n== edge: WAF on / off / HAProxy, cache hit vs miss, health checks under loss ==",
           flush=True)
     figures["edge"] = edge.run(quick=options.quick)
+    print("\n== game-day dashboard: refresh cost at 4,000 req/s ==", flush=True)
+    figures["gameday_live"] = gameday_live.main(seconds=10.0 if options.quick else 30.0)
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)

@@ -64,6 +64,7 @@ __all__ = [
     "BlastRadius",
     "DatabaseOptions",
     "DegradedShareSlo",
+    "GameDayOptions",
     "LatencySlo",
     "LoadProfile",
     "Measurement",
@@ -218,6 +219,14 @@ class Scenario(_Strict):
         None, description="what aborts this scenario (default: the suite's stop_conditions)")
 
 
+class GameDayOptions(_Strict):
+    """``gameday gameday``: what the operator sets out to learn (asked for at the start when
+    the suite does not say)."""
+
+    hypothesis: str = Field("", description="the game day's hypothesis, for the run folder "
+                            "and the report")
+
+
 class Measurement(_Strict):
     bucket_s: float = Field(1.0, gt=0)
     stability_window_s: float = Field(5.0, gt=0)
@@ -282,6 +291,7 @@ class Suite(_Strict):
     allow_no_slos: bool = Field(False, description="accept a suite that can never fail")
     measurement: Measurement = Measurement()
     blast_radius: BlastRadius = BlastRadius()
+    gameday: GameDayOptions = GameDayOptions()
     source: Path | None = Field(None, exclude=True)
 
     @field_validator("load", mode="before")

@@ -73,6 +73,8 @@ class EventKind:
     FAULT_END = "fault_end"  # the experiment's rollback returned
     SCENARIO_END = "scenario_end"
     SCENARIO_ABORTED = "scenario_aborted"  # a stop condition fired: reason, condition, at_s
+    # (condition "operator": the operator rolled it back, gameday.operator_log)
+    SCENARIO_NOT_RUN = "scenario_not_run"  # its trigger never came before the load ended: reason
     LOAD_END = "load_end"
     GENERATOR_SATURATED = "generator_saturated"
     HARNESS_ERROR = "harness_error"

@@ -1,4 +1,5 @@
-"""Orchestrates one suite run: stand-up, load, scenarios at their offsets, collection, verdict.
+"""Orchestrates one suite run: stand-up, load, scenarios at their offsets (or when a trigger
+says: ``gameday.triggers``), collection, verdict.
 
 Every step writes into the run folder as it happens (``gameday.records``), so whatever stops the
 run — an SLO breach, a harness failure, Ctrl-C — the folder holds what happened, every injected
@@ -13,7 +14,11 @@ How a run ends, as the event log says it (the report builder reads these):
 - a rollback that failed, or left a fault the harness had to undo: ``rollback_failed``
   (still_injected, message), then a ``FaultError`` — exit 2;
 - a steady-state hypothesis that deviated: ``scenario_end`` with ``deviated: true`` (the report
-  fails that scenario, exit 1) and the run goes on.
+  fails that scenario, exit 1) and the run goes on;
+- a scenario aborted (a stop condition, or the operator's rollback: condition ``operator``):
+  ``scenario_aborted``, its rollbacks played, and the run goes on;
+- a scenario whose trigger had not come when the primary load's schedule ended:
+  ``scenario_not_run`` for it and each one after it, and the run goes on to its end.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from gameday.load.process import LoadEnd, LoadProcess
 from gameday.load.writer import WritePlan
 from gameday.metrics import save_snapshot
 from gameday.modelwatches import start_model_watches
+from gameday.operator_log import OPERATOR_CONDITION
 from gameday.platforms import open_platform
 from gameday.platforms.base import (
     EdgeEntry,
@@ -56,6 +62,7 @@ from gameday.poller import Poller
 from gameday.preflight import Checked, check_suite
 from gameday.records import EVENTS_FILE, EventKind, EventLog
 from gameday.rollbacks import RollbackAudit
+from gameday.triggers import AbortWindow, AtOffsets, Schedule, Trigger, sleep_until
 
 __all__ = ["HarnessCrash", "RunInterrupted", "RunOutcome", "new_run_dir", "run_suite"]
 
@@ -91,10 +98,14 @@ def new_run_dir(runs_root: Path, suite_name: str) -> Path:
     return run_dir
 
 
-def run_suite(suite: Suite, run_dir: Path, *, progress: Progress,
-              home: Path) -> RunOutcome:
+def run_suite(suite: Suite, run_dir: Path, *, progress: Progress, home: Path,
+              trigger: Trigger | None = None, stops: StopSignals | None = None) -> RunOutcome:
     """Run ``suite`` into ``run_dir`` on the platform at ``home``. Raises RunInterrupted or
     another GamedayError after cleaning up; the caller builds the report either way.
+
+    ``trigger`` says when each scenario starts (default: at its offset); ``stops`` is the
+    run's stop handler when the caller needs to hold it too (an operator's console), else
+    the run makes its own. Either way it is installed here and stays installed.
 
     Everything the suite names is checked first (``check_suite``), before anything starts.
     SIGINT/SIGTERM are handled from then on, and stay handled after this returns: the report
@@ -103,9 +114,9 @@ def run_suite(suite: Suite, run_dir: Path, *, progress: Progress,
     """
     checked = check_suite(suite)
     platform = open_platform(suite.platform, home)
-    stops = StopSignals()
+    stops = stops or StopSignals()
     stops.install()
-    run = _Run(checked, platform, run_dir, progress, stops)
+    run = _Run(checked, platform, run_dir, progress, stops, trigger or AtOffsets(progress))
     try:
         run.execute()
     finally:
@@ -142,8 +153,9 @@ class _Run:
     """One run's state as it goes: what it owns, what runs, how it ends."""
 
     def __init__(self, checked: Checked, platform: Platform, run_dir: Path,
-                 progress: Progress, stops: StopSignals) -> None:
+                 progress: Progress, stops: StopSignals, trigger: Trigger) -> None:
         self.suite = checked.suite
+        self.trigger = trigger
         self.experiments = checked.experiments
         self.platform = platform
         self.run_dir = run_dir
@@ -159,6 +171,7 @@ class _Run:
         self.scenario = ""
         self.started_s = time.time()
         self.interrupted_logged = False
+        self.by_operator = False  # the scenario just run was rolled back by the operator
         self.rollbacks = RollbackAudit(platform, self.events)
 
     # -- the run --------------------------------------------------------------------------
@@ -219,12 +232,15 @@ class _Run:
             self.progress(f"load {profile.generator}: {profile.rate_per_s:g} req/s "
                           f"{profile.arrival} for {profile.warmup_s:g}+{profile.duration_s:g} s")
         primary = self.suite.primary_load
-        warmup_end_s = t0_s + primary.warmup_s
-        _sleep_until(warmup_end_s)
-        for scenario in self.suite.scenarios:
+        schedule = Schedule(warmup_end_s=t0_s + primary.warmup_s,
+                            load_end_s=t0_s + primary.warmup_s + primary.duration_s)
+        sleep_until(schedule.warmup_end_s)
+        for index, scenario in enumerate(self.suite.scenarios):
             self.stops.enter("before-fault")
-            self._run_scenario(scenario, self.experiments[scenario.name],
-                               warmup_end_s + scenario.offset_s)
+            if not self.trigger.wait_for_next(scenario, schedule):
+                self._not_run(self.suite.scenarios[index:])
+                break
+            self._run_scenario(scenario, self.experiments[scenario.name])
             self.scenario = ""
         self.stops.enter("after-fault")
         for load, profile in zip(loads, self.suite.load, strict=True):
@@ -285,11 +301,15 @@ class _Run:
         self.stops.request(f"the load generator {end.describe()}", kind)
         self.stops.check()
 
+    def _not_run(self, scenarios: list[Scenario]) -> None:
+        for scenario in scenarios:
+            self.events.emit(EventKind.SCENARIO_NOT_RUN, scenario.name,
+                             reason="the load's schedule ended before its trigger came")
+            self.progress(f"scenario {scenario.name}: not run (the load ended before it was "
+                          "triggered)")
+
     # -- one scenario ---------------------------------------------------------------------
-    def _run_scenario(self, scenario: Scenario, experiment: Experiment, start_s: float) -> None:
-        self.progress(f"scenario {scenario.name}: starts in "
-                      f"{max(0.0, start_s - time.time()):.1f} s")
-        _sleep_until(start_s)
+    def _run_scenario(self, scenario: Scenario, experiment: Experiment) -> None:
         self.stops.enter("fault")
         self.scenario = scenario.name
         self.events.emit(EventKind.SCENARIO_START, scenario.name,
@@ -305,10 +325,21 @@ class _Run:
                 safeguards.control(self.run_dir, conditions)]}
             self.progress(f"scenario {scenario.name}: stop conditions "
                           f"{', '.join(c['name'] for c in conditions)}")
-        with safeguards.abort_with(self.stops.abort):
-            journal = run_scenario(experiment, recorder=recorder, configuration=configuration,
-                                   journal_path=self.run_dir / f"journal-{scenario.name}.json",
-                                   stops=self.stops)
+        window = self.trigger if isinstance(self.trigger, AbortWindow) else None
+        if window is not None:
+            # no interrupt may be raised until run_scenario has put chaoslib's policy in
+            # place: an abort meanwhile waits for the nudger, which re-delivers it there
+            self.stops.enter("fault", NOWHERE)
+            window.open_window(scenario.name, lambda: recorder.phase != "rollbacks")
+        try:
+            with safeguards.abort_with(self.stops.abort):
+                journal = run_scenario(experiment, recorder=recorder,
+                                       configuration=configuration,
+                                       journal_path=self.run_dir / f"journal-{scenario.name}.json",
+                                       stops=self.stops)
+        finally:
+            # before clear_abort: an abort sent through the window has reached the handler
+            self.by_operator = window.close_window() if window is not None else False
         rollbacks = [run.get("status") for run in journal.get("rollbacks") or []]
         self.events.emit(EventKind.SCENARIO_END, scenario.name, status=journal.get("status"),
                          deviated=journal.get("deviated"), rollbacks=rollbacks)
@@ -323,10 +354,11 @@ class _Run:
         self.stops.enter("fault")  # a stop that came during the rollbacks is raised here
         if aborted is not None:
             stop = journal.get("gameday_stop") or {}
+            condition = OPERATOR_CONDITION if self.by_operator else stop.get("condition", "")
             self.events.emit(EventKind.SCENARIO_ABORTED, scenario.name, reason=aborted.reason,
-                             at_s=stop.get("at_s", aborted.at_s),
-                             condition=stop.get("condition", ""),
-                             journal_status=journal.get("status"))
+                             at_s=aborted.at_s if self.by_operator
+                             else stop.get("at_s", aborted.at_s),
+                             condition=condition, journal_status=journal.get("status"))
             self.progress(f"scenario {scenario.name}: ABORTED by {aborted.reason}; its fault "
                           "was rolled back")
             return
@@ -437,11 +469,6 @@ class _Run:
 
 def _nothing() -> None:
     return None
-
-
-def _sleep_until(t_s: float) -> None:
-    while (left := t_s - time.time()) > 0:
-        time.sleep(min(left, 0.2))
 
 
 def _not_injected_why(journal: Journal) -> str:

@@ -1,8 +1,11 @@
 """The report's timeline: throughput, latency, served share, failures by error kind and by
 HTTP status per bucket, and the edge's view of each server, on one time axis (seconds since
-load start), with warm-up, fault windows and RTO markers drawn across it."""
+load start), with warm-up, fault windows and RTO markers drawn across it, and a game day's
+operator actions (inject, roll back, note, quit)."""
 
 from __future__ import annotations
+
+from html import escape
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +34,7 @@ COLOURS = {
     "failover": "#1f77b4",
     "recovered": "#2e9e44",
     "unserved": "#bbbbbb",
+    "operator": "#3949ab",
 }
 # a region keeps its colour in every report, whichever regions a run's answers name
 _REGION_COLOURS = {"region-a": "#4c78a8", "region-b": "#f58518", CACHE_REGION: "#54a24b"}
@@ -70,6 +74,7 @@ def timeline_figure(summary: Summary) -> go.Figure:
     _warmup(figure, summary, origin_s)
     for outcome in summary.scenarios:
         _fault(figure, summary, outcome, origin_s)
+    _operator_actions(figure, summary, origin_s)
     return _layout(figure)
 
 
@@ -161,6 +166,20 @@ def _fault(figure: go.Figure, summary: Summary, outcome: ScenarioOutcome,
         figure.add_vline(x=x, row="all", col=1,
                          line={"color": COLOURS[name], "dash": "dash", "width": 1.2})
         _label(figure, x, f"{name} +{offset_s:.2f}s", COLOURS[name], height, anchor="left")
+
+
+def _operator_actions(figure: go.Figure, summary: Summary, origin_s: float) -> None:
+    """A dotted line at each action of the operator, labelled below the RTO markers."""
+    if summary.game_day is None:
+        return
+    for number, entry in enumerate(summary.game_day.actions):
+        x = entry.t_s - origin_s
+        text = entry.what.replace("_", " ") + (f" {entry.scenario}" if entry.scenario else "")
+        if entry.what == "note":  # plotly reads tags in a label: a note's are escaped
+            text = f"note: {escape(entry.text[:40])}{'…' if len(entry.text) > 40 else ''}"
+        figure.add_vline(x=x, row="all", col=1,
+                         line={"color": COLOURS["operator"], "dash": "dot", "width": 1})
+        _label(figure, x, text, COLOURS["operator"], (0.56, 0.47)[number % 2], anchor="left")
 
 
 def _label(figure: go.Figure, x: float, text: str, colour: str, height: float,

@@ -11,6 +11,7 @@ from reports.coldstart_section import cold_start_section
 from reports.cost_section import cost_section
 from reports.database_section import database_section
 from reports.figures import timeline_figure
+from reports.game_day_section import game_day_section
 from reports.html_table import table as _table
 from reports.numbers import ms as _ms
 from reports.numbers import objective as _objective
@@ -46,6 +47,7 @@ th{background:#f5f5f5} td.num{text-align:right;font-variant-numeric:tabular-nums
 tr.pass td.status{background:#dff3e3;color:#1b6b2c;font-weight:600}
 tr.fail td.status{background:#fbe0e0;color:#a31515;font-weight:600}
 tr.not-judged td.status{background:#eee;color:#555;font-weight:600}
+tr.operator td{background:#eef4ff}
 footer{color:#777;font-size:12px;margin-top:30px}
 """
 
@@ -68,7 +70,7 @@ def render_html(summary: Summary) -> str:
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
-        _header(summary), *_banners(summary),
+        _header(summary), *_banners(summary), *game_day_section(summary),
         "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
         *versions_section(summary), *cold_start_section(summary),
         *database_section(summary), *cost_section(summary),

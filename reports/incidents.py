@@ -9,7 +9,10 @@ The contract with the orchestrator (``gameday.run``) is in ``gameday.records.Eve
   starts a run and never ends it (the harness was killed): the run is interrupted;
 - ``rollback_failed`` (detail ``still_injected``, ``message``), or a failed rollback status in
   ``scenario_end`` / ``fault_end`` detail ``rollbacks`` or in the journal: a harness error;
-- ``scenario_end`` detail ``deviated: true``, or the journal's ``deviated``: the scenario fails.
+- ``scenario_end`` detail ``deviated: true``, or the journal's ``deviated``: the scenario fails;
+- ``scenario_aborted``: a stop condition aborted the scenario (``aborted``), or, with
+  condition ``operator``, the operator of a game day rolled it back (``rolled_back``);
+- ``scenario_not_run`` (detail ``reason``): the scenario's trigger never came (``not_run``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gameday.operator_log import OPERATOR_CONDITION
 from gameday.records import Event, EventKind
 from reports.run_folder import Journal
 
-__all__ = ["Abort", "Incidents", "Interruption", "RollbackFailure", "find_incidents"]
+__all__ = ["Abort", "Incidents", "Interruption", "NotRun", "RollbackFailure", "find_incidents"]
 
 _ROLLBACK_OK = "succeeded"  # chaoslib's status of a rollback activity that ran to the end
 
@@ -48,15 +52,33 @@ class Interruption:
 
 @dataclass(frozen=True, slots=True)
 class Abort:
-    """A scenario a stop condition aborted (its fault rolled back, the run went on)."""
+    """A scenario a stop condition aborted, or the operator rolled back (its fault rolled
+    back, the run went on)."""
 
     scenario: str
     condition: str
     reason: str
     at_s: float | None
 
+    @property
+    def by_operator(self) -> bool:
+        return self.condition == OPERATOR_CONDITION
+
     def describe(self) -> str:
+        if self.by_operator:
+            return f"the operator rolled scenario {self.scenario} back ({self.reason})"
         return f"scenario {self.scenario} aborted: {self.reason}; its fault was rolled back"
+
+
+@dataclass(frozen=True, slots=True)
+class NotRun:
+    """A scenario whose trigger never came before the load ended (game-day mode)."""
+
+    scenario: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"scenario {self.scenario} was not run ({self.reason})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +101,15 @@ class Incidents:
     rollback_failures: tuple[RollbackFailure, ...]
     deviated: tuple[str, ...]  # scenarios whose steady-state hypothesis deviated
     aborted: tuple[Abort, ...] = ()  # scenarios a stop condition aborted
+    rolled_back: tuple[Abort, ...] = ()  # scenarios the operator rolled back (game day)
+    not_run: tuple[NotRun, ...] = ()
 
     def abort_of(self, scenario: str) -> Abort | None:
+        """The stop condition's abort of ``scenario`` (not the operator's rollback)."""
         return next((a for a in self.aborted if a.scenario == scenario), None)
+
+    def not_run_of(self, scenario: str) -> NotRun | None:
+        return next((n for n in self.not_run if n.scenario == scenario), None)
 
     @property
     def harness_trouble(self) -> tuple[str, ...]:
@@ -95,16 +123,21 @@ class Incidents:
 
 
 def find_incidents(events: Sequence[Event], journals: Mapping[str, Journal]) -> Incidents:
+    aborts = [Abort(e.scenario, str(e.detail.get("condition") or ""),
+                    str(e.detail.get("reason") or "a stop condition fired"),
+                    _float(e.detail.get("at_s")))
+              for e in events if e.kind == EventKind.SCENARIO_ABORTED]
     return Incidents(
         harness_errors=tuple(str(e.detail.get("message") or "harness error (no message)")
                              for e in events if e.kind == EventKind.HARNESS_ERROR),
         interruption=_interruption(events),
         rollback_failures=_rollback_failures(events, journals),
         deviated=_deviated(events, journals),
-        aborted=tuple(Abort(e.scenario, str(e.detail.get("condition") or ""),
-                            str(e.detail.get("reason") or "a stop condition fired"),
-                            _float(e.detail.get("at_s")))
-                      for e in events if e.kind == EventKind.SCENARIO_ABORTED),
+        aborted=tuple(a for a in aborts if not a.by_operator),
+        rolled_back=tuple(a for a in aborts if a.by_operator),
+        not_run=tuple(NotRun(e.scenario, str(e.detail.get("reason") or "its trigger never "
+                                                                      "came"))
+                      for e in events if e.kind == EventKind.SCENARIO_NOT_RUN),
     )
 
 

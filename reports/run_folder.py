@@ -32,6 +32,7 @@ from gameday.measure.cost import COST_SERIES
 from gameday.measure.rag import ANSWER_COLUMNS, Answers, Ingests
 from gameday.measure.series import Metrics, read_metrics
 from gameday.measure.served import StackRequests
+from gameday.operator_log import OperatorAction, read_operator_log
 from gameday.records import (
     EDGE_FILE,
     EdgeServerSample,
@@ -75,6 +76,7 @@ class RunFolder:
     request_stacks: StrArray | None = None  # the stack of each request; None: not read
     metrics: Metrics = field(default_factory=Metrics.none)  # metrics/: Prometheus snapshots
     autoscaler: AutoscalerLog | None = None  # None: no autoscaler.jsonl
+    operator: tuple[OperatorAction, ...] | None = None  # None: not a game day (no operator.jsonl)
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -101,6 +103,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         request_stacks=requests.stack,
         metrics=read_metrics(run_dir, _METRIC_SERIES),
         autoscaler=read_autoscaler_log(run_dir),
+        operator=_read_operator(run_dir),
     )
 
 
@@ -150,6 +153,14 @@ def _read_cold_starts(run_dir: Path) -> tuple[ColdStart, ...] | None:
 
 def _read_canaries(run_dir: Path) -> tuple[CanarySample, ...]:
     return tuple(_damaged_is_measurement_error(read_canary_samples, run_dir))
+
+
+def _read_operator(run_dir: Path) -> tuple[OperatorAction, ...] | None:
+    try:
+        actions = read_operator_log(run_dir)
+    except ValueError as exc:  # a damaged line: its error names the file and the line
+        raise MeasurementError(str(exc)) from None
+    return None if actions is None else tuple(actions)
 
 
 def _damaged_is_measurement_error(read: Callable[[Path], list[T]], run_dir: Path) -> list[T]:

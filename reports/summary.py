@@ -48,6 +48,7 @@ from gameday.measure.versions import VersionWindow, version_windows
 from gameday.measure.waf import WafVerdicts, waf_verdicts
 from gameday.measure.waf_log import EdgeRequests, read_waf_log
 from gameday.records import Event, EventKind
+from reports.game_day import GameDay, game_day
 from reports.incidents import Incidents, Interruption, RollbackFailure, find_incidents
 from reports.run_folder import Journal, RunFolder
 from reports.summary_json import SCHEMA, summary_document
@@ -118,6 +119,8 @@ class Summary:
     autoscaling: AutoscalingFigures | None = None
     # the resilience score (gameday.measure.score); None: not scored (no request)
     score: RunScore | None = None
+    # a game day's hypothesis, operator actions and notes; None: a run without an operator
+    game_day: GameDay | None = None
 
     @property
     def verdict(self) -> str:
@@ -226,6 +229,7 @@ def summarize(folder: RunFolder) -> Summary:
             bucket_s=max(chart_bucket_s, COST_BUCKET_S)),
         score=run_score(_score_facts(suite, requests, outcomes, incidents), slos)
         if len(requests) else None,
+        game_day=game_day(folder.operator, events, suite, incidents),
     )
 
 

@@ -60,9 +60,25 @@ def summary_document(summary: Summary, edge: EdgeFigures | None = None) -> dict[
         "cost": None if summary.cost is None else asdict(summary.cost),
         "autoscaling": None if summary.autoscaling is None else asdict(summary.autoscaling),
         "score": None if summary.score is None else asdict(summary.score),
+        "game_day": None if summary.game_day is None else _game_day_json(summary),
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned
+
+
+def _game_day_json(summary: Summary) -> dict[str, Any]:
+    """The hypothesis, every operator action (t_s, action, scenario, text) and the harness's
+    steps beside them, the scenarios rolled back by the operator and those not run."""
+    day = summary.game_day
+    assert day is not None
+    return {"hypothesis": day.hypothesis,
+            "actions": [{"t_s": e.t_s, "action": e.what, "scenario": e.scenario, "text": e.text}
+                        for e in day.actions],
+            "notes": list(day.notes),
+            "timeline": [asdict(entry) for entry in day.timeline],
+            "rolled_back_by_operator": [asdict(abort) for abort in day.rolled_back],
+            "not_run": [asdict(item) for item in day.not_run],
+            "not_started": list(day.not_started)}
 
 
 def _load_json(health: GeneratorHealth) -> dict[str, Any]:

@@ -5,6 +5,17 @@ A scenario a stop condition aborted is its own outcome, neither pass nor breach:
 ``aborted`` (exit 3, so CI still stops), its reason names the condition, and SLOs that failed
 meanwhile are named beside it.
 
+A scenario the operator of a game day rolled back (``r``) is not: the harness saw nothing
+wrong, a person ended the fault when the exercise had shown what it was for (or earlier, for
+a reason the notes give). Its fault window closes at that rollback, and its SLOs are judged
+on it like any other (a fault cut short is still a fault the system had to ride out; a breach
+meanwhile is a breach), so the verdict stays pass or fail; the report's Game day section
+says who ended it and when. Making it ``aborted`` would turn every game day with a rollback
+into exit 3, a signal no one could act on.
+
+A scenario that was not run (game-day mode: the load ended before the operator injected it)
+tested nothing: its SLOs are left out of the verdict and the reason names it.
+
 An interrupted run is an ``error``: its figures cover part of a run, and a breach measured on
 them would blame the system for the harness's interruption (``Summary.interruption`` says
 that it was one).
@@ -46,6 +57,8 @@ def decide(*, incidents: Incidents, requests: int, health: GeneratorHealth,
         return _decision("inconclusive",
                          f"the load generator could not keep its schedule: {health.why}; "
                          "latency and RTO figures measure the generator, not the system")
+    untested = {n.scenario for n in incidents.not_run}
+    slos = [slo for slo in slos if not slo.scenario or slo.scenario not in untested]
     failed = [f"{slo.name} (not measured)" if slo.measurement_error else slo.name
               for slo in slos if not slo.passed]
     reasons = [f"{len(failed)} of {len(slos)} SLOs failed: {', '.join(failed)}"] if failed \
@@ -55,9 +68,11 @@ def decide(*, incidents: Incidents, requests: int, health: GeneratorHealth,
     if incidents.aborted:
         return _decision("aborted", "; ".join([a.describe() for a in incidents.aborted]
                                               + [f"meanwhile {r}" for r in reasons]))
+    not_run = [n.describe() for n in incidents.not_run]
     if reasons:
-        return _decision("fail", "; ".join(reasons))
-    return _decision("pass", f"all {len(slos)} SLOs met" if slos else "the suite sets no SLOs")
+        return _decision("fail", "; ".join(reasons + not_run))
+    return _decision("pass", "; ".join([f"all {len(slos)} SLOs met" if slos
+                                        else "the suite sets no SLOs", *not_run]))
 
 
 def _decision(verdict: VerdictName, reason: str) -> Decision:

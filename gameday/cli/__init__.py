@@ -15,7 +15,16 @@ from rich.markup import escape
 from typer._click import exceptions as typer_click  # typer >= 0.20 vendors click
 
 import gameday
-from gameday.cli import down, forecast, report, run, status, up, validate
+from gameday.cli import (
+    down,
+    forecast,
+    gameday_cmd,
+    report,
+    run,
+    status,
+    up,
+    validate,
+)
 from gameday.cli import eval as eval_
 from gameday.cli.console import err, out
 from gameday.errors import ConfigError, GamedayError
@@ -26,7 +35,7 @@ DISTRIBUTION = "gameday-ai"  # `gameday` on PyPI is an unrelated project
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chaos and resilience runs for multi-region AI serving.")
-for module in (up, down, status, run, report, forecast, validate, eval_):
+for module in (up, down, status, run, gameday_cmd, report, forecast, validate, eval_):
     app.command(name=module.NAME, help=module.__doc__)(module.command)
 
 
