@@ -10,6 +10,8 @@ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || want+=(haproxy
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || want+=(prometheus)
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || want+=(nftables)
 command -v wrk >/dev/null 2>&1 || want+=(wrk)
+# game-day mode is tested as an operator drives it: in a tmux pane (tests/runs/test_gameday_mode_tmux.py)
+command -v tmux >/dev/null 2>&1 || want+=(tmux)
 command -v etcd >/dev/null 2>&1 || want+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || want+=(etcd-client)
 [ -x /usr/sbin/nginx ] || want+=(nginx-light)
