@@ -47,9 +47,14 @@ $(PATRONI_VENV)/.installed: targets/rag/patroni-requirements.txt
 	test -x $(PATRONI_VENV)/bin/python || /usr/bin/python3 -m venv $(PATRONI_VENV)
 	$(PATRONI_VENV)/bin/pip install -q --disable-pip-version-check -r targets/rag/patroni-requirements.txt && touch $@
 
+# signal-processing-algorithms (E-divisive for `gameday trend`) with --no-deps: its 2.1.6
+# metadata pins numpy < 2, its code runs on numpy 2 (tests/measure/test_changepoints.py); its
+# other needs (structlog, more-itertools, scipy) are in pyproject.toml.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' && touch $@
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps signal-processing-algorithms==2.1.6
+	touch $@
 
 chaos-run:
 	$(BIN)/gameday run suites/smoke.yaml

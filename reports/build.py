@@ -13,7 +13,8 @@ from reports.run_folder import read_run_folder
 from reports.summary import Summary, summarize
 from reports.summary_json import summary_document
 
-__all__ = ["HTML_FILE", "JUNIT_FILE", "MARKDOWN_FILE", "SUMMARY_FILE", "build_reports"]
+__all__ = ["HTML_FILE", "JUNIT_FILE", "MARKDOWN_FILE", "SUMMARY_FILE", "build_reports",
+           "write_atomically"]
 
 SUMMARY_FILE = "summary.json"
 HTML_FILE = "report.html"
@@ -30,13 +31,13 @@ def build_reports(run_dir: Path) -> Summary:
     folder = read_run_folder(run_dir)
     summary = summarize(folder)
     edge = edge_figures(folder, summary)
-    _write_atomically(run_dir / SUMMARY_FILE,
+    write_atomically(run_dir / SUMMARY_FILE,
                       json.dumps(summary_document(summary, edge), indent=2, allow_nan=False)
                       + "\n")
-    _write_atomically(run_dir / HTML_FILE,
+    write_atomically(run_dir / HTML_FILE,
                       _with_section(render_html(summary), edge_section(summary, edge)))
-    _write_atomically(run_dir / JUNIT_FILE, junit_xml(summary))
-    _write_atomically(run_dir / MARKDOWN_FILE, summary_markdown(summary, edge))
+    write_atomically(run_dir / JUNIT_FILE, junit_xml(summary))
+    write_atomically(run_dir / MARKDOWN_FILE, summary_markdown(summary, edge))
     return summary
 
 
@@ -54,7 +55,7 @@ def _with_section(page: str, section: list[str]) -> str:
     return page[:at] + text + page[at:]
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """A reader (CI, a browser) never sees half a file."""
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(text, encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from gameday.measure import Aggregate
+from reports.baseline import baseline_section
 from reports.coldstart_section import cold_start_section
 from reports.cost_section import cost_section
 from reports.database_section import database_section
@@ -75,6 +76,7 @@ def render_html(summary: Summary) -> str:
         *versions_section(summary), *cold_start_section(summary),
         *database_section(summary), *cost_section(summary),
         *score_section(summary),
+        *baseline_section(summary.baseline),
         "<h2>SLOs</h2>", _slo_table(summary),
         "<h2>Scenarios and recovery (RTO)</h2>", _scenario_table(summary),
         "<h2>SLIs (warm-up excluded)</h2>", _sli_table(summary),

@@ -4,7 +4,8 @@ breach by name.
 
 Names are stable: a test case is named for what it checks (``availability.outside_faults``,
 ``latency.p99.outside_faults``, ``rto``, ``rpo``, ``write_rto``, ``split_brain``,
-``steady_state``, ``rollback``, ``harness``, ``generator``), never for its threshold, so
+``steady_state``, ``rollback``, ``harness``, ``generator``, ``baseline`` for a run judged
+against a baseline run), never for its threshold, so
 tightening an objective keeps its history; the threshold, the measured value and its parts
 (lost writes, detect/promote times, ...) are in the message and the case's ``<properties>``.
 A database figure that could not be measured (no audit, no role samples) is a ``failure`` of
@@ -95,6 +96,7 @@ def _run_cases(summary: Summary) -> list[_Case]:
     else:
         cases.append(_Case("harness", summary.duration_s, "passed",
                            "the harness ran the suite to its end"))
+    cases += _baseline_cases(summary)
     health = summary.health
     if health.saturated:
         cases.append(_Case("generator", summary.duration_s, "error", summary.reason,
@@ -104,6 +106,29 @@ def _run_cases(summary: Summary) -> list[_Case]:
                            f"the load generator kept its schedule ({health.late_sends} late "
                            f"sends of {health.requests})"))
     return cases
+
+
+def _baseline_cases(summary: Summary) -> list[_Case]:
+    """``baseline``: the run judged against its baseline run (``gameday run --baseline``)."""
+    result = summary.baseline
+    if result is None:
+        return []
+    properties = {"baseline_run": result.baseline_run, "verdict": result.verdict,
+                  "score": "" if result.score is None else f"{result.score:.1f}",
+                  "scope": result.scope}
+    details = "\n".join(f"{m.describe()}: p {m.p_value}, interval [{m.ci_low}, {m.ci_high}], "
+                        f"tolerance {m.tolerance}" for m in result.metrics)
+    if not _judged(summary):
+        return [_Case("baseline", summary.duration_s, "skipped",
+                      f"not judged: {summary.reason}", properties=properties)]
+    if result.regressed:
+        return [_Case("baseline", summary.duration_s, "failure", result.describe(), "regressed",
+                      details, properties)]
+    if result.verdict == "nodata":
+        return [_Case("baseline", summary.duration_s, "skipped", result.describe(),
+                      properties=properties)]
+    return [_Case("baseline", summary.duration_s, "passed", result.describe(),
+                  details=details, properties=properties)]
 
 
 def _scenario_cases(summary: Summary, outcome: ScenarioOutcome) -> list[_Case]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reports.baseline import baseline_markdown
 from reports.database_markdown import database_markdown
 from reports.edge_section import EdgeFigures, edge_markdown
 from reports.numbers import objective, seconds, sentence, slo_objective
@@ -44,6 +45,7 @@ def summary_markdown(summary: Summary, edge: EdgeFigures | None = None) -> str:
         "Details in `report.html` of the run folder.",
         *_cost_line(summary),
         *score_markdown(summary.score),
+        *baseline_markdown(summary.baseline),
         *edge_markdown(edge),
         *database_markdown(summary),
     ]

@@ -42,6 +42,7 @@ from gameday.records import (
     read_request_table,
 )
 from gameday.tritonrecords import TRITON_FILE, TritonSample, read_triton_samples
+from reports.baseline import BaselineResult, read_baseline
 
 T = TypeVar("T")
 
@@ -77,6 +78,7 @@ class RunFolder:
     metrics: Metrics = field(default_factory=Metrics.none)  # metrics/: Prometheus snapshots
     autoscaler: AutoscalerLog | None = None  # None: no autoscaler.jsonl
     operator: tuple[OperatorAction, ...] | None = None  # None: not a game day (no operator.jsonl)
+    baseline: BaselineResult | None = None  # None: not judged against a baseline run
 
 
 def read_run_folder(run_dir: Path) -> RunFolder:
@@ -104,6 +106,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         metrics=read_metrics(run_dir, _METRIC_SERIES),
         autoscaler=read_autoscaler_log(run_dir),
         operator=_read_operator(run_dir),
+        baseline=read_baseline(run_dir),
     )
 
 

@@ -48,6 +48,7 @@ from gameday.measure.versions import VersionWindow, version_windows
 from gameday.measure.waf import WafVerdicts, waf_verdicts
 from gameday.measure.waf_log import EdgeRequests, read_waf_log
 from gameday.records import Event, EventKind
+from reports.baseline import BaselineResult
 from reports.game_day import GameDay, game_day
 from reports.incidents import Incidents, Interruption, RollbackFailure, find_incidents
 from reports.run_folder import Journal, RunFolder
@@ -121,6 +122,8 @@ class Summary:
     score: RunScore | None = None
     # a game day's hypothesis, operator actions and notes; None: a run without an operator
     game_day: GameDay | None = None
+    # the run judged against a baseline run; None: no --baseline
+    baseline: BaselineResult | None = None
 
     @property
     def verdict(self) -> str:
@@ -194,7 +197,8 @@ def summarize(folder: RunFolder) -> Summary:
     return Summary(
         run_id=folder.path.name,
         suite=suite,
-        decision=decide(incidents=incidents, requests=len(requests), health=health, slos=slos),
+        decision=decide(incidents=incidents, requests=len(requests), health=health, slos=slos,
+                        baseline=folder.baseline),
         started_at_s=_event_s(events, EventKind.RUN_START, first_s),
         ended_at_s=ended_at_s,
         load_start_s=load_start_s(events, first_s),
@@ -230,6 +234,7 @@ def summarize(folder: RunFolder) -> Summary:
         score=run_score(_score_facts(suite, requests, outcomes, incidents), slos)
         if len(requests) else None,
         game_day=game_day(folder.operator, events, suite, incidents),
+        baseline=folder.baseline,
     )
 
 

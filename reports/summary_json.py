@@ -61,6 +61,7 @@ def summary_document(summary: Summary, edge: EdgeFigures | None = None) -> dict[
         "autoscaling": None if summary.autoscaling is None else asdict(summary.autoscaling),
         "score": None if summary.score is None else asdict(summary.score),
         "game_day": None if summary.game_day is None else _game_day_json(summary),
+        "baseline": None if summary.baseline is None else summary.baseline.as_json(),
     }
     cleaned: dict[str, Any] = _finite(document)
     return cleaned

@@ -16,6 +16,11 @@ into exit 3, a signal no one could act on.
 A scenario that was not run (game-day mode: the load ended before the operator injected it)
 tested nothing: its SLOs are left out of the verdict and the reason names it.
 
+A run judged against a baseline (``gameday run --baseline``, ``reports.baseline``) that
+regressed fails even when its SLOs held: the nightly job gates on both. The judgement's clause
+joins the reason of a pass or a fail; an error, inconclusive or aborted run keeps its verdict
+(its figures do not stand for the system), with the clause beside its reason.
+
 An interrupted run is an ``error``: its figures cover part of a run, and a breach measured on
 them would blame the system for the harness's interruption (``Summary.interruption`` says
 that it was one).
@@ -28,6 +33,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gameday.measure import GeneratorHealth, SloResult
+from reports.baseline import BaselineResult
 from reports.incidents import Incidents
 
 __all__ = ["EXIT_CODES", "Decision", "VerdictName", "decide"]
@@ -45,9 +51,20 @@ class Decision:
 
 
 def decide(*, incidents: Incidents, requests: int, health: GeneratorHealth,
-           slos: Sequence[SloResult]) -> Decision:
+           slos: Sequence[SloResult], baseline: BaselineResult | None = None) -> Decision:
     """Harness trouble first: a breach measured by a broken or interrupted harness, or by a
     generator that fell behind, would blame the system for the harness's fault."""
+    decision = _decide(incidents, requests, health, slos)
+    if baseline is None:
+        return decision
+    clause = baseline.describe()
+    if baseline.regressed and decision.verdict == "pass":
+        return _decision("fail", f"{clause}; {decision.reason}")
+    return Decision(decision.verdict, decision.exit_code, f"{decision.reason}; {clause}")
+
+
+def _decide(incidents: Incidents, requests: int, health: GeneratorHealth,
+            slos: Sequence[SloResult]) -> Decision:
     trouble = incidents.harness_trouble
     if trouble:
         return _decision("error", "; ".join(trouble))

@@ -16,12 +16,14 @@ from typer._click import exceptions as typer_click  # typer >= 0.20 vendors clic
 
 import gameday
 from gameday.cli import (
+    compare,
     down,
     forecast,
     gameday_cmd,
     report,
     run,
     status,
+    trend,
     up,
     validate,
 )
@@ -35,7 +37,8 @@ DISTRIBUTION = "gameday-ai"  # `gameday` on PyPI is an unrelated project
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chaos and resilience runs for multi-region AI serving.")
-for module in (up, down, status, run, gameday_cmd, report, forecast, validate, eval_):
+for module in (up, down, status, run, gameday_cmd, report, compare, trend, forecast, validate,
+               eval_):
     app.command(name=module.NAME, help=module.__doc__)(module.command)
 
 

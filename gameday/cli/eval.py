@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gameday.cli.console import out, progress
-from gameday.cli.options import HomeOption, PlatformOption, resolve_platform
+from gameday.cli.options import HomeOption, PlatformOption, resolve_platform, write_output
 from gameday.config import is_loopback_url
 from gameday.errors import ConfigError, GamedayError
 from gameday.measure.quality import Estimate
@@ -72,10 +72,7 @@ def _edge_url(platform: str | None, home: Path | None) -> str:
 
 
 def _write(path: Path, evaluation: Evaluation) -> None:
-    try:
-        path.write_text(json.dumps(evaluation.as_dict(), indent=2) + "\n")
-    except OSError as exc:
-        raise ConfigError(f"cannot write: {exc.strerror}", source=f"--json {path}") from None
+    write_output(path, json.dumps(evaluation.as_dict(), indent=2) + "\n", "--json")
     out.print(f"figures: {escape(str(path))}", highlight=False)
 
 

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gameday.cli.console import out
+from gameday.cli.options import write_output
 from gameday.errors import ConfigError
 from gameday.measure.forecast import ClassForecast, Forecast
 from gameday.measure.forecast_run import RunMeasurements, forecast_of_run
@@ -141,8 +142,5 @@ def _write(path: Path, measured: RunMeasurements, result: Forecast, rates: Path 
                                 **asdict(result),
                                 "classes": [{**asdict(each), "left_out": each.left_out}
                                             for each in result.classes]}
-    try:
-        path.write_text(json.dumps(document, indent=2) + "\n")
-    except OSError as exc:
-        raise ConfigError(f"cannot write: {exc.strerror}", source=f"--json {path}") from None
+    write_output(path, json.dumps(document, indent=2) + "\n", "--json")
     out.print(f"forecast: {escape(str(path))}", highlight=False)

@@ -31,6 +31,7 @@ __all__ = [
     "PlatformTarget",
     "load_suite_with_overrides",
     "resolve_platform",
+    "write_output",
 ]
 
 DEFAULT_PLATFORM = "local"
@@ -130,3 +131,11 @@ def load_suite_with_overrides(path: Path, assignments: list[str]) -> Suite:
         if len(suite.load) == 1 and field.startswith("load.0"):
             field = "load" + field[len("load.0"):]
         raise ConfigError(message, source=f"{path} (with --set)", field=field) from None
+
+
+def write_output(path: Path, text: str, option: str) -> None:
+    """A file an option asked for (``--json``, ``--html``), or a ConfigError naming both."""
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write: {exc.strerror}", source=f"{option} {path}") from None

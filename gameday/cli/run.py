@@ -1,5 +1,10 @@
 """Run a suite: stand up, load, inject each scenario's fault, measure, report, verdict.
 
+``--baseline DIR`` judges the run against an earlier run folder when it ends (``gameday
+compare DIR <this run>`` with its defaults: the whole run, confidence 0.98): the judgement is
+kept in the run folder (baseline.json, compare.html), and a significant regression fails the
+run as an SLO breach does (exit 1). The baseline folder is checked before anything starts.
+
 ``--dry-run`` stops after the checks: it prints what the run would start and inject where
 (``--json FILE`` also writes it as JSON) and exits 0, with no run folder and no platform.
 """
@@ -14,6 +19,7 @@ import typer
 from rich.markup import escape
 
 from gameday.blast_radius import KIND_CONTEXTS, Activity, RunPlan, ScenarioPlan, plan_run
+from gameday.cli.compare import print_comparison
 from gameday.cli.console import err, out, print_summary, progress
 from gameday.cli.options import (
     HomeOption,
@@ -23,13 +29,16 @@ from gameday.cli.options import (
     resolve_platform,
 )
 from gameday.config import LoadProfile
-from gameday.errors import ConfigError, GamedayError
+from gameday.errors import ConfigError, GamedayError, MeasurementError
 from gameday.load.plan import join_url
 from gameday.preflight import Checked, check_suite
 from gameday.run import HarnessCrash, RunInterrupted, new_run_dir, run_suite
 from gameday.slos import OpenSlo
 from gameday.stacks import StackDef
 from reports import build_reports
+from reports.compare import compare_runs
+from reports.compare_page import write_judgement
+from reports.run_samples import check_run_folder
 
 NAME = "run"
 
@@ -44,9 +53,14 @@ def command(
                                  "injected where, then exit: nothing starts, no run folder"),
     json_file: Path | None = typer.Option(None, "--json", help="with --dry-run: also write "
                                           "the plan as JSON to this file"),
+    baseline: Path | None = typer.Option(None, "--baseline", show_default=False,
+                                         help="an earlier run folder: a significant "
+                                              "regression against it fails the run too"),
 ) -> int:
     if json_file is not None and not dry_run:
         raise ConfigError("--json writes the dry run's plan: it needs --dry-run")
+    if baseline is not None:
+        check_run_folder(baseline)
     loaded = load_suite_with_overrides(suite, set_)
     target = resolve_platform(platform, home, loaded)
     # Everything the suite names resolves before anything starts: no run folder, no platform.
@@ -66,9 +80,25 @@ def command(
         err.print(f"[red]harness error:[/red] {escape(str(exc))}", highlight=False)
         if isinstance(exc, HarnessCrash):
             err.print_exception()  # a bug in gameday: the trace is what a report needs
+    if baseline is not None:
+        _judge_against(baseline, run_dir)
     summary = build_reports(run_dir)
     print_summary(summary, run_dir)
     return 2 if failure is not None and summary.exit_code == 0 else summary.exit_code
+
+
+def _judge_against(baseline: Path, run_dir: Path) -> None:
+    """The run judged against ``baseline``, kept in the run folder for its reports; a run
+    that cannot be judged (no request records) says why and is judged by its own verdict."""
+    progress(f"judging against the baseline {baseline}")
+    try:
+        comparison = compare_runs(baseline, run_dir)
+    except (ConfigError, MeasurementError) as exc:
+        err.print(f"[yellow]not judged against the baseline:[/yellow] {escape(str(exc))}",
+                  highlight=False)
+        return
+    print_comparison(comparison)
+    write_judgement(run_dir, comparison)
 
 
 def _dry_run(checked: Checked, target: PlatformTarget, suite: Path, json_file: Path | None) -> int:

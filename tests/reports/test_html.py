@@ -14,24 +14,7 @@ from reports import build_reports
 from reports.html import render_html
 from reports.run_folder import RunFolder
 from reports.summary import summarize
-
-
-class _ExternalReferences(HTMLParser):
-    """Collects every tag attribute that would make a browser fetch something."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-        self.inline_scripts = 0
-
-    def handle_starttag(self, tag, attrs):
-        values = dict(attrs)
-        for attribute in ("src", "href"):
-            value = values.get(attribute) or ""
-            if value.startswith(("http://", "https://", "//")):
-                self.found.append(f"<{tag} {attribute}={value}>")
-        if tag == "script" and "src" not in values:
-            self.inline_scripts += 1
+from tests.html_refs import external_references
 
 
 class _TextById(HTMLParser):
@@ -79,8 +62,7 @@ def _figure(run_dir: Path) -> dict:
 def test_the_report_is_one_self_contained_file(built_sample):
     run_dir, _ = built_sample
     html = (run_dir / "report.html").read_text()
-    parser = _ExternalReferences()
-    parser.feed(html)
+    parser = external_references(html)
     assert parser.found == []
     assert parser.inline_scripts >= 2  # plotly.js itself and the figure
     assert "@import" not in html and "fonts.googleapis" not in html
