@@ -43,8 +43,8 @@ def command(
     pass_score: float = typer.Option(95.0, "--pass-score", help="score for PASS"),
     marginal_score: float = typer.Option(75.0, "--marginal-score", help="score for MARGINAL"),
     tolerance: list[str] = typer.Option([], "--tolerance", help="METRIC=FRACTION of the "
-                                        "baseline median (latency 0.1, availability 0.005, "
-                                        "ttft 0.1)"),
+                                        "baseline median (latency 0.25, availability 0.005, "
+                                        "ttft 0.25)"),
     weight: list[str] = typer.Option([], "--weight", help="METRIC=WEIGHT (default 1)"),
     critical: list[str] = typer.Option([], "--critical", help="METRIC whose failure fails "
                                        "the judgement"),

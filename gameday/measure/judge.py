@@ -65,9 +65,13 @@ class MetricRule:
     critical: bool = False
 
 
+# Latency: Kayenta's NetflixACAJudge tolerance (0.25 of the baseline). Two healthy runs of one
+# suite on the local platform, minutes apart on a shared 2-core machine, differed by +14 % in
+# median latency (9.4 ms against 11.4 ms; Hodges–Lehmann +1.36 ms, significant): a tenth
+# judged that High. 20 ms more on the link judged +20.6 ms, eight tolerances above.
 DEFAULT_RULES: Mapping[str, MetricRule] = {
-    "latency": MetricRule("high", 0.10),
-    "ttft": MetricRule("high", 0.10),
+    "latency": MetricRule("high", 0.25),
+    "ttft": MetricRule("high", 0.25),
     # per-bucket availability sits near 1: half a point of it, not a tenth
     "availability": MetricRule("low", 0.005),
 }
