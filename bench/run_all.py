@@ -19,6 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import compare
 import database
 import edge
 import faultproxy
@@ -83,6 +84,7 @@ def _report(figures: dict[str, Any]) -> list[str]:
         *metrics.summary_lines(figures["metrics"]),
         *edge.summary_lines(figures["edge"]),
         *gameday_live.summary_lines(figures["gameday_live"]),
+        *compare.summary_lines(figures["compare"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -192,6 +194,8 @@ def main() -> int:
     figures["edge"] = edge.run(quick=options.quick)
     print("\n== game-day dashboard: refresh cost at 4,000 req/s ==", flush=True)
     figures["gameday_live"] = gameday_live.main(seconds=10.0 if options.quick else 30.0)
+    print("\n== gameday compare: two runs of 1 M records each ==", flush=True)
+    figures["compare"] = compare.main(requests=200_000 if options.quick else 1_000_000)
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)

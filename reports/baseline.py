@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday.errors import MeasurementError
-from reports.compare_text import quantity
+from reports.compare_text import p_value_text, quantity
 from reports.html_table import table
 
 __all__ = ["BASELINE_FILE", "COMPARE_PAGE", "BaselineMetric", "BaselineResult",
@@ -132,7 +132,7 @@ def baseline_section(result: BaselineResult | None) -> list[str]:
         rows.append(("fail" if m.failed else "pass" if m.classification == "pass" else "",
                      [m.name, f"{m.n_baseline:,} / {m.n_candidate:,}",
                       quantity(m.median_baseline, m.unit), quantity(m.median_candidate, m.unit),
-                      "—" if m.p_value is None else f"{m.p_value:.3g}",
+                      p_value_text(m.p_value),
                       quantity(m.estimate, m.unit, signed=True), interval,
                       "—" if m.tolerance is None else f"±{quantity(m.tolerance, m.unit)}",
                       _LABELS[m.classification]]))

@@ -95,6 +95,7 @@ def comparison_document(comparison: Comparison) -> dict[str, Any]:
             "name": m.name, "family": m.family, "stack": m.stack, "unit": m.unit,
             "bad_direction": m.rule.bad_direction, "critical": m.rule.critical,
             "weight": m.rule.weight, "tolerance_relative": m.rule.tolerance,
+            "tolerance_floor": m.rule.floor,
             "tolerance": m.tolerance, "n_baseline": m.n_baseline,
             "n_candidate": m.n_candidate, "median_baseline": m.median_baseline,
             "median_candidate": m.median_candidate, "u": m.u, "p_value": m.p_value,

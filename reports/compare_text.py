@@ -10,8 +10,8 @@ from rich.text import Text
 
 from gameday.measure.judge import Judgement, MetricJudgement
 
-__all__ = ["CLASS_LABELS", "HEADERS", "comparison_table", "metric_cells", "print_table",
-           "quantity", "verdict_label"]
+__all__ = ["CLASS_LABELS", "HEADERS", "comparison_table", "metric_cells", "p_value_text",
+           "print_table", "quantity", "verdict_label"]
 
 CLASS_LABELS = {"pass": "Pass", "high": "High", "low": "Low", "nodata": "Nodata"}
 HEADERS = ("metric", "bad if", "n base / cand", "median base", "median cand", "U", "p",
@@ -46,16 +46,24 @@ def metric_cells(metric: MetricJudgement) -> list[str]:
         quantity(metric.median_baseline, unit),
         quantity(metric.median_candidate, unit),
         "—" if metric.u is None else f"{metric.u:.4g}",
-        _p_value(metric.p_value),
+        p_value_text(metric.p_value),
         quantity(metric.estimate, unit, signed=True),
         interval,
         "—" if metric.tolerance is None else
-        f"±{quantity(metric.tolerance, unit)} ({metric.rule.tolerance:g})",
+        f"±{quantity(metric.tolerance, unit)} ({_tolerance_rule(metric)})",
         CLASS_LABELS[metric.classification],
     ]
 
 
-def _p_value(p_value: float | None) -> str:
+def _tolerance_rule(metric: MetricJudgement) -> str:
+    """How the tolerance was set: the relative part, and the floor when it has one."""
+    relative = f"{metric.rule.tolerance:g}"
+    if not metric.rule.floor:
+        return relative
+    return f"{relative}, >= {quantity(metric.rule.floor, metric.unit)}"
+
+
+def p_value_text(p_value: float | None) -> str:
     if p_value is None:
         return "—"
     return "< 1e-300" if p_value == 0 else f"{p_value:.3g}"  # 0: below what float64 holds

@@ -4,7 +4,7 @@ Per stack: latency of ok requests, availability per 1 s bucket, and the rag stac
 first token, over the whole run by default (--scope all: a slower failover or a fault that
 hurts more shows; outside_faults judges the steady state alone). Each metric: Mann–Whitney U (two-
 sided, confidence 0.98), Hodges–Lehmann shift and interval, a tolerance relative to the
-baseline median; Pass / High / Low / Nodata (too few samples: never a pass). Score = weight
+baseline median with an absolute floor; Pass / High / Low / Nodata (too few samples: never a pass). Score = weight
 passing / weight with data → PASS / MARGINAL / FAIL; a failed --critical metric fails it.
 METRIC is a family (latency, availability, ttft) or one metric (latency:tabular). Exit 0 on
 PASS, 1 on MARGINAL, FAIL or NODATA, 2 on bad input.
@@ -45,6 +45,9 @@ def command(
     tolerance: list[str] = typer.Option([], "--tolerance", help="METRIC=FRACTION of the "
                                         "baseline median (latency 0.25, availability 0.005, "
                                         "ttft 0.25)"),
+    floor: list[str] = typer.Option([], "--tolerance-floor", help="METRIC=VALUE: the least "
+                                    "tolerance, in the metric's unit (latency and ttft 0.005 "
+                                    "s, availability 0)"),
     weight: list[str] = typer.Option([], "--weight", help="METRIC=WEIGHT (default 1)"),
     critical: list[str] = typer.Option([], "--critical", help="METRIC whose failure fails "
                                        "the judgement"),
@@ -60,7 +63,7 @@ def command(
     if not bucket_s > 0:
         raise ConfigError(f"must be > 0, got {bucket_s}", source="--bucket-s")
     config = _config(confidence, min_samples, pass_score, marginal_score,
-                     _rules(tolerance, weight, critical))
+                     _rules(tolerance, floor, weight, critical))
     comparison = compare_runs(baseline, candidate, config, scope=cast(Scope, scope),
                               bucket_s=bucket_s)
     print_comparison(comparison)
@@ -82,22 +85,28 @@ def _config(confidence: float, min_samples: int, pass_score: float, marginal_sco
         raise ConfigError(str(exc).split(": ", 1)[-1], source=option) from None
 
 
-def _rules(tolerance: list[str], weight: list[str], critical: list[str]
+def _rules(tolerance: list[str], floor: list[str], weight: list[str], critical: list[str]
            ) -> dict[str, MetricRule]:
     """The default rules with the options applied: a family's first, then each metric's (a
     metric's own rule starts from its family's)."""
     settings: list[tuple[str, str, float | bool]] = []
     for option, field, items in (("--tolerance", "tolerance", tolerance),
+                                 ("--tolerance-floor", "floor", floor),
                                  ("--weight", "weight", weight)):
         for item in items:
             metric, _, text = item.partition("=")
-            settings.append((_metric(metric, option), field, _number(text, option, item)))
+            value = _number(text, option, item)
+            if not (value > 0 if field == "weight" else value >= 0):
+                raise ConfigError(f"{field} must be {'> 0' if field == 'weight' else '>= 0'}, "
+                                  f"got {item!r}", source=option)
+            settings.append((_metric(metric, option), field, value))
     settings += [(_metric(metric, "--critical"), "critical", True) for metric in critical]
     rules = dict(DEFAULT_RULES)
     for metric, field, value in sorted(settings, key=lambda s: ":" in s[0]):
         start = rules.get(metric, rules[metric.split(":", 1)[0]])
         rules[metric] = replace(start, critical=True) if field == "critical" else \
             replace(start, tolerance=float(value)) if field == "tolerance" else \
+            replace(start, floor=float(value)) if field == "floor" else \
             replace(start, weight=float(value))
     return rules
 

@@ -125,6 +125,12 @@ def test_options_change_the_rules(cli: Cli, tmp_path: Path) -> None:
                                "availability=9", "--marginal-score", "80")
     assert document["score"] == pytest.approx(90.0) and document["verdict"] == "marginal"
     assert result.code == 1
+    # a floor of 30 ms does too, and says so
+    result, document = _judged(cli, tmp_path, str(base), str(cand),
+                               "--tolerance-floor", "latency=0.030")
+    latency = _metric(document, "latency:tabular")
+    assert latency["class"] == "pass" and latency["tolerance"] == pytest.approx(0.030)
+    assert latency["tolerance_floor"] == 0.030 and ">= 30.000 ms" in result.output
     result, document = _judged(cli, tmp_path, str(base), str(cand), "--weight",
                                "availability=99", "--critical", "latency")
     assert document["verdict"] == "fail" and "critical" in document["reason"]
@@ -146,7 +152,9 @@ def test_the_html_page_is_self_contained(cli: Cli, tmp_path: Path) -> None:
     (["--scope", "everything"], "--scope"),
     (["--tolerance", "latency"], "METRIC=NUMBER"),
     (["--tolerance", "speed=0.1"], "unknown metric 'speed'"),
-    (["--weight", "latency=0"], "weight"),
+    (["--weight", "latency=0"], "weight must be > 0"),
+    (["--tolerance-floor", "latency=-1"], "--tolerance-floor"),
+    (["--tolerance", "latency=nan"], "tolerance must be >= 0"),
     (["--confidence", "1.5"], "--confidence"),
     (["--pass-score", "50", "--marginal-score", "60"], "--pass-score"),
     (["--bucket-s", "0"], "--bucket-s"),

@@ -59,7 +59,7 @@ def test_twenty_ms_more_on_every_latency_is_high_and_fails_the_judgement() -> No
 
 
 def test_a_significant_move_inside_the_tolerance_passes() -> None:
-    rng = np.random.default_rng(2)  # +1 ms on a 20 ms median: clear to the test, under 10 %
+    rng = np.random.default_rng(2)  # +1 ms on a 20 ms median: clear to the test, under the tolerance
     metric = judge_metric(samples("latency", latency(rng, 20_000),
                                   latency(rng, 20_000, 0.001)), CONFIG)
     assert metric.p_value < 1e-6
@@ -145,3 +145,21 @@ def test_a_bad_setting_is_a_config_error_naming_its_field(options: dict, field: 
     with pytest.raises(ConfigError) as raised:
         JudgeConfig(**options)
     assert raised.value.field == field
+
+
+def test_the_floor_keeps_a_few_ms_of_drift_on_a_fast_service_a_pass() -> None:
+    # an 8 ms service that drifted 3 ms (38 %, significant with 3,000 samples a side): over the
+    # relative tolerance (2 ms), under the 5 ms floor; 20 ms more is still High
+    rng = np.random.default_rng(5)
+    fast = rng.lognormal(np.log(0.008), 0.3, size=3000)
+    drifted = judge_metric(samples("latency", fast, rng.lognormal(np.log(0.008), 0.3,
+                                                                  size=3000) + 0.003), CONFIG)
+    assert drifted.p_value is not None and drifted.p_value < 0.02
+    assert drifted.tolerance == pytest.approx(0.005)
+    assert drifted.classification == "pass" and drifted.reason == "within tolerance"
+    slower = judge_metric(samples("latency", fast, rng.lognormal(np.log(0.008), 0.3,
+                                                                 size=3000) + 0.020), CONFIG)
+    assert slower.classification == "high"
+    no_floor = JudgeConfig(rules={**DEFAULT_RULES, "latency": MetricRule("high", 0.25)})
+    assert judge_metric(samples("latency", fast, rng.lognormal(np.log(0.008), 0.3, size=3000)
+                                + 0.003), no_floor).classification == "high"

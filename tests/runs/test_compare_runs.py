@@ -4,7 +4,9 @@ jitter, for the whole load) judges High on latency — through ``gameday run --b
 then fails the run whose SLOs held, and through ``gameday compare``.
 
 Ground truth: the 20 ms the fault asked for, and the medians of the request records read here
-with the csv module (no harness code).
+with the csv module (no harness code). The runs are minutes apart on a shared machine, so the
+shift is the fault's 20 ms plus the machine's drift: at least 15 ms, and within 2 ms of what the
+records say.
 """
 
 from __future__ import annotations
@@ -105,7 +107,9 @@ def test_twenty_ms_on_the_link_judges_high_and_fails_the_run(
           f"p {latency['p_value']:.3g}; medians from the records differ by "
           f"{truth_s * 1000:+.2f} ms; the fault added {ADDED_S * 1000:.0f} ms")
     assert latency["class"] == "high" and latency["failed"] is True
-    assert latency["hodges_lehmann"] == pytest.approx(ADDED_S, abs=0.005)
+    # the runs are minutes apart: the machine's drift (medians of healthy runs in a row here:
+    # 8.6, 9.5, 8.0, 11.5 ms) adds to the 20 ms, never takes most of it away
+    assert latency["hodges_lehmann"] >= ADDED_S - 0.005
     assert latency["hodges_lehmann"] == pytest.approx(truth_s, abs=0.002)
     assert all(slo["passed"] for slo in slow.summary["slos"])  # the SLOs held: only the judge
     assert code == 1 and slow.summary["verdict"] == "fail"
