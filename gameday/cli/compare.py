@@ -2,12 +2,12 @@
 
 Per stack: latency of ok requests, availability per 1 s bucket, and the rag stack's time to
 first token, over the whole run by default (--scope all: a slower failover or a fault that
-hurts more shows; outside_faults judges the steady state alone). Each metric: Mann–Whitney U (two-
-sided, confidence 0.98), Hodges–Lehmann shift and interval, a tolerance relative to the
-baseline median with an absolute floor; Pass / High / Low / Nodata (too few samples: never a pass). Score = weight
-passing / weight with data → PASS / MARGINAL / FAIL; a failed --critical metric fails it.
-METRIC is a family (latency, availability, ttft) or one metric (latency:tabular). Exit 0 on
-PASS, 1 on MARGINAL, FAIL or NODATA, 2 on bad input.
+hurts more shows; outside_faults judges the steady state alone). Each metric: Mann–Whitney U
+(two-sided, confidence 0.98), Hodges–Lehmann shift and interval, a tolerance relative to the
+baseline median with an absolute floor; Pass / High / Low / Nodata (too few samples: never a
+pass). Score = weight passing / weight with data → PASS / MARGINAL / FAIL; a failed
+--critical metric fails it. METRIC is a family (latency, availability, ttft) or one metric
+(latency:tabular). Exit 0 on PASS, 1 on MARGINAL, FAIL or NODATA, 2 on bad input.
 """
 
 from __future__ import annotations
