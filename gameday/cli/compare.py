@@ -15,15 +15,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import cast, get_args
 
 import typer
 from rich.markup import escape
 
 from gameday.cli.console import out
-from gameday.cli.options import write_output
+from gameday.cli.options import scope_option, write_output
 from gameday.errors import ConfigError
-from gameday.measure import Scope
 from gameday.measure.judge import DEFAULT_RULES, JudgeConfig, MetricRule
 from reports.compare import Comparison, compare_runs, comparison_document
 from reports.compare_page import render_compare_html
@@ -57,14 +55,12 @@ def command(
     html_file: Path | None = typer.Option(None, "--html", show_default=False,
                                           help="also write a self-contained HTML page here"),
 ) -> int:
-    if scope not in get_args(Scope):
-        raise ConfigError(f"expected one of {', '.join(get_args(Scope))}, got {scope!r}",
-                          source="--scope")
+    chosen = scope_option(scope)
     if not bucket_s > 0:
         raise ConfigError(f"must be > 0, got {bucket_s}", source="--bucket-s")
     config = _config(confidence, min_samples, pass_score, marginal_score,
                      _rules(tolerance, floor, weight, critical))
-    comparison = compare_runs(baseline, candidate, config, scope=cast(Scope, scope),
+    comparison = compare_runs(baseline, candidate, config, scope=chosen,
                               bucket_s=bucket_s)
     print_comparison(comparison)
     if json_file is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast, get_args
 
 import typer
 import yaml
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from gameday.config import Suite, load_suite, validation_message
 from gameday.errors import ConfigError
+from gameday.measure import Scope
 from gameday.platforms import PLATFORMS, open_platform
 from gameday.platforms.base import Platform
 
@@ -31,6 +32,7 @@ __all__ = [
     "PlatformTarget",
     "load_suite_with_overrides",
     "resolve_platform",
+    "scope_option",
     "write_output",
 ]
 
@@ -139,3 +141,11 @@ def write_output(path: Path, text: str, option: str) -> None:
         path.write_text(text)
     except OSError as exc:
         raise ConfigError(f"cannot write: {exc.strerror}", source=f"{option} {path}") from None
+
+
+def scope_option(scope: str) -> Scope:
+    """``--scope`` of the commands that read run folders, checked."""
+    if scope not in get_args(Scope):
+        raise ConfigError(f"expected one of {', '.join(get_args(Scope))}, got {scope!r}",
+                          source="--scope")
+    return cast(Scope, scope)

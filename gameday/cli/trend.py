@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import cast, get_args
 
 import typer
 from rich.markup import escape
 
 from gameday.cli.console import out
-from gameday.cli.options import write_output
+from gameday.cli.options import scope_option, write_output
 from gameday.errors import ConfigError
-from gameday.measure import Scope
 from gameday.measure.changepoints import FEW_VALUES
 from reports.compare_text import print_table
 from reports.trend import ChangeSettings, Trend, read_trend, trend_document
@@ -45,16 +43,14 @@ def command(
     html_file: Path | None = typer.Option(None, "--html", show_default=False,
                                           help="also write a self-contained HTML page here"),
 ) -> int:
-    if scope not in get_args(Scope):
-        raise ConfigError(f"expected one of {', '.join(get_args(Scope))}, got {scope!r}",
-                          source="--scope")
+    chosen = scope_option(scope)
     if not 0 < pvalue < 1:
         raise ConfigError(f"must be between 0 and 1, got {pvalue}", source="--pvalue")
     if permutations < 1:
         raise ConfigError(f"must be at least 1, got {permutations}", source="--permutations")
     if suite is not None and any_suite:
         raise ConfigError("--suite and --any-suite exclude each other", source="--any-suite")
-    trend = read_trend(run_dirs, scope=cast(Scope, scope), suite=suite, any_suite=any_suite,
+    trend = read_trend(run_dirs, scope=chosen, suite=suite, any_suite=any_suite,
                        settings=ChangeSettings(pvalue=pvalue, permutations=permutations,
                                                seed=seed))
     _print(trend)
