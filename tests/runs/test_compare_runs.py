@@ -5,8 +5,9 @@ then fails the run whose SLOs held, and through ``gameday compare``.
 
 Ground truth: the 20 ms the fault asked for, and the medians of the request records read here
 with the csv module (no harness code). The runs are minutes apart on a shared machine, so the
-shift is the fault's 20 ms plus the machine's drift: at least 15 ms, and within 2 ms of what the
-records say.
+shift is the fault's 20 ms plus the machine's drift (at least half of it is asserted); the
+shift itself is checked against a brute-force Hodges–Lehmann over the records (numpy, every
+pair).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -73,14 +75,18 @@ def runs(platform: LocalPlatform, tmp_path_factory: pytest.TempPathFactory
             "slow": _run(platform, work, "slow", latency=True, baseline=base)}
 
 
-def _median_ok_latency_s(run: RunFolder) -> float:
+def _ok_latencies_s(run: RunFolder) -> list[float]:
+    """After the warm-up, as the judge takes them; read with csv, nothing of the harness."""
+    events = [json.loads(line) for line in (run.path / "events.jsonl").open()]
+    warmup_end_s = next(e["t_s"] for e in events if e["kind"] == "warmup_end")
     latencies = []
     for path in run.path.glob("requests*.csv"):
         with path.open() as handle:
             latencies += [float(r["end_s"]) - float(r["scheduled_s"])
                           for r in csv.DictReader(handle)
-                          if r["ok"] == "1" and not r.get("label")]
-    return statistics.median(latencies)
+                          if r["ok"] == "1" and not r.get("label")
+                          and float(r["scheduled_s"]) >= warmup_end_s]
+    return latencies
 
 
 def _latency(run: RunFolder) -> dict:
@@ -101,16 +107,21 @@ def test_twenty_ms_on_the_link_judges_high_and_fails_the_run(
     code, slow = runs["slow"]
     _, base = runs["base"]
     latency = _latency(slow)
-    truth_s = _median_ok_latency_s(slow) - _median_ok_latency_s(base)
+    slow_s, base_s = _ok_latencies_s(slow), _ok_latencies_s(base)
+    # the Hodges–Lehmann shift by brute force: the median of all n × m differences
+    brute_s = float(np.median(np.subtract.outer(np.array(slow_s), np.array(base_s))))
+    medians_s = statistics.median(slow_s) - statistics.median(base_s)
     print(f"slow: HL {latency['hodges_lehmann'] * 1000:+.2f} ms "
           f"[{latency['ci_low'] * 1000:+.2f}, {latency['ci_high'] * 1000:+.2f}], "
-          f"p {latency['p_value']:.3g}; medians from the records differ by "
-          f"{truth_s * 1000:+.2f} ms; the fault added {ADDED_S * 1000:.0f} ms")
+          f"p {latency['p_value']:.3g}; brute force over the records {brute_s * 1000:+.2f} ms; "
+          f"medians differ by {medians_s * 1000:+.2f} ms; the fault added "
+          f"{ADDED_S * 1000:.0f} ms")
     assert latency["class"] == "high" and latency["failed"] is True
     # the runs are minutes apart: the machine's drift (medians of healthy runs in a row here:
     # 8.6, 9.5, 8.0, 11.5 ms) adds to the 20 ms, never takes most of it away
-    assert latency["hodges_lehmann"] >= ADDED_S - 0.005
-    assert latency["hodges_lehmann"] == pytest.approx(truth_s, abs=0.002)
+    assert latency["hodges_lehmann"] >= ADDED_S / 2
+    assert latency["n_candidate"] == len(slow_s) and latency["n_baseline"] == len(base_s)
+    assert latency["hodges_lehmann"] == pytest.approx(brute_s, abs=1e-9)
     assert all(slo["passed"] for slo in slow.summary["slos"])  # the SLOs held: only the judge
     assert code == 1 and slow.summary["verdict"] == "fail"
     assert slow.summary["reason"].startswith("regressed against baseline")
