@@ -21,6 +21,7 @@ from reports.build import write_atomically
 from reports.compare import Comparison, comparison_document
 from reports.compare_text import CLASS_LABELS, HEADERS, metric_cells, verdict_label
 from reports.html_table import table
+from reports.panels import figure_div
 
 __all__ = ["render_compare_html", "write_judgement"]
 
@@ -76,10 +77,7 @@ def render_compare_html(comparison: Comparison) -> str:
     for metric in judgement.metrics:
         parts += [f"<h2>{escape(metric.name)}: {CLASS_LABELS[metric.classification]}</h2>",
                   f'<p class="meta">{escape(metric.reason)}</p>',
-                  _figure(comparison, metric).to_html(
-                      full_html=False, include_plotlyjs=False,
-                      div_id=f"chart-{metric.name.replace(':', '-')}",
-                      config={"displaylogo": False, "responsive": True})]
+                  figure_div(_figure(comparison, metric), f"chart-{metric.name.replace(':', '-')}")]
     parts += [f"<footer>{escape(_DEFINITIONS)}</footer>", "</body></html>"]
     return "\n".join(parts)
 

@@ -13,6 +13,7 @@ from gameday.measure.cost import CostFigures, RegionCost, StackCost
 from reports.cost_charts import cost_panels
 from reports.html_table import table
 from reports.numbers import ms, pct, seconds
+from reports.panels import figure_div
 from reports.summary import Summary
 
 __all__ = ["cost_section"]
@@ -60,8 +61,7 @@ def cost_section(summary: Summary) -> list[str]:
         parts += ["<h3>Cost per 1,000 successful requests</h3>", _cost_table(cost),
                   "<h3>Platform overhead (charged to no stack)</h3>", _platform_table(cost)]
     parts += _autoscaling(summary.autoscaling, summary.load_start_s or 0.0)
-    parts += [figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                             config={"displaylogo": False, "responsive": True})
+    parts += [figure_div(figure, div_id)
               for div_id, figure in cost_panels(summary)]
     return parts
 

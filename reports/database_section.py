@@ -10,6 +10,7 @@ from gameday.measure import DatabaseFigures, ScenarioDatabase
 from reports.database import database_figures
 from reports.html_table import table
 from reports.numbers import seconds
+from reports.panels import figure_div
 from reports.summary import Summary
 
 __all__ = ["MAX_ROLE_ROWS", "database_section"]
@@ -30,8 +31,7 @@ def database_section(summary: Summary) -> list[str]:
         return []
     parts = ['<h2 id="database">Database: RPO, write RTO, split brain</h2>',
              _facts(database), *_errors(database), _scenario_table(database)]
-    parts += [figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                             config={"displaylogo": False, "responsive": True})
+    parts += [figure_div(figure, div_id)
               for div_id, figure in database_figures(summary)]
     parts += ["<h2>Database role changes</h2>", _roles_table(database)]
     return parts

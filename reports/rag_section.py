@@ -10,6 +10,7 @@ from gameday.measure.quality import Estimate
 from gameday.measure.rag import AnswerStats, RagFigures
 from reports.html_table import table
 from reports.numbers import ms, pct, seconds
+from reports.panels import figure_div
 from reports.rag_charts import rag_figures
 from reports.summary import Summary
 
@@ -43,8 +44,7 @@ def rag_section(summary: Summary) -> list[str]:
     parts = ['<h2 id="rag">RAG: what the users got</h2>',
              f'<div class="note" id="rag-definitions">{escape(_DEFINITIONS)}</div>',
              _scope_table(figures), _ingest_table(figures)]
-    parts += [figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                             config={"displaylogo": False, "responsive": True})
+    parts += [figure_div(figure, div_id)
               for div_id, figure in rag_figures(summary)]
     parts += ["<h2>RAG A/B: retrieval variants under the same faults</h2>",
               _variant_table(figures),

@@ -12,6 +12,7 @@ from plotly.offline import get_plotlyjs
 from rich.table import Table
 
 from reports.compare_text import quantity
+from reports.panels import figure_div
 from reports.trend import Trend, TrendSeries
 
 __all__ = ["render_trend_html", "trend_table"]
@@ -71,10 +72,8 @@ def render_trend_html(trend: Trend) -> str:
     for series in trend.series:
         parts += [f"<h2>{escape(series.name)}</h2>",
                   f'<p class="meta">change points: {escape(_changes_text(trend, series))}</p>',
-                  _figure(trend, series).to_html(
-                      full_html=False, include_plotlyjs=False,
-                      div_id=f"trend-{series.name.replace(':', '-').replace(' ', '-')}",
-                      config={"displaylogo": False, "responsive": True})]
+                  figure_div(_figure(trend, series),
+                             f"trend-{series.name.replace(':', '-').replace(' ', '-')}")]
     parts += [f"<footer>{escape(_DEFINITIONS)}</footer>", "</body></html>"]
     return "\n".join(parts)
 

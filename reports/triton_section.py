@@ -10,6 +10,7 @@ from html import escape
 from gameday.measure.triton import TritonFigures, TritonStats
 from reports.html_table import table
 from reports.numbers import ms, pct, rate
+from reports.panels import figure_div
 from reports.summary import Summary
 from reports.triton_charts import triton_panels
 
@@ -44,8 +45,7 @@ def triton_section(summary: Summary) -> list[str]:
     parts = ['<h2 id="triton">Triton: queue vs compute, batching, throughput</h2>',
              f'<div class="note" id="triton-definitions">{escape(_DEFINITIONS)}</div>',
              _scope_table(figures), "<h3>Per server</h3>", _member_table(figures)]
-    parts += [figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                             config={"displaylogo": False, "responsive": True})
+    parts += [figure_div(figure, div_id)
               for div_id, figure in triton_panels(summary)]
     return parts
 
