@@ -1,13 +1,14 @@
-"""Stopping a run: SIGINT/SIGTERM, or a stop the harness asks for itself (its load generator
+"""Stopping a run: SIGINT/SIGTERM/SIGHUP, or a stop the harness asks for itself (its load generator
 died), noted once and turned into ``KeyboardInterrupt`` only where the code running at that
 moment can take one.
 
 Why not Python's default SIGINT handler: a process started with SIGINT ignored (a background
 job of a non-interactive shell, some CI runners) never sees it at all — chaoslib then runs the
 experiment to the end and its journal says ``completed``; SIGTERM kills the process outright,
-fault and all. And code that must not be cut short (chaoslib's rollbacks, the clean-up) must
-not get a ``KeyboardInterrupt`` in the middle. So a run installs one handler for both signals
-and says, phase by phase, where an interrupt may be raised (``Policy``).
+fault and all, and so does SIGHUP, which a dropped SSH session sends. And code that must not
+be cut short (chaoslib's rollbacks, the clean-up) must not get a ``KeyboardInterrupt`` in the
+middle. So a run installs one handler for the three signals and says, phase by phase, where an
+interrupt may be raised (``Policy``).
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ def NOWHERE(frame: FrameType | None) -> bool:
     return False
 
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _NUDGE_EVERY_S = 0.2
 
 
 @dataclass(frozen=True, slots=True)
 class StopRequest:
-    """Why the run stops: ``reason`` in words (``SIGINT``, ``SIGTERM``, or what the harness
-    saw), ``kind`` (``signal``, ``load-stopped``, ``load-failed``) and the phase it came in."""
+    """Why the run stops: ``reason`` in words (``SIGINT``, ``SIGTERM``, ``SIGHUP``, or what
+    the harness saw), ``kind`` (``signal``, ``load-stopped``, ``load-failed``) and the phase
+    it came in."""
 
     reason: str
     kind: str
@@ -49,7 +51,7 @@ class StopRequest:
 
 
 class StopSignals:
-    """The run's SIGINT/SIGTERM handler and its stop request (the first one wins).
+    """The run's SIGINT/SIGTERM/SIGHUP handler and its stop request (the first one wins).
 
     ``install``/``restore`` from the main thread; ``request`` from any thread. In a phase
     (``enter(name, policy)``) a stop raises ``KeyboardInterrupt`` in the main thread where

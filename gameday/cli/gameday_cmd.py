@@ -110,8 +110,8 @@ def _signals_kept_from_the_terminal() -> Iterator[None]:
     """The terminal's settings must come back however the command ends. Until the run puts
     its own handler in, SIGTERM unwinds (a KeyboardInterrupt) instead of killing the process
     in cbreak mode; the run's handler, once in, stays for the report. An SSH session that
-    drops sends SIGHUP, which would kill the run with its fault in force: it is taken as
-    SIGTERM (the run rolls back and stops)."""
+    drops sends SIGHUP, which would kill the run with its fault in force: until the run's
+    handler (which takes SIGHUP as it takes SIGTERM) is in, it is taken as SIGTERM."""
 
     def hangup(signum: int, frame: FrameType | None) -> None:
         signal.raise_signal(signal.SIGTERM)

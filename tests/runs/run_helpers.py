@@ -115,15 +115,16 @@ def interrupt(process: subprocess.Popen[str]) -> None:
 
 
 def send(process: subprocess.Popen[str], how: str) -> float:
-    """``how``: ``process`` (SIGINT to gameday alone), ``group`` (Ctrl-C), ``SIGTERM`` or
-    ``SIGKILL`` (to gameday alone). Returns when it was sent (time.monotonic())."""
+    """``how``: ``process`` (SIGINT to gameday alone), ``group`` (Ctrl-C), ``SIGTERM``,
+    ``SIGHUP`` or ``SIGKILL`` (to gameday alone). Returns when it was sent (time.monotonic())."""
     sent_s = time.monotonic()
     if how == "group":
         with contextlib.suppress(ProcessLookupError):  # it ended first: nothing to stop
             os.killpg(process.pid, signal.SIGINT)
     else:
         process.send_signal({"process": signal.SIGINT, "process-sigign": signal.SIGINT,
-                             "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}[how])
+                             "SIGTERM": signal.SIGTERM, "SIGHUP": signal.SIGHUP,
+                             "SIGKILL": signal.SIGKILL}[how])
     return sent_s
 
 

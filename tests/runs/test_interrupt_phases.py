@@ -107,8 +107,10 @@ def test_sigint_at_each_phase_stops_rolls_back_and_exits_2(
     assert (run.path / "report.html").is_file() and (run.path / "junit.xml").is_file()
 
 
-def test_sigterm_during_a_region_outage_restores_the_region(local_platform: LocalPlatform,
-                                                            tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_during_a_region_outage_restores_the_region(
+        local_platform: LocalPlatform, tmp_path: Path, how: str) -> None:
+    """SIGHUP is what a dropped SSH session sends a plain ``gameday run``."""
     runs = tmp_path / "runs"
     process = start_gameday("run", str(_suite(tmp_path, "region-outage")), "--runs-dir",
                             str(runs), home=local_platform.home.root)
@@ -116,9 +118,9 @@ def test_sigterm_during_a_region_outage_restores_the_region(local_platform: Loca
         wait_for_event(runs, EventKind.FAULT_START, timeout_s=90)
         assert any(m.state == "held-down" for m in local_platform.members(region="region-a"))
     finally:
-        sent_s = send(process, "SIGTERM")
+        sent_s = send(process, how)
     code, output, stop_s = stopped_within(process, sent_s)
-    print(f"region outage / SIGTERM: exit {code} {stop_s:.2f} s after the signal "
+    print(f"region outage / {how}: exit {code} {stop_s:.2f} s after the signal "
           "(the rollback waits for region-a to be healthy again)")
     run = RunFolder.only_one_in(runs)
     assert code == 2, output
