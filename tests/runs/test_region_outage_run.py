@@ -96,10 +96,16 @@ def test_the_run_left_the_platform_up_with_no_fault_in_force(outage_run: RunFold
 def test_an_impossible_slo_fails_the_run_with_exit_1(local_platform: LocalPlatform,
                                                      tmp_path: Path) -> None:
     suite = write_suite(tmp_path / "suite.yaml", duration_s=12, offset_s=3, fault_duration_s=3)
-    result = run_gameday("run", str(suite), "--runs-dir", str(tmp_path / "runs"),
-                         "--set", "slos.1.threshold_s=0.0001", home=local_platform.home.root)
+    for attempt in range(2):
+        runs = tmp_path / f"runs-{attempt}"
+        result = run_gameday("run", str(suite), "--runs-dir", str(runs),
+                             "--set", "slos.1.threshold_s=0.0001", home=local_platform.home.root)
+        run = RunFolder.only_one_in(runs)
+        # a starved CI host can make the generator miss its schedule: that run is rightly
+        # inconclusive (exit 2) whatever its SLOs say; it measured the machine, so run it again
+        if not run.summary["load"]["saturated"]:
+            break
     assert result.returncode == 1, result.stdout + result.stderr
-    run = RunFolder.only_one_in(tmp_path / "runs")
     summary = run.summary
     assert summary["verdict"] == "fail" and summary["exit_code"] == 1
     failed = [slo for slo in summary["slos"] if not slo["passed"]]
