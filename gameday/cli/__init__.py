@@ -16,12 +16,14 @@ from typer._click import exceptions as typer_click  # typer >= 0.20 vendors clic
 
 import gameday
 from gameday.cli import (
+    architecture,
     compare,
     down,
     forecast,
     gameday_cmd,
     report,
     run,
+    sheet,
     status,
     trend,
     up,
@@ -38,7 +40,7 @@ DISTRIBUTION = "gameday-ai"  # `gameday` on PyPI is an unrelated project
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chaos and resilience runs for multi-region AI serving.")
 for module in (up, down, status, run, gameday_cmd, report, compare, trend, forecast, validate,
-               eval_):
+               eval_, sheet, architecture):
     app.command(name=module.NAME, help=module.__doc__)(module.command)
 
 
