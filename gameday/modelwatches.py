@@ -1,7 +1,8 @@
 """The watches a run keeps on its model servers, started together once the load runs: the
-Triton servers' own metrics (``TritonWatch``), and for every stack with a model repository the
+Triton servers' own metrics (``TritonWatch``), for every stack with a model repository the
 cold starts of its servers (``ColdStartWatch``) and a serving canary a server
-(``CanaryWatch``)."""
+(``CanaryWatch``), and for every stack that compares its inputs with its training data their
+drift, a watch a server (``DriftWatch``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from gameday.canarywatch import CanaryWatch
 from gameday.coldstartwatch import ColdStartWatch
 from gameday.config import Suite
+from gameday.driftwatch import DriftWatch
 from gameday.modelprobe import model_probe
 from gameday.platforms.base import Platform
 from gameday.poller import Poller
@@ -36,6 +38,10 @@ def start_model_watches(suite: Suite, platform: Platform, run_dir: Path) -> list
                               component=definition.model_repository.component)
             watches.append(ColdStartWatch(members, probe, run_dir))
             watches += [CanaryWatch(m.name, members, probe, run_dir) for m in members()]
+        if definition.drift is not None:
+            drifting = partial(platform.members, stack=name, component=definition.drift.component)
+            watches += [DriftWatch(m.name, drifting, definition.drift, run_dir)
+                        for m in drifting()]
     for watch in watches:
         watch.start()
     return watches

@@ -28,6 +28,7 @@ __all__ = [
     "ComponentDef",
     "ConfigFile",
     "DatabaseDef",
+    "DriftDef",
     "HealthDef",
     "LinkDef",
     "MetricsDef",
@@ -202,6 +203,18 @@ class ProbeRequest(_Strict):
     body: dict[str, Any]
 
 
+class DriftDef(_Strict):
+    """A component that compares its recent inputs with its training data: ``path`` answers
+    the comparison (the drift watch polls it), ``reference_path`` the training rows it compares
+    against (the drift fault replays them, shifted, to the endpoint ``endpoint``)."""
+
+    component: str
+    port: str = "http"
+    path: str = Field(pattern=r"^/")
+    reference_path: str = Field(pattern=r"^/")
+    endpoint: str
+
+
 class StackDef(_Strict):
     name: str = Field(pattern=_NAME)
     octet: int = Field(ge=1, le=250, description="third octet of member addresses in a region")
@@ -214,6 +227,7 @@ class StackDef(_Strict):
     probe_request: ProbeRequest | None = None
     database: DatabaseDef | None = None
     model_repository: ModelRepositoryDef | None = None
+    drift: DriftDef | None = None
     folder: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -232,6 +246,8 @@ class StackDef(_Strict):
         if self.model_repository is not None:
             refs.append(("model_repository", self.model_repository.component,
                          self.model_repository.port))
+        if self.drift is not None:
+            refs.append(("drift", self.drift.component, self.drift.port))
         if self.database is not None:
             refs.append(("database", self.database.component, self.database.port))
             if self.database.patroni_api_port:
@@ -246,6 +262,9 @@ class StackDef(_Strict):
         if self.probe_request and self.probe_request.endpoint not in self.endpoints:
             raise ValueError(f"probe_request.endpoint {self.probe_request.endpoint!r} is not "
                              f"one of the endpoints {sorted(self.endpoints)}")
+        if self.drift and self.drift.endpoint not in self.endpoints:
+            raise ValueError(f"drift.endpoint {self.drift.endpoint!r} is not one of the "
+                             f"endpoints {sorted(self.endpoints)}")
         _check_order(self.components)
         return self
 

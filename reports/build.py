@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reports.drift import drift_markdown, drift_section, read_drift
 from reports.edge_section import edge_figures, edge_section
 from reports.html import render_html
 from reports.junit import junit_xml
@@ -31,17 +32,21 @@ def build_reports(run_dir: Path) -> Summary:
     folder = read_run_folder(run_dir)
     summary = summarize(folder)
     edge = edge_figures(folder, summary)
+    drift = read_drift(folder)
     write_atomically(run_dir / SUMMARY_FILE,
-                      json.dumps(summary_document(summary, edge), indent=2, allow_nan=False)
-                      + "\n")
+                      json.dumps(summary_document(summary, edge, drift), indent=2,
+                                 allow_nan=False) + "\n")
     write_atomically(run_dir / HTML_FILE,
-                      _with_section(render_html(summary), edge_section(summary, edge)))
+                      _with_section(render_html(summary), [*edge_section(summary, edge),
+                                                           *drift_section(summary, drift)]))
     write_atomically(run_dir / JUNIT_FILE, junit_xml(summary))
-    write_atomically(run_dir / MARKDOWN_FILE, summary_markdown(summary, edge))
+    write_atomically(run_dir / MARKDOWN_FILE,
+                      summary_markdown(summary, edge) + "".join(
+                          f"{line}\n" for line in drift_markdown(drift)))
     return summary
 
 
-_SECTION_BEFORE = "<h2>SLOs</h2>"  # the edge section goes after resources and cost
+_SECTION_BEFORE = "<h2>SLOs</h2>"  # the edge and drift sections go after resources and cost
 
 
 def _with_section(page: str, section: list[str]) -> str:

@@ -21,6 +21,7 @@ from reports.numbers import rate as _rate
 from reports.numbers import seconds as _s
 from reports.numbers import sentence, slo_objective
 from reports.rag_section import rag_section
+from reports.release_section import release_section
 from reports.score_section import score_section
 from reports.summary import ScenarioOutcome, Summary
 from reports.triton_section import triton_section
@@ -73,7 +74,7 @@ def render_html(summary: Summary) -> str:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         _header(summary), *_banners(summary), *game_day_section(summary),
         "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
-        *versions_section(summary), *cold_start_section(summary),
+        *versions_section(summary), *release_section(summary), *cold_start_section(summary),
         *database_section(summary), *cost_section(summary),
         *score_section(summary),
         *baseline_section(summary.baseline),

@@ -10,10 +10,11 @@ from reports.baseline import baseline_markdown
 from reports.database_markdown import database_markdown
 from reports.edge_section import EdgeFigures, edge_markdown
 from reports.numbers import objective, seconds, sentence, slo_objective
+from reports.release_section import release_markdown
 from reports.score_section import score_markdown
 from reports.summary import ScenarioOutcome, Summary
 
-__all__ = ["summary_markdown"]
+__all__ = ["slo_table", "summary_markdown"]
 
 _MARKS = {"pass": "✅", "fail": "❌", "error": "⛔", "inconclusive": "⚠️", "aborted": "🛑"}
 _RELATION = {"availability": "≥", "latency": "≤", "rto": "≤", "write_rto": "≤", "cost": "≤"}
@@ -33,7 +34,7 @@ def summary_markdown(summary: Summary, edge: EdgeFigures | None = None) -> str:
         *_notes(summary),
         "### SLOs",
         "",
-        *_slo_table(summary),
+        *slo_table(summary),
         "",
         "### Scenarios and recovery (RTO)",
         "",
@@ -48,6 +49,7 @@ def summary_markdown(summary: Summary, edge: EdgeFigures | None = None) -> str:
         *baseline_markdown(summary.baseline),
         *edge_markdown(edge),
         *database_markdown(summary),
+        *release_markdown(summary),
     ]
     return "\n".join(lines) + "\n"
 
@@ -83,7 +85,8 @@ def _notes(summary: Summary) -> list[str]:
     return [line for note in notes for line in (note, "")]
 
 
-def _slo_table(summary: Summary) -> list[str]:
+def slo_table(summary: Summary) -> list[str]:
+    """Each SLO: case, scenario, scope, objective, measured, pass or fail."""
     if not summary.slos:
         return ["The suite sets no SLOs."]
     judged = summary.verdict in ("pass", "fail", "aborted")  # else not the system's figures

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -58,6 +58,9 @@ class Journal:
     status: str  # completed | failed | aborted | interrupted | missing | unreadable
     deviated: bool | None
     rollbacks: tuple[str, ...] = ()  # the status of each rollback activity, in order
+    # a model release's timeline, one part per method action that returned one (in order;
+    # gameday.faults.release.rollout): what gameday.measure.release reads
+    releases: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,4 +216,13 @@ def _read_journal(path: Path) -> Journal:
     return Journal(str(raw.get("status", "unknown")),
                    deviated if isinstance(deviated, bool) else None,
                    tuple(str(run.get("status")) for run in rollbacks if isinstance(run, dict))
-                   if isinstance(rollbacks, list) else ())
+                   if isinstance(rollbacks, list) else (),
+                   _release_parts(raw.get("run")))
+
+
+def _release_parts(runs: object) -> tuple[dict[str, Any], ...]:
+    if not isinstance(runs, list):
+        return ()
+    outputs = [run.get("output") for run in runs if isinstance(run, dict)]
+    return tuple(output for output in outputs if isinstance(output, dict)
+                 and ("release" in output or "rollback" in output))

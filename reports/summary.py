@@ -41,6 +41,7 @@ from gameday.measure.canary import first_canary_failure_s
 from gameday.measure.coldstart import ColdStartFigures, cold_start_figures
 from gameday.measure.cost import CostFigures, cost_figures
 from gameday.measure.rag import RagFigures, rag_figures
+from gameday.measure.release import ReleaseOutcome, release_outcomes
 from gameday.measure.score import RunScore, ScenarioFacts, run_score
 from gameday.measure.served import StackRequests
 from gameday.measure.triton import TritonFigures, triton_figures
@@ -112,6 +113,8 @@ class Summary:
     triton: TritonFigures | None = None  # None: no triton stack, or its servers unrecorded
     # per fault window, which model versions answered; None: no answer named a version
     versions: tuple[VersionWindow, ...] | None = None
+    # what each model release scenario did (canary, blue-green, rollback); () when none ran
+    releases: tuple[ReleaseOutcome, ...] = ()
     # model servers whose process started during the run; None: cold starts were not watched
     cold_starts: tuple[ColdStartFigures, ...] | None = None
     # resources and cost: always there, with the series it lacks named when metrics are missing
@@ -223,6 +226,7 @@ def summarize(folder: RunFolder) -> Summary:
             origin_s=load_start_s(events, first_s) or 0.0,
             bucket_s=max(chart_bucket_s, TRITON_BUCKET_S)),
         versions=_versions(requests, windows, suite.measurement.latency_slo_s),
+        releases=_releases(folder, windows, ended_at_s),
         cold_starts=None if folder.cold_starts is None else cold_start_figures(
             folder.cold_starts, requests),
         cost=cost,
@@ -290,6 +294,20 @@ def _versions(requests: RequestArrays, windows: Sequence[FaultWindow],
         return None
     return version_windows(requests.scheduled_s, requests.end_s, requests.ok, requests.region,
                            requests.model_version, windows, latency_slo_s=latency_slo_s)
+
+
+def _releases(folder: RunFolder, windows: Sequence[FaultWindow],
+              ended_at_s: float | None) -> tuple[ReleaseOutcome, ...]:
+    timelines = {name: journal.releases for name, journal in folder.journals.items()
+                 if journal.releases}
+    if not timelines:
+        return ()
+    last_s = float(folder.requests.end_s.max()) if len(folder.requests) else 0.0
+    # a release's effects end where its rollback begins: the rollback's own reloads are no mix
+    window_ends = {w.scenario: w.rollback_from_s or w.end_s or ended_at_s or last_s
+                   for w in windows}
+    return tuple(release_outcomes(timelines, folder.requests, window_ends,
+                                  latency_slo_s=folder.suite.measurement.latency_slo_s))
 
 
 def _outcomes(folder: RunFolder, windows: list[FaultWindow], rtos: Mapping[str, Rto],

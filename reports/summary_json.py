@@ -11,6 +11,7 @@ from gameday.measure import DatabaseFigures, GeneratorHealth
 from reports.database_json import database_json, scenario_database_json
 
 if TYPE_CHECKING:
+    from reports.drift import DriftSection
     from reports.edge_section import EdgeFigures
     from reports.summary import ScenarioOutcome, Summary
 
@@ -19,9 +20,11 @@ __all__ = ["SCHEMA", "summary_document"]
 SCHEMA = "gameday.summary/1"
 
 
-def summary_document(summary: Summary, edge: EdgeFigures | None = None) -> dict[str, Any]:
+def summary_document(summary: Summary, edge: EdgeFigures | None = None,
+                     drift: DriftSection | None = None) -> dict[str, Any]:
     """``edge``: the edge section's figures (``reports.edge_section``), under
-    ``edge_figures`` (``edge`` holds the edge's server intervals, kept as it was)."""
+    ``edge_figures`` (``edge`` holds the edge's server intervals, kept as it was); ``drift``:
+    the input-drift section's (``reports.drift``), under ``drift``."""
     incidents = summary.incidents
     interruption = summary.interruption
     document = {
@@ -51,10 +54,12 @@ def summary_document(summary: Summary, edge: EdgeFigures | None = None) -> dict[
         "slos": [asdict(result) for result in summary.slos],
         "edge": None if summary.edge is None else [asdict(i) for i in summary.edge],
         "edge_figures": None if edge is None else asdict(edge),
+        "drift": None if drift is None else asdict(drift.figures),
         "database": database_json(summary.database),
         "rag": None if summary.rag is None else asdict(summary.rag),
         "triton": None if summary.triton is None else asdict(summary.triton),
         "versions": None if summary.versions is None else [asdict(w) for w in summary.versions],
+        "releases": [asdict(release) for release in summary.releases],
         "cold_starts": None if summary.cold_starts is None
         else [asdict(start) for start in summary.cold_starts],
         "cost": None if summary.cost is None else asdict(summary.cost),

@@ -19,6 +19,7 @@ __all__ = [
     "BODY_POOL_MAX",
     "CACHE_HEADER",
     "ENDPOINTS",
+    "MODEL_VERSION_HEADER",
     "REGION_HEADER",
     "WAF_HEADER",
     "Endpoint",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 REGION_HEADER = "X-Served-By-Region"
+# the model version a service names on every answer, a failure too (the tabular stack's)
+MODEL_VERSION_HEADER = "X-Model-Version"
 # the global edge's marks on every answer that passed it: its cache's verdict and its WAF's
 CACHE_HEADER = "X-Cache-Status"
 WAF_HEADER = "X-Edge-Waf"

@@ -18,7 +18,14 @@ from typing import Any
 
 from gameday.load.answers import ANSWER_CONTEXT_KEY, AnswerOutcome
 from gameday.load.labelled import GUARD_HEADER, LABELLED_CONTEXT_KEY, LabelledRequest, judge
-from gameday.load.payloads import CACHE_HEADER, REGION_HEADER, WAF_HEADER, Endpoint, endpoint_for
+from gameday.load.payloads import (
+    CACHE_HEADER,
+    MODEL_VERSION_HEADER,
+    REGION_HEADER,
+    WAF_HEADER,
+    Endpoint,
+    endpoint_for,
+)
 from gameday.records import RecordWriter, RequestRecord
 
 __all__ = ["OUTCOME_CONTEXT_KEY", "JudgedOutcome", "RequestRecorder", "classify_failure"]
@@ -176,8 +183,9 @@ class RequestRecorder:
             end_s=start_s + response_time / 1000.0, stack=stack, endpoint=endpoint,
             region=region, status=status, ok=ok,
             error_kind=error_kind, seq=seq if isinstance(seq, int) else None,
-            model_version=kind.model_version(body or _body(response))
-            if kind.model_version and status else "",
+            model_version=_header(response, MODEL_VERSION_HEADER)
+            or (kind.model_version(body or _body(response))
+                if kind.model_version and status else ""),
             edge_cache=_header(response, CACHE_HEADER), waf=waf,
             label="" if labelled is None else labelled.label, **marks))
 

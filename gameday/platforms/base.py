@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from gameday.edge_options import EdgeOptions
 from gameday.errors import FaultError
+from gameday.platforms.shift import InputShift
 from gameday.records import EdgeServerSample
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Direction",
     "EdgeObserver",
     "FaultView",
+    "InputDriftControl",
     "LinkControl",
     "Member",
     "MemberState",
@@ -45,6 +47,7 @@ __all__ = [
     "Platform",
     "Progress",
     "RegionControl",
+    "ReleaseControl",
     "ScaleControl",
     "ServingLoadControl",
     "StackRequest",
@@ -234,6 +237,42 @@ class ModelControl(Platform, Protocol):
 
 
 @runtime_checkable
+class ReleaseControl(Platform, Protocol):
+    """A model release on a stack served from a model registry (canary, blue-green, rollback):
+    move registry aliases, load versions into chosen members, set each member's weight at the
+    edge. ``begin_release`` records what was there (aliases, each member's model, the weights);
+    ``end_release`` — or any rollback of the platform's faults — puts all of it back. Each
+    step is verified (the member names the version; HAProxy reports the weight)."""
+
+    def begin_release(self, stack: str) -> dict[str, Any]: ...
+
+    def release_before(self, stack: str) -> dict[str, Any] | None:
+        """What the release in progress found (``versions``, ``weights``, ``aliases``); None
+        when none is."""
+        ...
+
+    def release_members(self, stack: str) -> list[Member]:
+        """The members the edge routes the stack to, primary region first."""
+        ...
+
+    def resolve_version(self, stack: str, alias_or_version: str) -> str: ...
+
+    def move_alias(self, stack: str, alias: str, version: str) -> None: ...
+
+    def load_version(self, stack: str, member: str, model_uri: str) -> str:
+        """Hot-load ``model_uri`` into ``member``; the version it serves now."""
+        ...
+
+    def edge_weights(self, stack: str) -> dict[str, int]: ...
+
+    def set_edge_weights(self, stack: str, weights: dict[str, int]) -> dict[str, int]:
+        """Every named server's weight at once; the weights HAProxy reports afterwards."""
+        ...
+
+    def end_release(self, stack: str) -> list[str]: ...
+
+
+@runtime_checkable
 class ModelRepositoryControl(Platform, Protocol):
     """A serving engine's model repository (Triton's, KServe v2): unload a region's model (a
     bad deploy), load another version (a hot-swap, or a broken release that fails to load),
@@ -341,6 +380,20 @@ class DatabaseAccess(Platform, Protocol):
         ...
 
     def free_disks(self) -> list[str]: ...
+
+
+@runtime_checkable
+class InputDriftControl(Platform, Protocol):
+    """A shifted client population: real requests whose inputs are the stack's training rows
+    with ``shift`` applied (``gameday.platforms.shift``), sent open loop at ``rate_per_s`` to
+    each member of a region that declares ``drift``, by a side process that keeps its own
+    deadline; verified once every member answers them. ``restore_inputs`` stops it."""
+
+    def shift_inputs(self, region: str, stack: str, shift: InputShift, *,
+                     rate_per_s: float = 100.0, seed: int = 7,
+                     max_duration_s: float = 300.0) -> dict[str, Any]: ...
+
+    def restore_inputs(self, region: str, stack: str) -> dict[str, Any]: ...
 
 
 @runtime_checkable

@@ -2,7 +2,8 @@
 
 /predict scores a transaction, /health is shallow (the process answers), /ready is deep (the
 model really scores), /model says which model serves, /metrics is for Prometheus,
-/admin/model hot-swaps the model.
+/drift compares recent inputs with the training data (/drift/reference: the rows it compares
+against), /admin/model hot-swaps the model.
 
 A score is a pure function of the transaction and the model: with ``answer_max_age_s`` set the
 answers say so (``Cache-Control: public``), and the edge's cache may serve them again, also
@@ -14,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -63,6 +64,7 @@ router = APIRouter()
 
 
 _MODEL_MAX_AGE_S = 5
+MODEL_VERSION_HEADER = "X-Model-Version"
 
 
 def _cacheable(response: Response, max_age_s: int) -> None:
@@ -73,10 +75,15 @@ def _cacheable(response: Response, max_age_s: int) -> None:
 @router.post("/predict")
 async def predict(transaction: Transaction, service: Service,
                   response: Response) -> PredictionOut:
+    # every answer, a failure too, names the model version that gave it (X-Model-Version):
+    # a release's analysis and its harmed requests are counted per version
+    version = service.model.version
     try:
         prediction = service.predict(transaction)
     except InferenceError as exc:
-        raise HTTPException(status_code=500, detail=str(exc)) from exc
+        raise HTTPException(status_code=500, detail=str(exc),
+                            headers={MODEL_VERSION_HEADER: version}) from exc
+    response.headers[MODEL_VERSION_HEADER] = prediction.model_version
     if service.settings.answer_max_age_s:
         _cacheable(response, service.settings.answer_max_age_s)
     return PredictionOut(
@@ -115,6 +122,21 @@ async def ready(service: Service) -> dict[str, str]:
 @router.get("/metrics", response_class=Response)
 async def metrics(service: Service) -> Response:
     return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/drift")
+async def drift(service: Service) -> dict[str, Any]:
+    """The recent inputs against the training data: per feature the PSI and the drift test
+    (method, statistic, p-value or threshold, drifted), and whether the dataset drifts."""
+    return {**service.drift_report().as_json(), "region": service.settings.region,
+            "model_version": service.model.version}
+
+
+@router.get("/drift/reference")
+async def drift_reference(service: Service) -> dict[str, Any]:
+    """The training rows the drift test compares against, as transactions: what a client
+    replays to send the training population (shifted or not)."""
+    return {"transactions": service.drift_reference()}
 
 
 @router.post("/admin/model", responses={400: {}, 403: {}})

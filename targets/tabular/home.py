@@ -15,8 +15,10 @@ __all__ = [
 
 MODEL_NAME = "fraud"
 CHAMPION_URI = f"models:/{MODEL_NAME}@champion"
-#: The aliases training sets, and the registry version each points at.
-ALIAS_VERSIONS: dict[str, int] = {"champion": 1, "challenger": 2}
+#: The aliases training sets, and the registry version each points at: the two genuine
+#: versions, then the bad releases (targets.tabular.candidates.BAD_RELEASES).
+ALIAS_VERSIONS: dict[str, int] = {"champion": 1, "challenger": 2, "bad-slow": 3,
+                                  "bad-errors": 4, "bad-silent": 5}
 #: File in each model directory holding its TrainingProfile (the drift gauge's reference).
 PROFILE_FILE = "training_profile.json"
 
@@ -39,6 +41,12 @@ class ModelHome:
     @property
     def artifacts_dir(self) -> Path:
         return self.root / "mlflow" / "artifacts"
+
+    @property
+    def shadow_set_path(self) -> Path:
+        """Held-out labelled transactions (JSON lines: the transaction and ``fraud``): what a
+        release's shadow analysis scores to catch a silent accuracy drop."""
+        return self.root / "models" / "shadow-set.jsonl"
 
     @property
     def incompatible_model_dir(self) -> Path:

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from targets.tabular.drift import DriftWindow, TrainingProfile
+from targets.tabular.drift import DriftReport, DriftWindow, TrainingProfile
 from targets.tabular.features import FRAUD_THRESHOLD, SAMPLE_TRANSACTION, Transaction
 from targets.tabular.loader import LoadedModel, ModelLoader
 from targets.tabular.metrics import ServiceMetrics
 from targets.tabular.settings import Settings
 
 __all__ = ["FraudService", "InferenceError", "Prediction"]
+
+# what a model loaded without a profile is judged against: nothing (no PSI, no test)
+_NO_PROFILE = TrainingProfile(features=())
 
 
 class InferenceError(Exception):
@@ -43,7 +46,7 @@ class FraudService:
         self._profile: TrainingProfile | None = model.profile
         self._drift = DriftWindow(settings.drift_window)
         self._swap_lock = asyncio.Lock()
-        self.metrics = ServiceMetrics(self._psi_by_feature, lambda: self._drift.count)
+        self.metrics = ServiceMetrics(self.drift_report)
         self._on_loaded(model)
 
     @classmethod
@@ -99,12 +102,27 @@ class FraudService:
         # A model saved without a profile keeps the last one: the inputs did not change.
         self._profile = model.profile or self._profile
         self.metrics.model_loads.labels("ok").inc()
+        # every outcome's series exists from the load on, at 0: a rate over a series that a
+        # first error creates would miss that error (Prometheus sees it appear at its value)
+        for outcome in ("fraud", "legit", "error"):
+            self.metrics.predictions.labels(model.version, outcome)
         self.metrics.model.info(
             {"version": model.version, "alias": model.alias or "", "uri": model.uri}
         )
 
-    def _psi_by_feature(self) -> dict[str, float]:
-        return self._drift.psi(self._profile) if self._profile is not None else {}
+    def drift_report(self) -> DriftReport:
+        """The recent inputs against the serving model's training profile (none: an empty
+        profile, nothing judged)."""
+        return self._drift.report(self._profile or _NO_PROFILE)
+
+    def drift_reference(self) -> list[dict[str, float | int | bool]]:
+        """The profile's reference sample as transactions (a client may replay it)."""
+        profile = self._profile
+        if profile is None or not profile.reference:
+            return []
+        names = [f.name for f in profile.features]
+        return [Transaction.model_validate(dict(zip(names, row, strict=True))).model_dump()
+                for row in zip(*profile.reference, strict=True)]
 
 
 def _score(model: LoadedModel, row: list[float]) -> float:

@@ -1,8 +1,10 @@
 """Trains the fraud models and registers them in MLflow: `python -m targets.tabular.train`.
 
 Version 1 (logistic regression) and version 2 (gradient boosting) of registered model `fraud`,
-aliases champion -> 1 and challenger -> 2, plus an unregistered model with the wrong input
-signature for the model-broken fault. Re-running is a ~1 s no-op once all of that exists.
+aliases champion -> 1 and challenger -> 2; versions 3-5, the bad releases the release
+experiments must catch (aliases bad-slow, bad-errors, bad-silent); a labelled shadow set of
+held-out transactions; and an unregistered model with the wrong input signature for the
+model-broken fault. Re-running is a ~1 s no-op once all of that exists.
 """
 
 from __future__ import annotations
@@ -27,14 +29,16 @@ if TYPE_CHECKING:
 
     from targets.tabular.candidates import Candidate
 
-__all__ = ["TRAINING_RECIPE", "main", "registry_up_to_date", "train_and_register"]
+__all__ = ["TRAINING_RECIPE", "main", "profiles_have_reference", "registry_up_to_date",
+           "train_and_register"]
 
 #: Bump when the data or the candidates change: a registry trained by another recipe is rebuilt.
-TRAINING_RECIPE = "2"
+TRAINING_RECIPE = "3"
 # Registered-model tag holding the recipe; set last, so it also marks a finished training.
 _RECIPE_TAG = "gameday.training_recipe"
 _N_ROWS = 60_000
 _TEST_SHARE = 0.25
+_SHADOW_ROWS = 2000
 _EXPERIMENT = "fraud"
 # Set before mlflow is imported: no progress bars in logs, nothing sent anywhere.
 _MLFLOW_ENV = {
@@ -47,7 +51,7 @@ _MLFLOW_ENV = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     home = ModelHome(args.home)
-    if not args.force and registry_up_to_date(home):
+    if not args.force and registry_up_to_date(home) and profiles_have_reference(home):
         print("model registry up to date")
         return 0
     try:
@@ -73,7 +77,8 @@ def registry_up_to_date(home: ModelHome) -> bool:
 
     Reads the SQLite file directly: importing mlflow alone takes longer than the whole check.
     """
-    if not home.db_path.is_file() or not (home.incompatible_model_dir / "MLmodel").is_file():
+    if not home.db_path.is_file() or not (home.incompatible_model_dir / "MLmodel").is_file() \
+            or not home.shadow_set_path.is_file():
         return False
     try:
         with closing(sqlite3.connect(f"{home.db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
@@ -108,6 +113,30 @@ def _is_model_dir(location: str | None) -> bool:
     return (Path(unquote(urlparse(location).path)) / "MLmodel").is_file()
 
 
+def profiles_have_reference(home: ModelHome) -> bool:
+    """True when every registered version's training profile, and the incompatible model's,
+    holds the drift test's reference sample. One written before profiles carried it is
+    rebuilt by retraining: a logged model's files are not edited in place."""
+    try:
+        with closing(sqlite3.connect(f"{home.db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            locations = [location for (location,) in db.execute(
+                "SELECT storage_location FROM model_versions WHERE name = ? AND status = 'READY'",
+                (MODEL_NAME,))]
+    except sqlite3.Error:
+        return False
+    model_dirs = [Path(unquote(urlparse(location).path)) for location in locations]
+    return all(_has_reference(model_dir / "extra_files" / PROFILE_FILE)
+               for model_dir in [*model_dirs, home.incompatible_model_dir])
+
+
+def _has_reference(profile: Path) -> bool:
+    try:
+        document = json.loads(profile.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and bool(document.get("reference"))
+
+
 def train_and_register(home: ModelHome, seed: int) -> list[str]:
     """Train every candidate, register versions 1 and 2 afresh, save the incompatible model."""
     os.environ.update(_MLFLOW_ENV)
@@ -131,9 +160,10 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
     summary = [f"data: {len(data.fraud)} rows, fraud rate {data.fraud_rate:.2%}, seed {seed}"]
     with tempfile.TemporaryDirectory() as scratch:
         profile_path = Path(scratch) / PROFILE_FILE
-        profile_path.write_text(json.dumps(TrainingProfile.from_matrix(x_train).to_dict()))
+        profile_path.write_text(json.dumps(TrainingProfile.from_matrix(x_train, seed=seed)
+                                           .to_dict()))
         for expected_version, candidate in enumerate(registry_candidates(seed), start=1):
-            candidate.pipeline.fit(x_train, y_train)
+            candidate.pipeline.fit(_columns_for(candidate, x_train), y_train)
             metrics = _evaluate(candidate, x_test, y_test)
             version = _log_version(candidate, metrics, x_train, profile_path, data.fraud_rate)
             if version != expected_version:
@@ -144,6 +174,7 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
         for alias, version in ALIAS_VERSIONS.items():
             client.set_registered_model_alias(MODEL_NAME, alias, str(version))
         _save_incompatible(home, incompatible_candidate(), x_train, y_train, profile_path)
+    _write_shadow_set(home, x_test, y_test, seed)
     client.set_registered_model_tag(MODEL_NAME, _RECIPE_TAG, TRAINING_RECIPE)
     summary.append(f"aliases: {ALIAS_VERSIONS}; incompatible model: {home.incompatible_model_dir}")
     return summary
@@ -165,12 +196,53 @@ def _experiment_id(client: Any, home: ModelHome) -> str:
     return str(client.create_experiment(_EXPERIMENT, home.artifacts_dir.resolve().as_uri()))
 
 
+def _columns_for(candidate: Candidate, x_train: np.ndarray) -> np.ndarray:
+    """The matrix ``candidate`` is trained on: the serving order, or two columns swapped (the
+    skew bug of a bad release; it is evaluated, and served, in the serving order)."""
+    from targets.tabular.features import FEATURE_NAMES
+
+    if candidate.swapped_columns is None:
+        return x_train
+    first, second = (FEATURE_NAMES.index(name) for name in candidate.swapped_columns)
+    skewed = x_train.copy()
+    skewed[:, [first, second]] = x_train[:, [second, first]]
+    return skewed
+
+
+def _scorer(candidate: Candidate) -> Any:
+    """What evaluation scores: a bad release wrapper's model itself (the wrapper's failures and
+    delays are its fault, not its accuracy)."""
+    release = candidate.pipeline.named_steps.get("release")
+    return candidate.pipeline if release is None else release.pipeline
+
+
+def _write_shadow_set(home: ModelHome, x_test: np.ndarray, y_test: np.ndarray,
+                      seed: int) -> None:
+    import numpy as np
+
+    from targets.tabular.features import FEATURE_NAMES
+
+    picked = np.random.default_rng(seed).choice(len(y_test), size=_SHADOW_ROWS, replace=False)
+    lines = []
+    for row, fraud in zip(x_test[picked], y_test[picked], strict=True):
+        transaction: dict[str, Any] = dict(zip(FEATURE_NAMES, (float(v) for v in row),
+                                               strict=True))
+        for name in ("hour", "card_age_days", "tx_last_24h"):
+            transaction[name] = int(transaction[name])
+        transaction["foreign"] = bool(transaction["foreign"])
+        lines.append(json.dumps({"transaction": transaction, "fraud": int(fraud)}))
+    home.shadow_set_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = home.shadow_set_path.with_suffix(f".{os.getpid()}")
+    staging.write_text("\n".join(lines) + "\n")
+    staging.replace(home.shadow_set_path)
+
+
 def _evaluate(candidate: Candidate, x_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
     from sklearn import metrics as sk
 
     from targets.tabular.features import FRAUD_THRESHOLD
 
-    score = candidate.pipeline.predict_proba(x_test)[:, 1]
+    score = _scorer(candidate).predict_proba(x_test)[:, 1]
     flagged = score >= FRAUD_THRESHOLD
     return {
         "roc_auc": float(sk.roc_auc_score(y_test, score)),
@@ -245,7 +317,7 @@ def _model_files(
 
     sample = x_train[:5]
     return {
-        "signature": infer_signature(sample, candidate.pipeline.predict_proba(sample)),
+        "signature": infer_signature(sample, _scorer(candidate).predict_proba(sample)),
         # Naming the requirements skips MLflow's inference, which re-imports the model.
         "pip_requirements": [f"scikit-learn=={sklearn.__version__}", f"numpy=={np.__version__}"],
         "metadata": {"feature_names": list(feature_names), "description": candidate.description},

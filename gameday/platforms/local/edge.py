@@ -248,6 +248,7 @@ class ServerState:
     operational: bool  # up by its health checks; always False in maint
     admin_state: AdminState
     check_status: str  # last check result: "L7OK", "L4CON", "L7STS", ...; "" in maint
+    weight: int = 1  # the weight it takes traffic by now (srv_uweight: the one `set weight` sets)
 
 
 # srv_admin_state bits (HAProxy's SRV_ADMF_*): any *MAINT bit means maint, *DRAIN means drain.
@@ -281,6 +282,7 @@ def _server_state(row: dict[str, str], check_status: str) -> ServerState:
         operational=int(row["srv_op_state"]) == _OP_STATE_RUNNING,
         admin_state=admin,
         check_status=check_status,
+        weight=int(row.get("srv_uweight") or 1),
     )
 
 
@@ -340,6 +342,13 @@ class HaproxyAdmin:
     def set_server_state(self, backend: str, server: str, state: AdminState) -> None:
         """Put a server in ready, drain (no new sessions) or maint (no traffic at all)."""
         self._expect(f"set server {backend}/{server} state {state}", "")
+
+    def set_server_weight(self, backend: str, server: str, weight: int) -> None:
+        """Its share of a roundrobin backend's traffic: weight / the sum of the weights of the
+        servers that take traffic (0-256; 0 takes none). In effect for the next request."""
+        if not 0 <= weight <= 256:
+            raise PlatformError(f"{backend}/{server}: weight {weight} is not 0-256")
+        self._expect(f"set server {backend}/{server} weight {weight}", "")
 
     def add_server(
         self,

@@ -59,6 +59,7 @@ from gameday.platforms.local.faults import (
     Toxic,
 )
 from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.inputdrift import InputDriftFaults
 from gameday.platforms.local.ledger import Ledger
 from gameday.platforms.local.owner import Owner
 from gameday.platforms.local.prometheus import (
@@ -66,6 +67,7 @@ from gameday.platforms.local.prometheus import (
     prometheus_config,
     prometheus_data_dir,
 )
+from gameday.platforms.local.releases import ReleaseFaults
 from gameday.platforms.local.repositoryfaults import RepositoryFaults
 from gameday.platforms.local.scaling import scale_component
 from gameday.platforms.local.servingload import ServingLoadFaults
@@ -99,7 +101,8 @@ def _member(status: MemberStatus) -> Member:
                   pid=status.pid, state=status.state, ports=dict(spec.ports))
 
 
-class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults):
+class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults, ReleaseFaults,
+                    InputDriftFaults):
     name = "local"
 
     def __init__(self, home: LocalHome, *, repo: Path | None = None) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from targets.tabular.home import ModelHome
-from targets.tabular.train import registry_up_to_date
+from targets.tabular.train import profiles_have_reference, registry_up_to_date
 from tests.targets.tabular.tabular_testing import Training, train
 
 
@@ -23,13 +23,15 @@ def mlflow_client(model_home: ModelHome) -> Any:
     return MlflowClient(model_home.tracking_uri, model_home.tracking_uri)
 
 
-def test_training_registers_versions_1_and_2_with_champion_and_challenger(
+def test_training_registers_champion_challenger_and_the_three_bad_releases(
     mlflow_client: Any,
 ) -> None:
     versions = mlflow_client.search_model_versions("name = 'fraud'")
-    assert sorted(int(v.version) for v in versions) == [1, 2]
-    assert str(mlflow_client.get_model_version_by_alias("fraud", "champion").version) == "1"
-    assert str(mlflow_client.get_model_version_by_alias("fraud", "challenger").version) == "2"
+    assert sorted(int(v.version) for v in versions) == [1, 2, 3, 4, 5]
+    aliases = {alias: str(mlflow_client.get_model_version_by_alias("fraud", alias).version)
+               for alias in ("champion", "challenger", "bad-slow", "bad-errors", "bad-silent")}
+    assert aliases == {"champion": "1", "challenger": "2", "bad-slow": "3", "bad-errors": "4",
+                       "bad-silent": "5"}
 
 
 def test_training_prints_what_it_registered(training: Training) -> None:
@@ -96,12 +98,14 @@ def _copy_registry(model_home: ModelHome, into: Path) -> ModelHome:
     return copy
 
 
-def test_a_registry_missing_an_alias_or_the_incompatible_model_is_not_up_to_date(
+def test_a_registry_missing_an_alias_the_incompatible_model_or_the_shadow_set_is_not_up_to_date(
     model_home: ModelHome, tmp_path: Path
 ) -> None:
     copy = _copy_registry(model_home, tmp_path)
     assert not registry_up_to_date(copy)  # no incompatible model yet
     shutil.copytree(model_home.incompatible_model_dir, copy.incompatible_model_dir)
+    assert not registry_up_to_date(copy)  # no labelled shadow set yet
+    shutil.copy(model_home.shadow_set_path, copy.shadow_set_path)
     assert registry_up_to_date(copy)
     with closing(sqlite3.connect(copy.db_path)) as db, db:
         db.execute("DELETE FROM registered_model_aliases WHERE alias = 'challenger'")
@@ -113,6 +117,31 @@ def test_a_registry_trained_by_an_older_recipe_is_not_up_to_date(
 ) -> None:
     copy = _copy_registry(model_home, tmp_path)
     shutil.copytree(model_home.incompatible_model_dir, copy.incompatible_model_dir)
+    shutil.copy(model_home.shadow_set_path, copy.shadow_set_path)
     with closing(sqlite3.connect(copy.db_path)) as db, db:
         db.execute("UPDATE registered_model_tags SET value = 'older'")
     assert not registry_up_to_date(copy)
+
+
+def test_every_profile_carries_the_drift_tests_reference_sample(model_home: ModelHome) -> None:
+    assert profiles_have_reference(model_home)
+    profile = json.loads((model_home.incompatible_model_dir / "extra_files"
+                          / "training_profile.json").read_text())
+    assert set(profile["reference"]) == {f["name"] for f in profile["features"]}
+    assert {len(column) for column in profile["reference"].values()} == {5000}
+
+
+def test_a_profile_written_without_the_reference_sample_is_rebuilt_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    home = ModelHome(tmp_path / "home")
+    train(home.root)
+    profile = home.incompatible_model_dir / "extra_files" / "training_profile.json"
+    older = json.loads(profile.read_text())
+    del older["reference"]  # as profiles were saved before they carried one
+    profile.write_text(json.dumps(older))
+    assert registry_up_to_date(home) and not profiles_have_reference(home)
+    again = train(home.root)
+    assert "model registry up to date" not in again.stdout
+    assert profiles_have_reference(home)
+    assert train(home.root).stdout.strip() == "model registry up to date"

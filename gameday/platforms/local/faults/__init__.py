@@ -16,11 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
 from gameday.platforms.local.faults.disk import DiskFill
 from gameday.platforms.local.faults.gpumemory import GpuMemoryHog
+from gameday.platforms.local.faults.inputshift import ShiftedInputs
 from gameday.platforms.local.faults.member import MemberHold
 from gameday.platforms.local.faults.model import BrokenModel
 from gameday.platforms.local.faults.nft import NftPeerCut, NftTable
 from gameday.platforms.local.faults.queueburst import QueueBurst
 from gameday.platforms.local.faults.region import RegionHold
+from gameday.platforms.local.faults.release import ModelRelease
 from gameday.platforms.local.faults.repository import (
     BackendStalled,
     ModelUnloaded,
@@ -44,6 +46,7 @@ __all__ = [
     "LocalFault",
     "MemberHold",
     "MemberRef",
+    "ModelRelease",
     "ModelUnloaded",
     "NftPeerCut",
     "NftTable",
@@ -51,6 +54,7 @@ __all__ = [
     "QueueBurst",
     "RegionHold",
     "RepositoryFault",
+    "ShiftedInputs",
     "SideLoadFault",
     "Toxic",
     "VersionLoaded",
@@ -69,11 +73,13 @@ FAULTS: dict[str, type[LocalFault]] = {
     "backend_stalled": BackendStalled,
     "queue_burst": QueueBurst,
     "gpu_memory_hog": GpuMemoryHog,
+    "shifted_inputs": ShiftedInputs,
+    "release": ModelRelease,
 }
 
 Fault = Annotated[RegionHold | MemberHold | NftTable | NftPeerCut | LinkToxics | BrokenModel
                   | DiskFill | ModelUnloaded | VersionLoaded | BackendStalled | QueueBurst
-                  | GpuMemoryHog,
+                  | GpuMemoryHog | ShiftedInputs | ModelRelease,
                   Field(discriminator="kind")]
 
 

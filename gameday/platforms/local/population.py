@@ -1,0 +1,198 @@
+"""A client population's side process: requests sent open loop at ``rate_per_s`` to each
+target (a loopback ``host:port``), the bodies cycled from a file, until SIGTERM or its own
+deadline, whichever comes first (the input-drift fault's shifted population).
+
+    python -m gameday.platforms.local.population --pidfile P --status S --path /predict \\
+        --body-file B.json --rate-per-s 100 --max-duration-s 300 127.10.1.1:18100 ...
+
+Open loop: the n-th request to a target is due at start + n / rate whether or not the ones
+before it were answered; up to ``connections`` keep-alive connections per target send what is
+due. A request still unsent when ``connections`` more came due is dropped and counted (the
+population stays bounded when the target stalls). The deadline is kept twice: the loop stops
+at it, and ``SIGALRM`` (its default action ends the process) a few seconds later ends it even
+if the loop is stuck. Every half second it rewrites ``--status`` (JSON: its state, and per
+target sent, answered by HTTP status, errors, dropped); the last write says why it ended
+(``stopped`` or ``deadline``). ``--pidfile`` is only carried on the command line: it names
+this process for the undo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import itertools
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["PopulationStats", "TargetStats", "main"]
+
+_CONNECT_TIMEOUT_S = 2.0
+_ANSWER_TIMEOUT_S = 5.0
+_RETRY_PAUSE_S = 0.05  # after a refused or dropped connection
+_STATUS_EVERY_S = 0.5
+_ALARM_GRACE_S = 5
+
+
+@dataclass
+class TargetStats:
+    sent: int = 0
+    dropped: int = 0  # came due while every connection was busy and the queue full
+    answered: Counter[str] = field(default_factory=Counter)  # HTTP status -> count
+    errors: Counter[str] = field(default_factory=Counter)  # exception name -> count
+
+    def document(self) -> dict[str, object]:
+        return {"sent": self.sent, "dropped": self.dropped, "answered": dict(self.answered),
+                "errors": dict(self.errors)}
+
+
+@dataclass
+class PopulationStats:
+    targets: dict[str, TargetStats]  # "host:port" -> its figures
+    rate_per_s: float
+    state: str = "sending"
+    started_s: float = field(default_factory=time.time)
+
+    def document(self) -> dict[str, object]:
+        return {"state": self.state, "pid": os.getpid(), "started_s": self.started_s,
+                "t_s": time.time(), "rate_per_s": self.rate_per_s,
+                "targets": {name: each.document() for name, each in self.targets.items()}}
+
+
+def _request(host: str, path: str, body: bytes) -> bytes:
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def _answer(reader: asyncio.StreamReader) -> str:
+    """Read one response; its status code (the services answer with a Content-Length)."""
+    status = (await reader.readuntil(b"\r\n")).split(b" ", 2)[1].decode()
+    length = 0
+    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def _connection(host: str, port: int, due: asyncio.Queue[bytes],
+                      stats: TargetStats) -> None:
+    """One keep-alive connection sending what comes due, reconnecting after an error."""
+    while True:
+        writer = None
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port),
+                                                    _CONNECT_TIMEOUT_S)
+            while True:
+                request = await due.get()
+                writer.write(request)
+                stats.sent += 1
+                stats.answered[await asyncio.wait_for(_answer(reader), _ANSWER_TIMEOUT_S)] += 1
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError,
+                IndexError) as exc:
+            stats.errors[type(exc).__name__] += 1
+            await asyncio.sleep(_RETRY_PAUSE_S)
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+async def _schedule(requests: list[bytes], rate_per_s: float, due: asyncio.Queue[bytes],
+                    stats: TargetStats) -> None:
+    """Put the n-th request on ``due`` at start + n / rate (open loop); drop it if full."""
+    loop = asyncio.get_running_loop()
+    start_s = loop.time()
+    for n, request in enumerate(itertools.cycle(requests)):
+        await asyncio.sleep(max(0.0, start_s + n / rate_per_s - loop.time()))
+        try:
+            due.put_nowait(request)
+        except asyncio.QueueFull:
+            stats.dropped += 1
+
+
+def _write_status(path: Path, stats: PopulationStats) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(stats.document()))
+    tmp.replace(path)
+
+
+async def _populate(targets: list[tuple[str, int]], bodies: list[bytes], path: str,
+                    rate_per_s: float, connections: int, max_duration_s: float,
+                    status: Path) -> PopulationStats:
+    stats = PopulationStats(targets={f"{h}:{p}": TargetStats() for h, p in targets},
+                            rate_per_s=rate_per_s)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    tasks = []
+    for host, port in targets:
+        target = stats.targets[f"{host}:{port}"]
+        due: asyncio.Queue[bytes] = asyncio.Queue(maxsize=connections)
+        requests = [_request(host, path, body) for body in bodies]
+        tasks.append(asyncio.create_task(_schedule(requests, rate_per_s, due, target)))
+        tasks += [asyncio.create_task(_connection(host, port, due, target))
+                  for _ in range(connections)]
+    deadline_s = loop.time() + max_duration_s
+    while not stop.is_set() and loop.time() < deadline_s:
+        _write_status(status, stats)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(_STATUS_EVERY_S, deadline_s - loop.time()))
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stats.state = "stopped" if stop.is_set() else "deadline"
+    _write_status(status, stats)
+    return stats
+
+
+def _target(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        loopback = ipaddress.ip_address(host) in ipaddress.ip_network("127.0.0.0/8")
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise argparse.ArgumentTypeError(f"{text}: only 127.0.0.0/8 targets (the network rule)")
+    return host, int(port)
+
+
+def _bodies(path: Path) -> list[bytes]:
+    document = json.loads(path.read_text())
+    bodies = [json.dumps(body, separators=(",", ":")).encode() for body in document["bodies"]]
+    if not bodies:
+        raise SystemExit(f"{path}: no bodies to send")
+    return bodies
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gameday.platforms.local.population")
+    parser.add_argument("targets", nargs="+", type=_target, metavar="HOST:PORT")
+    parser.add_argument("--pidfile", required=True)
+    parser.add_argument("--status", required=True, type=Path)
+    parser.add_argument("--path", required=True)
+    parser.add_argument("--body-file", required=True, type=Path,
+                        help='JSON {"bodies": [...]}: the request bodies, cycled')
+    parser.add_argument("--rate-per-s", type=float, default=100.0, help="per target")
+    parser.add_argument("--connections", type=int, default=16, help="per target")
+    parser.add_argument("--max-duration-s", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    if not 0 < args.rate_per_s <= 10_000 or not 1 <= args.connections <= 256:
+        parser.error("--rate-per-s must be in (0, 10000], --connections in [1, 256]")
+    signal.alarm(int(args.max_duration_s) + _ALARM_GRACE_S)
+    asyncio.run(_populate(args.targets, _bodies(args.body_file), args.path, args.rate_per_s,
+                          args.connections, args.max_duration_s, args.status))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
