@@ -10,11 +10,14 @@ and what they called drift when nothing had shifted.
 - **Time to clear**: from the fault's end (its rollback's return) to the member's first judged
   sample with neither dataset drift nor a PSI alert; the window holds shifted inputs until
   newer ones replace them.
+- Only the windows of input-drift faults count (``drift_windows``: the fault action's output
+  says ``"fault": "input-drift"``): a model release or a region outage shifts no inputs, so
+  a drift monitor's time to detect means nothing there, and an alarm during one is false.
 - **False alert**: a run of consecutive alerting samples (dataset drift, or a PSI alert) of
-  one member that began outside every fault of its region: before a fault's action started,
-  after its window held none of the fault's inputs any more (a window's worth of inputs
-  recorded since the fault's end, from the samples' ``inputs_total``), or in a region no
-  fault targeted. Samples without an answer neither begin nor end a run.
+  one member that began outside every input-drift fault of its region: before a fault's
+  action started, after its window held none of the fault's inputs any more (a window's worth
+  of inputs recorded since the fault's end, from the samples' ``inputs_total``), or in a
+  region no such fault targeted. Samples without an answer neither begin nor end a run.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gameday.driftsamples import DriftSample
-from gameday.measure.windows import FaultWindow
+from gameday.measure.windows import FaultWindow, fault_windows
+from gameday.records import Event, EventKind
 
-__all__ = ["PSI_ALERT", "PSI_WARN", "DriftFigures", "FalseAlert", "MemberDetection",
-           "RegionDetection", "drift_figures"]
+__all__ = ["INPUT_DRIFT_FAULT", "PSI_ALERT", "PSI_WARN", "DriftFigures", "FalseAlert",
+           "MemberDetection", "RegionDetection", "drift_figures", "drift_windows"]
+
+INPUT_DRIFT_FAULT = "input-drift"  # what the drift fault's action output names as its fault
 
 PSI_WARN = 0.1  # the service's levels (targets/tabular/drift.py)
 PSI_ALERT = 0.25
@@ -202,6 +208,14 @@ def _false_alerts(member: str, samples: Sequence[DriftSample],
                                      dataset_drift=any(s.dataset_drift for s in run)))
         run = []
     return alerts
+
+
+def drift_windows(events: Sequence[Event]) -> list[FaultWindow]:
+    """The fault windows of the scenarios whose fault shifted the inputs."""
+    drifting = {event.scenario for event in events if event.kind == EventKind.FAULT_START
+                and isinstance(output := event.detail.get("output"), dict)
+                and output.get("fault") == INPUT_DRIFT_FAULT}
+    return [window for window in fault_windows(events) if window.scenario in drifting]
 
 
 def drift_figures(samples: Sequence[DriftSample],

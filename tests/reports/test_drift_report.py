@@ -27,7 +27,16 @@ def _sample(t_s: float, member: str, region: str, inputs: int, *,
                        drifted_features=2 if drifting else 0, features=features)
 
 
-def _drift_run(run_dir: Path, sample: ModuleType) -> None:
+def _drift_run(run_dir: Path, sample: ModuleType, *, shifted: bool = True) -> None:
+    """``shifted``: the sample run's fault is an input-drift fault (its action's output says
+    so, as ``shift_inputs`` answers); else it stays the region outage it is."""
+    if shifted:
+        events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text()
+                  .splitlines()]
+        for event in events:
+            if event["kind"] == "fault_start":
+                event["detail"]["output"] = {"fault": "input-drift", "region": "region-a"}
+        (run_dir / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     samples = []
     for step in range(60):
         offset_s = step * 0.5
@@ -78,6 +87,17 @@ def test_a_drift_alarm_outside_the_fault_is_reported_as_a_false_alert(
     (alert,) = drift["false_alerts"]
     assert alert["member"] == "tabular-b1" and alert["dataset_drift"] is True
     assert 'data-count="1"' in (run_dir / "report.html").read_text()
+
+
+def test_a_fault_that_shifts_no_inputs_times_no_detection_and_its_alarms_are_false(
+        tmp_path: Path, sample: ModuleType) -> None:
+    run_dir = sample.write_sample_run(tmp_path / "20261202T000000Z-sample")
+    _drift_run(run_dir, sample, shifted=False)  # the region outage: a drift monitor's alarm
+    build_reports(run_dir)                        # during it is not the fault's doing
+    drift = json.loads((run_dir / "summary.json").read_text())["drift"]
+    assert drift["detections"] == [] and drift["regions"] == []
+    (alert,) = drift["false_alerts"]
+    assert alert["member"] == "tabular-a1"
 
 
 def test_a_run_without_drift_samples_has_no_drift_section(built_sample: tuple[Path, object]

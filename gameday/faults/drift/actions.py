@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gameday.faults.target import Configuration, capability
+from gameday.measure.drift import INPUT_DRIFT_FAULT
 from gameday.platforms.base import InputDriftControl
 from gameday.platforms.shift import parse_shift
 
@@ -30,7 +31,7 @@ def shift_inputs(region: str, shift: Mapping[str, Any], stack: str = "tabular",
     done = capability(configuration, InputDriftControl).shift_inputs(
         region, stack, parse_shift(shift), rate_per_s=float(rate_per_s), seed=int(seed),
         max_duration_s=float(max_duration_s))
-    return {"fault": "input-drift", "region": region, **done}
+    return {"fault": INPUT_DRIFT_FAULT, "region": region, **done}
 
 
 def restore_inputs(region: str, stack: str = "tabular",
