@@ -57,8 +57,14 @@ def _row(release: ReleaseOutcome) -> list[str]:
     verdict = f" ({release.decision_phase})" if release.decision_phase else ""
     return [release.scenario, f"{release.kind} v{release.version}",
             release.outcome + verdict, seconds(release.time_to_detect_s),
-            seconds(release.time_to_roll_back_s), served,
+            _roll_back(release), served,
             f"{release.harmed:,} ({release.failed} failed, {release.slowed} slowed)", switch]
+
+
+def _roll_back(release: ReleaseOutcome) -> str:
+    if release.served_until_decision is False:
+        return f"{seconds(0.0)} (the edge had taken it out before the decision)"
+    return seconds(release.time_to_roll_back_s)
 
 
 def _clock(t_s: float) -> str:
@@ -87,7 +93,10 @@ def release_markdown(summary: Summary) -> list[str]:
         parts = [f"**{r.scenario}**: {r.kind} v{r.version} {r.outcome}"]
         if r.time_to_detect_s is not None:
             parts.append(f"detected in {seconds(r.time_to_detect_s)}")
-        if r.time_to_roll_back_s is not None:
+        if r.served_until_decision is False:
+            parts.append("its last answer came before the decision (the edge had taken it "
+                         "out)")
+        elif r.time_to_roll_back_s is not None:
             parts.append(f"last answer {seconds(r.time_to_roll_back_s)} after the decision")
         parts.append(f"{r.served:,} answers, {r.harmed:,} harmed")
         if r.switch_failed is not None:

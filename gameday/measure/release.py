@@ -4,7 +4,8 @@ request records (each names the model version that answered, failures too):
 
 - **time to detect**: from the release taking traffic to the analysis' failing verdict;
 - **time to roll back**: from that verdict (or the rollback decision) to the end of the last
-  request the release served;
+  request the release served; 0 when that request ended before the verdict (the edge's own
+  health checks had already taken a failing canary out: ``served_until_decision`` False);
 - **requests harmed**: the release's answers that failed or were slower than the latency SLO,
   and, when its analysis failed on answer quality (a shadow metric), every answer it gave;
 - a canary's **served share**: its requests against what its weight promised (its share of
@@ -54,6 +55,8 @@ class ReleaseOutcome:
     time_to_detect_s: float | None = None
     time_to_roll_back_s: float | None = None
     last_served_s: float | None = None  # end of the last request the release answered
+    # False: the release's last answer ended before the decision (the edge had stopped it)
+    served_until_decision: bool | None = None
     served: int = 0  # requests the release answered (any outcome)
     failed: int = 0  # of those, without a good answer
     slowed: int = 0  # of those, good but slower than the latency SLO
@@ -81,6 +84,14 @@ def _harm(requests: RequestArrays, mask: BoolArray, latency_slo_s: float) -> tup
     ok = requests.ok[mask]
     latency = (requests.end_s - requests.scheduled_s)[mask]
     return int((~ok).sum()), int((ok & (latency > latency_slo_s)).sum())
+
+
+def _roll_back_time(last_s: float | None, decision_s: float | None
+                    ) -> tuple[float | None, bool | None]:
+    """Time to roll back, and whether the release served until the decision at all."""
+    if last_s is None or not decision_s:
+        return None, None
+    return max(0.0, last_s - decision_s), last_s >= decision_s
 
 
 def _last_end(requests: RequestArrays, mask: BoolArray) -> float | None:
@@ -119,13 +130,14 @@ def _canary(scenario: str, start: Mapping[str, Any], analysis: Mapping[str, Any]
     wrong = rolled_back and _quality_failed(raw_steps, quality_metrics)
     last = _last_end(requests, served_mask) if rolled_back else None
     step_served = sum(s.served for s in steps)
+    roll_back_s, until_decision = _roll_back_time(last, decision_s)
     return ReleaseOutcome(
         scenario=scenario, kind="canary", version=version,
         outcome=str(analysis.get("outcome", "")) if analysis else "started",
         traffic_s=traffic_s, decision_s=decision_s,
         decision_phase=str(decision.get("phase", "")),
         time_to_detect_s=decision_s - traffic_s if rolled_back and decision_s else None,
-        time_to_roll_back_s=(last - decision_s) if last is not None and decision_s else None,
+        time_to_roll_back_s=roll_back_s, served_until_decision=until_decision,
         last_served_s=last, served=served_total, failed=failed, slowed=slowed,
         harmed=served_total if wrong else failed + slowed,
         expected_share=expected / region_total if region_total else None,
@@ -162,11 +174,12 @@ def _rollback(scenario: str, release: Mapping[str, Any], rollback: Mapping[str, 
     failed, slowed = _harm(requests, served, latency_slo_s)
     decision_s = float(rollback["decision_s"]) if rollback else None
     last = _last_end(requests, served)
+    roll_back_s, until_decision = _roll_back_time(last, decision_s)
     return ReleaseOutcome(
         scenario=scenario, kind="rollback", version=version,
         outcome="rolled back" if rollback else "released", traffic_s=traffic_s,
         decision_s=decision_s,
-        time_to_roll_back_s=last - decision_s if last is not None and decision_s else None,
+        time_to_roll_back_s=roll_back_s, served_until_decision=until_decision,
         last_served_s=last, served=int(served.sum()), failed=failed, slowed=slowed,
         harmed=failed + slowed)
 

@@ -52,12 +52,24 @@ def test_a_failed_canary_is_measured_from_traffic_to_verdict_to_its_last_answer(
     # the last v4 answer: request 1390 (t 13.90) ended at 13.91
     assert release.last_served_s == pytest.approx(13.91)
     assert release.time_to_roll_back_s == pytest.approx(13.91 - 13.5)
+    assert release.served_until_decision is True
     assert release.served == 40
     assert release.failed == sum(1 for n in range(1000, 1400, 10) if n % 3 == 0)
     assert release.harmed == release.failed and release.slowed == 0
     # in the step's span [10, 13.5): 35 of region-a's 350 requests
     assert release.served_share == pytest.approx(35 / 350, abs=1e-9)
     assert release.expected_share == pytest.approx(0.1)
+
+
+def test_a_canary_the_edge_took_out_before_the_verdict_rolled_back_in_no_time() -> None:
+    """HAProxy's passive check (observe layer7) may eject a failing canary before its
+    analysis fails it: its last answer ends before the decision; not a negative time."""
+    requests = RequestArrays.of(_canary_requests(bad_every=10, until_s=12.0))
+    (release,) = release_outcomes({"canary": _canary("rolled back", 13.5, 13.6)}, requests,
+                                  {"canary": 20.0}, latency_slo_s=SLO_S)
+    assert release.last_served_s == pytest.approx(11.91)
+    assert release.time_to_roll_back_s == 0.0 and release.served_until_decision is False
+    assert release.time_to_detect_s == pytest.approx(3.5)
 
 
 def test_a_canary_failed_on_quality_harmed_every_answer_it_gave() -> None:
