@@ -11,13 +11,17 @@ export DO_NOT_TRACK := 1
 PATRONI_VENV := .venv-patroni
 EMBEDDER_VENV := .venv-embedder
 TRITON_VENV := .venv-triton
+FEAST_VENV := .venv-feast
+export FEAST_USAGE := False
 TRITON_SERVER := $(VENV)/.triton-installed
 
 setup: $(VENV)/.installed
 	bash scripts/install-system-packages.sh
 	$(MAKE) --no-print-directory $(PATRONI_VENV)/.installed $(EMBEDDER_VENV)/.installed \
-		$(TRITON_VENV)/.installed $(TRITON_SERVER)
-	$(BIN)/python -m targets.tabular.train
+		$(TRITON_VENV)/.installed $(TRITON_SERVER) $(FEAST_VENV)/.installed
+	# the tabular stack's pipeline: data, features, train, register, serve, monitor (each step
+	# prints its result; what is up to date is skipped). `gameday pipeline` re-runs it.
+	$(BIN)/python -m targets.tabular.pipeline
 	$(BIN)/python -m targets.triton.repository
 	$(EMBEDDER_VENV)/bin/python -m targets.rag.seed_vectors --out artifacts/rag
 
@@ -34,6 +38,12 @@ $(TRITON_SERVER): $(VENV)/.installed
 $(TRITON_VENV)/.installed: targets/triton/model-requirements.txt
 	test -x $(TRITON_VENV)/bin/python || $(PYTHON) -m venv $(TRITON_VENV)
 	$(TRITON_VENV)/bin/pip install -q --disable-pip-version-check -r targets/triton/model-requirements.txt && touch $@
+
+# The feature store's venv: Feast would downgrade the harness's pandas and prometheus_client
+# (targets/tabular/feast-requirements.txt).
+$(FEAST_VENV)/.installed: targets/tabular/feast-requirements.txt
+	test -x $(FEAST_VENV)/bin/python || $(PYTHON) -m venv $(FEAST_VENV)
+	$(FEAST_VENV)/bin/pip install -q --disable-pip-version-check -r targets/tabular/feast-requirements.txt && touch $@
 
 # The rag embedding server's venv: torch and the model only here (targets/rag/embedder-
 # requirements.txt says why). torch==2.13.0 pinned: a bare torch pulls a multi-GB CUDA build.
@@ -76,4 +86,4 @@ bench:
 
 clean:
 	-$(BIN)/gameday down
-	rm -rf runs .gameday build *.egg-info $(PATRONI_VENV) $(EMBEDDER_VENV)
+	rm -rf runs .gameday build *.egg-info $(PATRONI_VENV) $(EMBEDDER_VENV) $(FEAST_VENV)

@@ -27,15 +27,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +46,7 @@ from gameday.platforms.shift import parse_shift, shifted
 from targets.tabular.data import make_transactions
 from targets.tabular.drift import DriftWindow, TrainingProfile
 from targets.tabular.features import FEATURE_NAMES
+from targets.tabular.replica import replica
 
 __all__ = ["least_detected_inputs", "main", "summary_lines"]
 
@@ -70,35 +67,6 @@ def _payload(row: np.ndarray) -> dict[str, Any]:
         values[integer] = int(values[integer])
     values["foreign"] = bool(values["foreign"])
     return values
-
-
-@contextlib.contextmanager
-def _replica(log: Path) -> Iterator[str]:
-    artifacts = REPO / "artifacts"
-    env = {**os.environ, "GAMEDAY_REGION": "region-a", "GAMEDAY_REPLICA": "tabular-a1",
-           "GAMEDAY_MODEL_URI": "models:/fraud@champion", "GAMEDAY_MODEL_HOME": str(artifacts),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{artifacts}/mlflow/mlflow.db",
-           "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "targets.tabular.app:app", "--host", HOST,
-             "--port", str(PORT), "--no-access-log", "--log-level", "warning"],
-            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://{HOST}:{PORT}"
-    try:
-        deadline_s = time.monotonic() + 90
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline_s:
-                raise RuntimeError(f"the replica did not come up; see {log}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
 
 
 class _Baseline(threading.Thread):
@@ -228,7 +196,8 @@ def _summary(values: list[float | None]) -> dict[str, float | None]:
 
 def main(rounds: int = 5) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gameday-bench-drift-") as tmp, \
-            _replica(Path(tmp) / "replica.log") as url, httpx.Client(timeout=10) as client:
+            replica(Path(tmp) / "replica.log", port=PORT) as url, \
+            httpx.Client(timeout=10) as client:
         reference = client.get(f"{url}/drift/reference").json()["transactions"]
         bodies = Path(tmp) / "bodies.json"
         bodies.write_text(json.dumps({"bodies": shifted(reference, parse_shift(SHIFT), 7)}))

@@ -21,12 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compare
 import database
+import drift
 import edge
 import faultproxy
+import feature_lookup
 import gameday_live
 import load
 import metrics
 import rag
+import release
 import report
 import standup
 import triton
@@ -85,6 +88,9 @@ def _report(figures: dict[str, Any]) -> list[str]:
         *edge.summary_lines(figures["edge"]),
         *gameday_live.summary_lines(figures["gameday_live"]),
         *compare.summary_lines(figures["compare"]),
+        *drift.summary_lines(figures["drift"]),
+        *feature_lookup.summary_lines(figures["feature_lookup"]),
+        *release.summary_lines(figures["release"]),
         f"load average at start             {figures['load_average_1m_at_start']:.2f} on "
         f"{os.cpu_count()} cores (other work skews every figure)",
     ]
@@ -196,6 +202,13 @@ def main() -> int:
     figures["gameday_live"] = gameday_live.main(seconds=10.0 if options.quick else 30.0)
     print("\n== gameday compare: two runs of 1 M records each ==", flush=True)
     figures["compare"] = compare.main(requests=200_000 if options.quick else 1_000_000)
+    print("\n== drift: the tabular service's monitor, time to detect a shift ==", flush=True)
+    figures["drift"] = drift.main(rounds=2 if options.quick else 5)
+    print("\n== feature lookup: /predict with and without the Feast online store ==",
+          flush=True)
+    figures["feature_lookup"] = feature_lookup.main(requests=500 if options.quick else 2000)
+    print("\n== releases and drift under load: suites/mlops.yaml ==", flush=True)
+    figures["release"] = release.main()
     figures["elapsed_s"] = time.monotonic() - started
     for line in _report(figures):
         print(line)

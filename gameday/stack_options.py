@@ -103,11 +103,34 @@ class RagOptions(_Strict):
 
 
 class TabularOptions(_Strict):
-    """The tabular stack's answers: a score is a pure function of its input and the model."""
+    """The tabular stack's answers (a score is a pure function of its input and the model)
+    and its optional Feast feature store (a card's online features per request)."""
 
     answer_max_age_s: int = Field(
         0, ge=0, le=3600, description="answers say `Cache-Control: public, max-age` this long: "
                                       "the edge's cache may serve them again (0: never)")
+    feature_store: bool = Field(False, description="a Feast feature server and materializer "
+                                "per region; the service scores a request's card with its "
+                                "online card_age_days and tx_last_24h")
+    feature_timeout_ms: int = Field(100, ge=1, le=10_000, description="past this a lookup is "
+                                    "down: scored with the training medians, marked "
+                                    "X-Degraded: features-down")
+    materialize_interval_s: float = Field(10.0, ge=1, le=3600, description="how often each "
+                                          "region's materializer writes fresh rows and "
+                                          "materialises them")
+    feature_ttl_s: int = Field(3600, ge=1, le=30 * 86400, description="the feature view's ttl: "
+                               "older rows are stale, scored with the training medians, marked "
+                               "X-Degraded: features-stale")
+
+    @model_validator(mode="after")
+    def _fresh_within_ttl(self) -> TabularOptions:
+        if self.feature_store and self.materialize_interval_s >= self.feature_ttl_s:
+            raise _field_error("tabular.feature_ttl_s",
+                               f"features materialised every {self.materialize_interval_s:g} s "
+                               f"would be stale before each refresh with a ttl of "
+                               f"{self.feature_ttl_s} s: make the ttl longer than "
+                               f"materialize_interval_s")
+        return self
 
 
 class TritonOptions(_Strict):

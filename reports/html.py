@@ -11,6 +11,7 @@ from reports.baseline import baseline_section
 from reports.coldstart_section import cold_start_section
 from reports.cost_section import cost_section
 from reports.database_section import database_section
+from reports.degraded_section import degraded_section
 from reports.figures import timeline_figure
 from reports.game_day_section import game_day_section
 from reports.html_table import table as _table
@@ -74,7 +75,8 @@ def render_html(summary: Summary) -> str:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         _header(summary), *_banners(summary), *game_day_section(summary),
         "<h2>Timeline</h2>", figure, *rag_section(summary), *triton_section(summary),
-        *versions_section(summary), *release_section(summary), *cold_start_section(summary),
+        *versions_section(summary), *release_section(summary), *degraded_section(summary),
+        *cold_start_section(summary),
         *database_section(summary), *cost_section(summary),
         *score_section(summary),
         *baseline_section(summary.baseline),

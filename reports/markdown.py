@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from reports.baseline import baseline_markdown
 from reports.database_markdown import database_markdown
+from reports.degraded_section import degraded_markdown
 from reports.edge_section import EdgeFigures, edge_markdown
 from reports.numbers import objective, seconds, sentence, slo_objective
 from reports.release_section import release_markdown
@@ -50,6 +51,7 @@ def summary_markdown(summary: Summary, edge: EdgeFigures | None = None) -> str:
         *edge_markdown(edge),
         *database_markdown(summary),
         *release_markdown(summary),
+        *degraded_markdown(summary),
     ]
     return "\n".join(lines) + "\n"
 

@@ -63,7 +63,7 @@ def _row(release: ReleaseOutcome) -> list[str]:
 
 def _roll_back(release: ReleaseOutcome) -> str:
     if release.served_until_decision is False:
-        return f"{seconds(0.0)} (the edge had taken it out before the decision)"
+        return f"{seconds(0.0)} (its last answer ended before the decision)"
     return seconds(release.time_to_roll_back_s)
 
 
@@ -94,8 +94,7 @@ def release_markdown(summary: Summary) -> list[str]:
         if r.time_to_detect_s is not None:
             parts.append(f"detected in {seconds(r.time_to_detect_s)}")
         if r.served_until_decision is False:
-            parts.append("its last answer came before the decision (the edge had taken it "
-                         "out)")
+            parts.append("none of its answers ended after the decision")
         elif r.time_to_roll_back_s is not None:
             parts.append(f"last answer {seconds(r.time_to_roll_back_s)} after the decision")
         parts.append(f"{r.served:,} answers, {r.harmed:,} harmed")

@@ -78,6 +78,7 @@ class RunFolder:
     cold_starts: tuple[ColdStart, ...] | None = None  # None: no coldstarts.jsonl
     canaries: tuple[CanarySample, ...] = ()  # the serving canary's answers (canary.jsonl)
     request_stacks: StrArray | None = None  # the stack of each request; None: not read
+    request_degraded: StrArray | None = None  # the fallback that served each; None: not read
     metrics: Metrics = field(default_factory=Metrics.none)  # metrics/: Prometheus snapshots
     autoscaler: AutoscalerLog | None = None  # None: no autoscaler.jsonl
     operator: tuple[OperatorAction, ...] | None = None  # None: not a game day (no operator.jsonl)
@@ -106,6 +107,7 @@ def read_run_folder(run_dir: Path) -> RunFolder:
         cold_starts=_read_cold_starts(run_dir),
         canaries=_read_canaries(run_dir),
         request_stacks=requests.stack,
+        request_degraded=requests.degraded,
         metrics=read_metrics(run_dir, _METRIC_SERIES),
         autoscaler=read_autoscaler_log(run_dir),
         operator=_read_operator(run_dir),
@@ -181,7 +183,7 @@ def _read_requests(run_dir: Path) -> StackRequests:
     set (the edge's attack mix), which the edge section judges by class instead (an attack
     refused is a success of the WAF, not an answer a user got)."""
     try:
-        table = read_request_table(run_dir, [*ARRAY_COLUMNS, "stack", "label"])
+        table = read_request_table(run_dir, [*ARRAY_COLUMNS, "stack", "degraded", "label"])
         unlabelled = pc.equal(pc.cast(table.column("label"), pa.string()), "")
         return StackRequests.from_table(table.filter(unlabelled).drop_columns(["label"]))
     except ValueError as exc:  # a damaged file: its error names it, else name the folder

@@ -40,6 +40,7 @@ from gameday.measure.autoscaling import AutoscalingFigures, autoscaling_figures,
 from gameday.measure.canary import first_canary_failure_s
 from gameday.measure.coldstart import ColdStartFigures, cold_start_figures
 from gameday.measure.cost import CostFigures, cost_figures
+from gameday.measure.degraded import DegradedFigures, degraded_figures
 from gameday.measure.rag import RagFigures, rag_figures
 from gameday.measure.release import ReleaseOutcome, release_outcomes
 from gameday.measure.score import RunScore, ScenarioFacts, run_score
@@ -115,6 +116,7 @@ class Summary:
     versions: tuple[VersionWindow, ...] | None = None
     # what each model release scenario did (canary, blue-green, rollback); () when none ran
     releases: tuple[ReleaseOutcome, ...] = ()
+    degraded: tuple[DegradedFigures, ...] = ()  # stacks other than rag (its own figures)
     # model servers whose process started during the run; None: cold starts were not watched
     cold_starts: tuple[ColdStartFigures, ...] | None = None
     # resources and cost: always there, with the series it lacks named when metrics are missing
@@ -227,6 +229,7 @@ def summarize(folder: RunFolder) -> Summary:
             bucket_s=max(chart_bucket_s, TRITON_BUCKET_S)),
         versions=_versions(requests, windows, suite.measurement.latency_slo_s),
         releases=_releases(folder, windows, ended_at_s),
+        degraded=_degraded(folder, served, windows),
         cold_starts=None if folder.cold_starts is None else cold_start_figures(
             folder.cold_starts, requests),
         cost=cost,
@@ -276,6 +279,18 @@ def _score_facts(suite: Suite, requests: RequestArrays, outcomes: Sequence[Scena
             aborted="" if abort is None else abort.reason,
             journal=f"journal-{outcome.name}.json"))
     return facts
+
+
+def _degraded(folder: RunFolder, served: StackRequests,
+              windows: Sequence[FaultWindow]) -> tuple[DegradedFigures, ...]:
+    if folder.request_degraded is None:
+        return ()
+    settings = folder.suite.stack_settings()
+    store_on = [stack for stack in folder.suite.stacks
+                if isinstance(options := settings.get(stack), dict)
+                and options.get("feature_store")]
+    return degraded_figures(served.requests, served.stack, folder.request_degraded, windows,
+                            always=store_on)
 
 
 def _measured_span(requests: RequestArrays, warmup_s: float | None,

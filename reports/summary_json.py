@@ -60,6 +60,7 @@ def summary_document(summary: Summary, edge: EdgeFigures | None = None,
         "triton": None if summary.triton is None else asdict(summary.triton),
         "versions": None if summary.versions is None else [asdict(w) for w in summary.versions],
         "releases": [asdict(release) for release in summary.releases],
+        "degraded": [asdict(figures) for figures in summary.degraded],
         "cold_starts": None if summary.cold_starts is None
         else [asdict(start) for start in summary.cold_starts],
         "cost": None if summary.cost is None else asdict(summary.cost),

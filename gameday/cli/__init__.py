@@ -21,6 +21,7 @@ from gameday.cli import (
     down,
     forecast,
     gameday_cmd,
+    pipeline,
     report,
     run,
     sheet,
@@ -40,7 +41,7 @@ DISTRIBUTION = "gameday-ai"  # `gameday` on PyPI is an unrelated project
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Chaos and resilience runs for multi-region AI serving.")
 for module in (up, down, status, run, gameday_cmd, report, compare, trend, forecast, validate,
-               eval_, sheet, architecture):
+               eval_, sheet, architecture, pipeline):
     app.command(name=module.NAME, help=module.__doc__)(module.command)
 
 

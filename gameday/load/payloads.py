@@ -18,9 +18,11 @@ from gameday.errors import LoadError
 __all__ = [
     "BODY_POOL_MAX",
     "CACHE_HEADER",
+    "DEGRADED_HEADER",
     "ENDPOINTS",
     "MODEL_VERSION_HEADER",
     "REGION_HEADER",
+    "TABULAR_CARDS",
     "WAF_HEADER",
     "Endpoint",
     "check_rag_answer",
@@ -39,7 +41,13 @@ MODEL_VERSION_HEADER = "X-Model-Version"
 # the global edge's marks on every answer that passed it: its cache's verdict and its WAF's
 CACHE_HEADER = "X-Cache-Status"
 WAF_HEADER = "X-Edge-Waf"
+# a degraded answer's mark (the tabular service's features-stale, -missing, -down; the rag
+# service's own is X-Rag-Degraded): a 200 served from a fallback, counted apart from ok
+DEGRADED_HEADER = "X-Degraded"
 BODY_POOL_MAX = 4096
+# the tabular stack's feature store holds cards 1..TABULAR_CARDS
+# (targets.tabular.featurestore.repo.CARD_COUNT; the harness does not import the targets)
+TABULAR_CARDS = 5000
 # the tabular stack's training distribution (targets.tabular.data.make_transactions, which the
 # harness does not import): ordinary load must look like what the model was trained on, or
 # the service's own drift monitor alarms on the harness itself. tests/load/test_payloads.py
@@ -97,7 +105,10 @@ def _tabular_transaction(rng: np.random.Generator) -> dict[str, object]:
 
 
 def _tabular_body(rng: np.random.Generator) -> bytes:
-    return json.dumps(_tabular_transaction(rng), separators=(",", ":")).encode()
+    """A transaction and its card: with the feature store on, the service scores the card's
+    online features; without it, the transaction's own (the stack works either way)."""
+    body = {**_tabular_transaction(rng), "card_id": int(rng.integers(1, TABULAR_CARDS + 1))}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def triton_features(transaction: dict[str, object]) -> list[float]:

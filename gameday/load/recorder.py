@@ -20,6 +20,7 @@ from gameday.load.answers import ANSWER_CONTEXT_KEY, AnswerOutcome
 from gameday.load.labelled import GUARD_HEADER, LABELLED_CONTEXT_KEY, LabelledRequest, judge
 from gameday.load.payloads import (
     CACHE_HEADER,
+    DEGRADED_HEADER,
     MODEL_VERSION_HEADER,
     REGION_HEADER,
     WAF_HEADER,
@@ -101,7 +102,7 @@ def _rag_fields(response: Any, answer: object, scheduled_s: float) -> dict[str, 
     guard, redacted = _header(response, GUARD_HEADER), _header(response, "X-Rag-Redacted")
     fields: dict[str, Any] = {
         "variant": _header(response, "X-Rag-Variant"), "cache": _header(response, "X-Rag-Cache"),
-        "degraded": _header(response, "X-Rag-Degraded"),
+        "degraded": _header(response, "X-Rag-Degraded") or _header(response, DEGRADED_HEADER),
         "policy": f"guard:{guard}" if guard else f"redacted:{redacted}" if redacted else ""}
     if not isinstance(answer, AnswerOutcome):
         return fields
@@ -177,7 +178,8 @@ class RequestRecorder:
             ok, error_kind = kind.check(status, body)
         scheduled_s = float(context.get("scheduled_s", start_s))
         seq = context.get("seq")
-        marks = _rag_fields(response, answer, scheduled_s) if kind.marks_answers else {}
+        marks = _rag_fields(response, answer, scheduled_s) if kind.marks_answers else {
+            "degraded": _header(response, DEGRADED_HEADER)}
         self.write(RequestRecord(
             scheduled_s=scheduled_s, start_s=start_s,
             end_s=start_s + response_time / 1000.0, stack=stack, endpoint=endpoint,

@@ -4,8 +4,9 @@ request records (each names the model version that answered, failures too):
 
 - **time to detect**: from the release taking traffic to the analysis' failing verdict;
 - **time to roll back**: from that verdict (or the rollback decision) to the end of the last
-  request the release served; 0 when that request ended before the verdict (the edge's own
-  health checks had already taken a failing canary out: ``served_until_decision`` False);
+  request the release served; 0 when that request ended before the verdict
+  (``served_until_decision`` False: no request reached it in between, or the edge's own
+  passive health check had already taken a failing canary out);
 - **requests harmed**: the release's answers that failed or were slower than the latency SLO,
   and, when its analysis failed on answer quality (a shadow metric), every answer it gave;
 - a canary's **served share**: its requests against what its weight promised (its share of
@@ -55,7 +56,7 @@ class ReleaseOutcome:
     time_to_detect_s: float | None = None
     time_to_roll_back_s: float | None = None
     last_served_s: float | None = None  # end of the last request the release answered
-    # False: the release's last answer ended before the decision (the edge had stopped it)
+    # False: the release's last answer ended before the decision
     served_until_decision: bool | None = None
     served: int = 0  # requests the release answered (any outcome)
     failed: int = 0  # of those, without a good answer

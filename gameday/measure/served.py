@@ -15,15 +15,20 @@ __all__ = ["StackRequests"]
 
 @dataclass(frozen=True, slots=True)
 class StackRequests:
-    """``requests`` in scheduled order, and ``stack[i]`` the stack of row ``i``."""
+    """``requests`` in scheduled order, ``stack[i]`` the stack of row ``i`` and, when read,
+    ``degraded[i]`` the fallback that served it ("" for none)."""
 
     requests: RequestArrays
     stack: StrArray
+    degraded: StrArray | None = None
 
     @classmethod
     def from_table(cls, table: pa.Table) -> StackRequests:
-        """From ``read_request_table``'s table with the array columns and ``stack``."""
-        return cls(RequestArrays.from_table(table), _strings(table.column("stack")))
+        """From ``read_request_table``'s table with the array columns and ``stack`` (and
+        ``degraded``, when the table has it)."""
+        degraded = _strings(table.column("degraded")) if "degraded" in table.column_names \
+            else None
+        return cls(RequestArrays.from_table(table), _strings(table.column("stack")), degraded)
 
     @classmethod
     def one_stack(cls, requests: RequestArrays, stack: str) -> StackRequests:

@@ -24,11 +24,20 @@ from starlette.routing import Route
 
 from targets.served_by import ServedByMiddleware
 from targets.tabular.features import Transaction
+from targets.tabular.featurestore.lookup import CardFeatures, FeatureOutcome
 from targets.tabular.loader import ModelLoadError
 from targets.tabular.service import FraudService, InferenceError
 from targets.tabular.settings import Settings
 
-__all__ = ["ModelSwap", "ModelSwapOut", "PredictionOut", "app", "create_app"]
+__all__ = ["DEGRADED_HEADER", "FEATURE_AGE_HEADER", "ModelSwap", "ModelSwapOut",
+           "PredictRequest", "PredictionOut", "app", "create_app"]
+
+
+class PredictRequest(Transaction):
+    """A transaction and, optionally, its card: with the feature store on, the card's
+    ``card_age_days`` and ``tx_last_24h`` come from the store instead of the request."""
+
+    card_id: int | None = Field(None, ge=1, description="the card, for its online features")
 
 
 class PredictionOut(BaseModel):
@@ -65,6 +74,13 @@ router = APIRouter()
 
 _MODEL_MAX_AGE_S = 5
 MODEL_VERSION_HEADER = "X-Model-Version"
+# an answer scored with default features says why (features-stale, -missing, -down): still a
+# 200, counted apart from ok in the records; and how old the store's row was, when it said
+DEGRADED_HEADER = "X-Degraded"
+# a release analysis's labelled shadow request (gameday.faults.release.metrics): scored and
+# counted, but kept out of the drift window, which watches the users' inputs
+SHADOW_HEADER = "X-Gameday-Shadow"
+FEATURE_AGE_HEADER = "X-Feature-Age-S"
 
 
 def _cacheable(response: Response, max_age_s: int) -> None:
@@ -72,19 +88,34 @@ def _cacheable(response: Response, max_age_s: int) -> None:
                                          f"stale-if-error={max(60, 10 * max_age_s)}")
 
 
+def _feature_marks(features: CardFeatures | None) -> dict[str, str]:
+    if features is None:
+        return {}
+    marks = {} if features.outcome is FeatureOutcome.FRESH else {
+        DEGRADED_HEADER: f"features-{features.outcome.value}"}
+    if features.age_s is not None:
+        marks[FEATURE_AGE_HEADER] = f"{features.age_s:.1f}"
+    return marks
+
+
 @router.post("/predict")
-async def predict(transaction: Transaction, service: Service,
+async def predict(transaction: PredictRequest, service: Service, request: Request,
                   response: Response) -> PredictionOut:
     # every answer, a failure too, names the model version that gave it (X-Model-Version):
     # a release's analysis and its harmed requests are counted per version
     version = service.model.version
+    features = await service.card_features(transaction.card_id)
+    marks = _feature_marks(features)
     try:
-        prediction = service.predict(transaction)
+        prediction = service.predict(service.with_features(transaction, features),
+                                     watched=SHADOW_HEADER not in request.headers)
     except InferenceError as exc:
         raise HTTPException(status_code=500, detail=str(exc),
-                            headers={MODEL_VERSION_HEADER: version}) from exc
+                            headers={MODEL_VERSION_HEADER: version, **marks}) from exc
     response.headers[MODEL_VERSION_HEADER] = prediction.model_version
-    if service.settings.answer_max_age_s:
+    response.headers.update(marks)
+    # a score from default features is not the card's: the edge must not serve it again
+    if service.settings.answer_max_age_s and DEGRADED_HEADER not in marks:
         _cacheable(response, service.settings.answer_max_age_s)
     return PredictionOut(
         fraud_score=prediction.fraud_score,
@@ -170,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # uvicorn, and the platform sees a process that exited.
         app.state.service = FraudService.start(resolved)
         yield
+        await app.state.service.aclose()
 
     app = FastAPI(title="gameday tabular fraud service", lifespan=lifespan)
     app.include_router(router)

@@ -1,14 +1,29 @@
-"""Synthetic card transactions with a plausible fraud pattern, seeded so training is repeatable."""
+"""Synthetic card transactions with a plausible fraud pattern, seeded so training is repeatable.
+
+The pipeline's first step writes them to a Parquet file (``write_dataset``: the seven features
+and the label, with the seed and row count in its metadata); training reads that file, and the
+registry records the file's digest, so a changed dataset retrains the models.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from targets.tabular.features import FEATURE_NAMES
 
-__all__ = ["TransactionSet", "fraud_logit", "make_transactions"]
+__all__ = ["DATASET_ROWS", "DATASET_SEED", "TransactionSet", "dataset_digest",
+           "dataset_is_current", "fraud_logit", "make_transactions", "read_dataset",
+           "write_dataset"]
+
+DATASET_ROWS = 60_000
+DATASET_SEED = 7
+#: Bump when make_transactions changes: a dataset file of another generator is rewritten.
+GENERATOR_VERSION = "1"
+_META = {"rows": b"gameday.rows", "seed": b"gameday.seed", "generator": b"gameday.generator"}
 
 # Share of transactions per local hour: quiet at night, peaks at lunch and early evening.
 _HOURLY_WEIGHT = np.array(
@@ -65,3 +80,51 @@ def make_transactions(n_rows: int, seed: int) -> TransactionSet:
     fraud_probability = 1.0 / (1.0 + np.exp(-fraud_logit(features)))
     fraud = (rng.random(n_rows) < fraud_probability).astype(np.int64)
     return TransactionSet(features=features, fraud=fraud)
+
+
+def write_dataset(path: Path, n_rows: int = DATASET_ROWS, seed: int = DATASET_SEED
+                  ) -> TransactionSet:
+    """Draw the dataset and write it atomically (features in FEATURE_NAMES order, ``fraud``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = make_transactions(n_rows, seed)
+    columns = {name: data.features[:, i] for i, name in enumerate(FEATURE_NAMES)}
+    table = pa.table({**columns, "fraud": data.fraud}).replace_schema_metadata({
+        _META["rows"]: str(n_rows).encode(), _META["seed"]: str(seed).encode(),
+        _META["generator"]: GENERATOR_VERSION.encode()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(path.name + ".tmp")
+    try:
+        pq.write_table(table, scratch)
+        scratch.replace(path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return data
+
+
+def read_dataset(path: Path) -> TransactionSet:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    features = np.column_stack([table.column(name).to_numpy().astype(np.float64)
+                                for name in FEATURE_NAMES])
+    return TransactionSet(features=features, fraud=table.column("fraud").to_numpy())
+
+
+def dataset_is_current(path: Path, n_rows: int = DATASET_ROWS,
+                       seed: int = DATASET_SEED) -> bool:
+    """The file exists and was written by this generator with these rows and seed."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        return False
+    return (meta.get(_META["rows"]), meta.get(_META["seed"]), meta.get(_META["generator"])) \
+        == (str(n_rows).encode(), str(seed).encode(), GENERATOR_VERSION.encode())
+
+
+def dataset_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes (the registry records it: what the models were trained on)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -43,6 +43,11 @@ class ModelHome:
         return self.root / "mlflow" / "artifacts"
 
     @property
+    def dataset_path(self) -> Path:
+        """The generated transactions training reads (``targets.tabular.data.write_dataset``)."""
+        return self.root / "data" / "transactions.parquet"
+
+    @property
     def shadow_set_path(self) -> Path:
         """Held-out labelled transactions (JSON lines: the transaction and ``fraud``): what a
         release's shadow analysis scores to catch a silent accuracy drop."""

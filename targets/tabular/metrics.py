@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     Info,
     generate_latest,
@@ -55,6 +56,24 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.model = Info("tabular_model", "The model now serving.", registry=self.registry)
+        self.feature_lookups = Counter(
+            "tabular_feature_lookups",
+            "Online feature lookups by outcome (fresh; stale, missing, down: scored with the "
+            "default features).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.feature_lookup_seconds = Histogram(
+            "tabular_feature_lookup_seconds",
+            "Time of one online feature lookup, whatever its outcome.",
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.feature_age = Gauge(
+            "tabular_feature_age_seconds",
+            "Age of the features the last answered lookup returned (now - event timestamp).",
+            registry=self.registry,
+        )
         self.registry.register(_DriftCollector(drift_report))
 
     def observe_request(self, endpoint: str, status: int, duration_s: float) -> None:

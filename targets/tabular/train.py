@@ -36,7 +36,6 @@ __all__ = ["TRAINING_RECIPE", "main", "profiles_have_reference", "registry_up_to
 TRAINING_RECIPE = "3"
 # Registered-model tag holding the recipe; set last, so it also marks a finished training.
 _RECIPE_TAG = "gameday.training_recipe"
-_N_ROWS = 60_000
 _TEST_SHARE = 0.25
 _SHADOW_ROWS = 2000
 _EXPERIMENT = "fraud"
@@ -73,12 +72,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def registry_up_to_date(home: ModelHome) -> bool:
     """True when versions 1 and 2, their aliases and the incompatible model all exist, made
-    by this TRAINING_RECIPE.
+    by this TRAINING_RECIPE from the dataset file as it is now (its digest).
 
     Reads the SQLite file directly: importing mlflow alone takes longer than the whole check.
     """
     if not home.db_path.is_file() or not (home.incompatible_model_dir / "MLmodel").is_file() \
-            or not home.shadow_set_path.is_file():
+            or not home.shadow_set_path.is_file() or not home.dataset_path.is_file():
         return False
     try:
         with closing(sqlite3.connect(f"{home.db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
@@ -101,10 +100,17 @@ def registry_up_to_date(home: ModelHome) -> bool:
             ).fetchone()
     except sqlite3.Error:
         return False
-    return recipe == (TRAINING_RECIPE,) and all(
+    return recipe == (_recipe(home),) and all(
         aliases.get(alias) == version and _is_model_dir(locations.get(version))
         for alias, version in ALIAS_VERSIONS.items()
     )
+
+
+def _recipe(home: ModelHome) -> str:
+    """The registry's recipe tag: TRAINING_RECIPE and the digest of the data trained on."""
+    from targets.tabular.data import dataset_digest
+
+    return f"{TRAINING_RECIPE}+{dataset_digest(home.dataset_path)}"
 
 
 def _is_model_dir(location: str | None) -> bool:
@@ -144,10 +150,12 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
     from sklearn.model_selection import train_test_split
 
     from targets.tabular.candidates import incompatible_candidate, registry_candidates
-    from targets.tabular.data import make_transactions
+    from targets.tabular.data import dataset_is_current, read_dataset, write_dataset
     from targets.tabular.drift import TrainingProfile
 
-    data = make_transactions(_N_ROWS, seed)
+    if not dataset_is_current(home.dataset_path, seed=seed):
+        write_dataset(home.dataset_path, seed=seed)
+    data = read_dataset(home.dataset_path)
     x_train, x_test, y_train, y_test = train_test_split(
         data.features, data.fraud, test_size=_TEST_SHARE, random_state=seed, stratify=data.fraud
     )
@@ -157,7 +165,8 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
     client = mlflow.MlflowClient()
     _forget_registered_model(client)
     mlflow.set_experiment(experiment_id=_experiment_id(client, home))
-    summary = [f"data: {len(data.fraud)} rows, fraud rate {data.fraud_rate:.2%}, seed {seed}"]
+    summary = [f"data: {len(data.fraud)} rows, fraud rate {data.fraud_rate:.2%}, seed {seed} "
+               f"({home.dataset_path})"]
     with tempfile.TemporaryDirectory() as scratch:
         profile_path = Path(scratch) / PROFILE_FILE
         profile_path.write_text(json.dumps(TrainingProfile.from_matrix(x_train, seed=seed)
@@ -175,7 +184,7 @@ def train_and_register(home: ModelHome, seed: int) -> list[str]:
             client.set_registered_model_alias(MODEL_NAME, alias, str(version))
         _save_incompatible(home, incompatible_candidate(), x_train, y_train, profile_path)
     _write_shadow_set(home, x_test, y_test, seed)
-    client.set_registered_model_tag(MODEL_NAME, _RECIPE_TAG, TRAINING_RECIPE)
+    client.set_registered_model_tag(MODEL_NAME, _RECIPE_TAG, _recipe(home))
     summary.append(f"aliases: {ALIAS_VERSIONS}; incompatible model: {home.incompatible_model_dir}")
     return summary
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from gameday.errors import LoadError
-from gameday.load.payloads import ENDPOINTS, check_tabular_predict, endpoint_for, make_bodies
+from gameday.load.payloads import (
+    ENDPOINTS,
+    TABULAR_CARDS,
+    check_tabular_predict,
+    endpoint_for,
+    make_bodies,
+)
 from targets.tabular.data import fraud_logit, make_transactions
 from targets.tabular.drift import DriftWindow, TrainingProfile
 from targets.tabular.features import FEATURE_NAMES
@@ -21,7 +27,8 @@ def test_tabular_bodies_carry_exactly_the_seven_features_in_range() -> None:
     bodies = make_bodies(ENDPOINTS[("tabular", "predict")], 2000, seed=1)
     for raw in bodies:
         tx = json.loads(raw)
-        assert set(tx) == FEATURES
+        assert set(tx) == FEATURES | {"card_id"}  # the card: its online features, if a store
+        assert 1 <= tx["card_id"] <= TABULAR_CARDS
         assert tx["amount"] >= 0 and tx["distance_km"] >= 0
         assert 0 <= tx["hour"] <= 23 and isinstance(tx["hour"], int)
         assert 0 <= tx["merchant_risk"] <= 1

@@ -94,7 +94,8 @@ def test_the_bad_canary_is_caught_by_its_analysis_and_rolled_back(
     assert figures["failed"] == sum(not r.ok for r in by_canary) > 0
     assert figures["time_to_detect_s"] == pytest.approx(decision_s - traffic_s)
     last_end = max(r.end_s for r in by_canary)
-    assert figures["time_to_roll_back_s"] == pytest.approx(last_end - decision_s)
+    assert figures["time_to_roll_back_s"] == pytest.approx(max(0.0, last_end - decision_s))
+    assert figures["served_until_decision"] is (last_end >= decision_s)
 
 
 def test_the_good_canary_is_promoted_and_served_what_its_weight_promised(

@@ -40,6 +40,9 @@ NAMED_QUERIES = {
 }
 _QUERY_TIMEOUT_S = 3.0
 _SHADOW_TIMEOUT_S = 2.0
+# on every shadow request: the server scores it but keeps it out of its drift window (the
+# stratified sample is fraud-rich, not the users' inputs); targets/tabular/app.py reads it
+SHADOW_HEADER = "X-Gameday-Shadow"
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,8 @@ def _shadow(query: str, ctx: MeasureContext) -> tuple[float | None, str]:
     picked = _stratified(ctx.shadow.labels, ctx.shadow_rows, seed=round(ctx.since_s))
     scores, labels, failed = [], [], 0
     deadline_s = time.monotonic() + ctx.shadow_max_s
-    with httpx.Client(base_url=ctx.member.url, timeout=_SHADOW_TIMEOUT_S) as client:
+    with httpx.Client(base_url=ctx.member.url, timeout=_SHADOW_TIMEOUT_S,
+                      headers={SHADOW_HEADER: "1"}) as client:
         for index in picked:
             if time.monotonic() > deadline_s:
                 break

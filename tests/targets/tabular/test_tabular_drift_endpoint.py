@@ -91,3 +91,17 @@ def test_the_reference_is_served_as_transactions_the_service_accepts(
     assert isinstance(transactions[0]["foreign"], bool)
     for transaction in transactions[:20]:
         client.post("/predict", json=transaction).raise_for_status()
+
+
+def test_a_release_analysis_shadow_request_is_scored_but_kept_out_of_the_drift_window(
+        client: TestClient) -> None:
+    _send(client, make_transactions(40, 2).features)
+    shadow = make_transactions(30, 3).features
+    for row in shadow:
+        answer = client.post("/predict", json=_payload(row), headers={"X-Gameday-Shadow": "1"})
+        assert answer.status_code == 200 and "fraud_score" in answer.json()
+    report = client.get("/drift").json()
+    assert report["window_rows"] == 40 and report["inputs_total"] == 40
+    counted = sum(float(line.rsplit(" ", 1)[1]) for line in client.get("/metrics").text
+                  .splitlines() if line.startswith("tabular_predictions_total{"))
+    assert counted == 70  # still counted: an error-rate analysis sees the shadow answers too

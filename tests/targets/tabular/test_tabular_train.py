@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from targets.tabular.data import write_dataset
 from targets.tabular.home import ModelHome
 from targets.tabular.train import profiles_have_reference, registry_up_to_date
 from tests.targets.tabular.tabular_testing import Training, train
@@ -91,10 +92,12 @@ def test_a_second_run_says_up_to_date_without_importing_mlflow(training: Trainin
 
 
 def _copy_registry(model_home: ModelHome, into: Path) -> ModelHome:
-    """A model home holding a copy of ``model_home``'s registry database only."""
+    """A model home holding a copy of ``model_home``'s registry database and dataset only."""
     copy = ModelHome(into)
     copy.db_path.parent.mkdir(parents=True)
     shutil.copy(model_home.db_path, copy.db_path)
+    copy.dataset_path.parent.mkdir(parents=True)
+    shutil.copy(model_home.dataset_path, copy.dataset_path)
     return copy
 
 
@@ -120,6 +123,17 @@ def test_a_registry_trained_by_an_older_recipe_is_not_up_to_date(
     shutil.copy(model_home.shadow_set_path, copy.shadow_set_path)
     with closing(sqlite3.connect(copy.db_path)) as db, db:
         db.execute("UPDATE registered_model_tags SET value = 'older'")
+    assert not registry_up_to_date(copy)
+
+
+def test_a_registry_trained_on_other_data_is_not_up_to_date(
+    model_home: ModelHome, tmp_path: Path
+) -> None:
+    copy = _copy_registry(model_home, tmp_path)
+    shutil.copytree(model_home.incompatible_model_dir, copy.incompatible_model_dir)
+    shutil.copy(model_home.shadow_set_path, copy.shadow_set_path)
+    assert registry_up_to_date(copy)
+    write_dataset(copy.dataset_path, n_rows=1000, seed=8)  # the pipeline's data step, redone
     assert not registry_up_to_date(copy)
 
 
