@@ -20,12 +20,9 @@ import argparse
 import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # targets/: the se
 
 from gameday.load.payloads import endpoint_for, make_bodies
 from targets.tabular.featurestore.repo import FeatureRepo
-from targets.tabular.replica import free_port
+from targets.tabular.replica import free_port, replica, running
 
 __all__ = ["main", "summary_lines"]
 
@@ -107,51 +104,18 @@ def _percentiles(samples_ms: list[float]) -> dict[str, float]:
             "n": float(len(values))}
 
 
-@contextlib.contextmanager
-def _process(command: list[str], log: Path, url: str, env: dict[str, str],
-             health: str = "/health") -> Iterator[str]:
-    with log.open("ab") as sink:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=sink,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline_s = time.monotonic() + 90
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}{health}", timeout=1).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline_s:
-                raise RuntimeError(f"{command[0]} did not come up; see {log}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def _feature_server(logs: Path) -> contextlib.AbstractContextManager[str]:
-    port, repo = free_port(), FeatureRepo.of(ARTIFACTS, "region-a").root
+    port, repo = free_port(), FeatureRepo.of(ARTIFACTS, "region-a").serving_root
     command = [str(REPO / ".venv-feast" / "bin" / "feast"), "-c", str(repo), "serve",
                "-h", HOST, "-p", str(port), "-w", "1", "--no-access-log", "-r", "5",
                "--max-requests", "0"]
     env = {**os.environ, "FEAST_USAGE": "False", "XDG_RUNTIME_DIR": str(logs)}
-    return _process(command, logs / "feast.log", f"http://{HOST}:{port}", env)
+    return running(command, logs / "feast.log", f"http://{HOST}:{port}", env=env)
 
 
 def _replica(log: Path, **extra: str) -> contextlib.AbstractContextManager[str]:
     """The stack's api argv and environment (region-a, the champion), plus ``extra``."""
-    port = free_port()
-    env = {**os.environ, "GAMEDAY_REGION": "region-a", "GAMEDAY_REPLICA": "tabular-api-a1",
-           "GAMEDAY_MODEL_URI": "models:/fraud@champion", "GAMEDAY_MODEL_HOME": str(ARTIFACTS),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{ARTIFACTS}/mlflow/mlflow.db",
-           "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1", **extra}
-    command = [sys.executable, "-m", "uvicorn", "targets.tabular.app:app", "--host", HOST,
-               "--port", str(port), "--no-access-log", "--log-level", "warning"]
-    return _process(command, log, f"http://{HOST}:{port}", env)
+    return replica(log, artifacts=ARTIFACTS, env=extra)
 
 
 def summary_lines(figures: dict[str, Any]) -> list[str]:

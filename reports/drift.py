@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from gameday.driftsamples import DRIFT_FILE, DriftSample, read_drift_samples
 from gameday.errors import MeasurementError
+from gameday.measure import fault_windows
 from gameday.measure.drift import (
     PSI_ALERT,
     PSI_WARN,
@@ -23,7 +24,7 @@ from gameday.measure.drift import (
     MemberDetection,
     RegionDetection,
     drift_figures,
-    drift_windows,
+    drift_scenarios,
 )
 from reports.figures import COLOURS
 from reports.html_table import table
@@ -75,7 +76,8 @@ def read_drift(folder: RunFolder) -> DriftSection | None:
         samples = read_drift_samples(folder.path)
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
-    figures = drift_figures(samples, drift_windows(folder.events))
+    figures = drift_figures(samples, fault_windows(folder.events),
+                           timed=drift_scenarios(folder.events))
     return None if figures is None else DriftSection(figures, tuple(samples))
 
 

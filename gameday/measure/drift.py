@@ -10,28 +10,30 @@ and what they called drift when nothing had shifted.
 - **Time to clear**: from the fault's end (its rollback's return) to the member's first judged
   sample with neither dataset drift nor a PSI alert; the window holds shifted inputs until
   newer ones replace them.
-- Only the windows of input-drift faults count (``drift_windows``: the fault action's output
-  says ``"fault": "input-drift"``): a model release or a region outage shifts no inputs, so
-  a drift monitor's time to detect means nothing there, and an alarm during one is false.
+- Detection is timed for input-drift faults only (``drift_scenarios``: the fault action's
+  output says ``"fault": "input-drift"``): a model release or a region outage is not meant
+  to shift the inputs, so a drift monitor's time to detect means nothing there.
 - **False alert**: a run of consecutive alerting samples (dataset drift, or a PSI alert) of
-  one member that began outside every input-drift fault of its region: before a fault's
-  action started, after its window held none of the fault's inputs any more (a window's worth
-  of inputs recorded since the fault's end, from the samples' ``inputs_total``), or in a
-  region no such fault targeted. Samples without an answer neither begin nor end a run.
+  one member that began outside every fault of its region, of any kind (a feature store that
+  fails shifts what is scored to its defaults: an alarm then is the fault's doing): before a
+  fault's action started, after its window held none of the fault's inputs any more (a
+  window's worth of inputs recorded since the fault's end, from the samples'
+  ``inputs_total``), or in a region no fault targeted. Samples without an answer neither
+  begin nor end a run.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from gameday.driftsamples import DriftSample
-from gameday.measure.windows import FaultWindow, fault_windows
+from gameday.measure.windows import FaultWindow
 from gameday.records import Event, EventKind
 
 __all__ = ["INPUT_DRIFT_FAULT", "PSI_ALERT", "PSI_WARN", "DriftFigures", "FalseAlert",
-           "MemberDetection", "RegionDetection", "drift_figures", "drift_windows"]
+           "MemberDetection", "RegionDetection", "drift_figures", "drift_scenarios"]
 
 INPUT_DRIFT_FAULT = "input-drift"  # what the drift fault's action output names as its fault
 
@@ -210,17 +212,17 @@ def _false_alerts(member: str, samples: Sequence[DriftSample],
     return alerts
 
 
-def drift_windows(events: Sequence[Event]) -> list[FaultWindow]:
-    """The fault windows of the scenarios whose fault shifted the inputs."""
-    drifting = {event.scenario for event in events if event.kind == EventKind.FAULT_START
-                and isinstance(output := event.detail.get("output"), dict)
-                and output.get("fault") == INPUT_DRIFT_FAULT}
-    return [window for window in fault_windows(events) if window.scenario in drifting]
+def drift_scenarios(events: Sequence[Event]) -> frozenset[str]:
+    """The scenarios whose fault shifted the inputs."""
+    return frozenset(event.scenario for event in events if event.kind == EventKind.FAULT_START
+                     and isinstance(output := event.detail.get("output"), dict)
+                     and output.get("fault") == INPUT_DRIFT_FAULT)
 
 
-def drift_figures(samples: Sequence[DriftSample],
-                  windows: Sequence[FaultWindow]) -> DriftFigures | None:
-    """The run's figures; None when nothing was watched (no sample)."""
+def drift_figures(samples: Sequence[DriftSample], windows: Sequence[FaultWindow],
+                  timed: Collection[str] | None = None) -> DriftFigures | None:
+    """The run's figures; None when nothing was watched (no sample). ``timed``: the scenarios
+    whose detection is timed (default: every one)."""
     if not samples:
         return None
     by_member: dict[str, list[DriftSample]] = defaultdict(list)
@@ -229,6 +231,8 @@ def drift_figures(samples: Sequence[DriftSample],
     detections: list[MemberDetection] = []
     regions: list[RegionDetection] = []
     for window in windows:
+        if timed is not None and window.scenario not in timed:
+            continue
         later = [w.start_s for w in windows if w.target_region == window.target_region
                  and w.start_s > window.start_s]
         until_s = min(later) if later else None

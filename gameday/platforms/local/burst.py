@@ -15,10 +15,7 @@ in flight) for ``verify``; the last write says why it ended (``stopped`` or ``de
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
-import ipaddress
 import json
 import os
 import signal
@@ -28,11 +25,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gameday.platforms.local.sidetraffic import (
+    post_request,
+    read_status,
+    run_until_stopped,
+    side_parser,
+)
+
 __all__ = ["BurstStats", "TargetStats", "main"]
 
 _CONNECT_TIMEOUT_S = 2.0
 _RETRY_PAUSE_S = 0.05  # after a refused or dropped connection
-_STATUS_EVERY_S = 0.5
 _ALARM_GRACE_S = 5
 
 
@@ -60,24 +63,6 @@ class BurstStats:
                 "targets": {name: each.document() for name, each in self.targets.items()}}
 
 
-def _request(host: str, path: str, body: bytes) -> bytes:
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
-    return head.encode() + body
-
-
-async def _answer(reader: asyncio.StreamReader) -> str:
-    """Read one response; its status code. Triton answers with a Content-Length."""
-    status = (await reader.readuntil(b"\r\n")).split(b" ", 2)[1].decode()
-    length = 0
-    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return status
-
-
 async def _worker(host: str, port: int, request: bytes, stats: TargetStats) -> None:
     while True:
         writer = None
@@ -89,7 +74,7 @@ async def _worker(host: str, port: int, request: bytes, stats: TargetStats) -> N
                 stats.sent += 1
                 stats.in_flight += 1
                 try:
-                    stats.answered[await _answer(reader)] += 1
+                    stats.answered[await read_status(reader)] += 1
                 finally:
                     stats.in_flight -= 1
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError,
@@ -101,56 +86,23 @@ async def _worker(host: str, port: int, request: bytes, stats: TargetStats) -> N
                 writer.close()
 
 
-def _write_status(path: Path, stats: BurstStats) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(stats.document()))
-    tmp.replace(path)
-
-
 async def _burst(targets: list[tuple[str, int]], request_for: dict[str, bytes],
                  concurrency: int, max_duration_s: float, status: Path) -> BurstStats:
     stats = BurstStats(targets={f"{host}:{port}": TargetStats() for host, port in targets})
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     workers = [asyncio.create_task(_worker(host, port, request_for[host],
                                            stats.targets[f"{host}:{port}"]))
                for host, port in targets for _ in range(concurrency)]
-    deadline_s = loop.time() + max_duration_s
-    while not stop.is_set() and loop.time() < deadline_s:
-        _write_status(status, stats)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), min(_STATUS_EVERY_S, deadline_s - loop.time()))
-    for task in workers:
-        task.cancel()
-    await asyncio.gather(*workers, return_exceptions=True)
-    stats.state = "stopped" if stop.is_set() else "deadline"
-    _write_status(status, stats)
+    await run_until_stopped(workers, stats, max_duration_s, status)
     return stats
 
 
-def _target(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not ipaddress.ip_address(host).is_loopback:
-        raise argparse.ArgumentTypeError(f"{text}: only loopback targets (the network rule)")
-    return host, int(port)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gameday.platforms.local.burst")
-    parser.add_argument("targets", nargs="+", type=_target, metavar="HOST:PORT")
-    parser.add_argument("--pidfile", required=True)
-    parser.add_argument("--status", required=True, type=Path)
-    parser.add_argument("--path", required=True)
-    parser.add_argument("--body-file", required=True, type=Path,
-                        help="the request body (JSON)")
+    parser = side_parser("python -m gameday.platforms.local.burst", "the request body (JSON)")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--max-duration-s", type=float, default=300.0)
     args = parser.parse_args(argv)
     signal.alarm(int(args.max_duration_s) + _ALARM_GRACE_S)
     body = json.dumps(json.loads(args.body_file.read_text())).encode()
-    requests = {host: _request(host, args.path, body) for host, _ in args.targets}
+    requests = {host: post_request(host, args.path, body) for host, _ in args.targets}
     asyncio.run(_burst(args.targets, requests, args.concurrency, args.max_duration_s,
                        args.status))
     return 0

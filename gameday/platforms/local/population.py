@@ -18,10 +18,7 @@ this process for the undo.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
-import ipaddress
 import itertools
 import json
 import os
@@ -32,12 +29,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gameday.platforms.local.sidetraffic import (
+    post_request,
+    read_status,
+    run_until_stopped,
+    side_parser,
+)
+
 __all__ = ["PopulationStats", "TargetStats", "main"]
 
 _CONNECT_TIMEOUT_S = 2.0
 _ANSWER_TIMEOUT_S = 5.0
 _RETRY_PAUSE_S = 0.05  # after a refused or dropped connection
-_STATUS_EVERY_S = 0.5
 _ALARM_GRACE_S = 5
 
 
@@ -66,24 +69,6 @@ class PopulationStats:
                 "targets": {name: each.document() for name, each in self.targets.items()}}
 
 
-def _request(host: str, path: str, body: bytes) -> bytes:
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
-    return head.encode() + body
-
-
-async def _answer(reader: asyncio.StreamReader) -> str:
-    """Read one response; its status code (the services answer with a Content-Length)."""
-    status = (await reader.readuntil(b"\r\n")).split(b" ", 2)[1].decode()
-    length = 0
-    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return status
-
-
 async def _connection(host: str, port: int, due: asyncio.Queue[bytes],
                       stats: TargetStats) -> None:
     """One keep-alive connection sending what comes due, reconnecting after an error."""
@@ -96,7 +81,7 @@ async def _connection(host: str, port: int, due: asyncio.Queue[bytes],
                 request = await due.get()
                 writer.write(request)
                 stats.sent += 1
-                stats.answered[await asyncio.wait_for(_answer(reader), _ANSWER_TIMEOUT_S)] += 1
+                stats.answered[await asyncio.wait_for(read_status(reader), _ANSWER_TIMEOUT_S)] += 1
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError,
                 IndexError) as exc:
             stats.errors[type(exc).__name__] += 1
@@ -119,51 +104,21 @@ async def _schedule(requests: list[bytes], rate_per_s: float, due: asyncio.Queue
             stats.dropped += 1
 
 
-def _write_status(path: Path, stats: PopulationStats) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(stats.document()))
-    tmp.replace(path)
-
-
 async def _populate(targets: list[tuple[str, int]], bodies: list[bytes], path: str,
                     rate_per_s: float, connections: int, max_duration_s: float,
                     status: Path) -> PopulationStats:
     stats = PopulationStats(targets={f"{h}:{p}": TargetStats() for h, p in targets},
                             rate_per_s=rate_per_s)
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     tasks = []
     for host, port in targets:
         target = stats.targets[f"{host}:{port}"]
         due: asyncio.Queue[bytes] = asyncio.Queue(maxsize=connections)
-        requests = [_request(host, path, body) for body in bodies]
+        requests = [post_request(host, path, body) for body in bodies]
         tasks.append(asyncio.create_task(_schedule(requests, rate_per_s, due, target)))
         tasks += [asyncio.create_task(_connection(host, port, due, target))
                   for _ in range(connections)]
-    deadline_s = loop.time() + max_duration_s
-    while not stop.is_set() and loop.time() < deadline_s:
-        _write_status(status, stats)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), min(_STATUS_EVERY_S, deadline_s - loop.time()))
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    stats.state = "stopped" if stop.is_set() else "deadline"
-    _write_status(status, stats)
+    await run_until_stopped(tasks, stats, max_duration_s, status)
     return stats
-
-
-def _target(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    try:
-        loopback = ipaddress.ip_address(host) in ipaddress.ip_network("127.0.0.0/8")
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise argparse.ArgumentTypeError(f"{text}: only 127.0.0.0/8 targets (the network rule)")
-    return host, int(port)
 
 
 def _bodies(path: Path) -> list[bytes]:
@@ -175,16 +130,10 @@ def _bodies(path: Path) -> list[bytes]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gameday.platforms.local.population")
-    parser.add_argument("targets", nargs="+", type=_target, metavar="HOST:PORT")
-    parser.add_argument("--pidfile", required=True)
-    parser.add_argument("--status", required=True, type=Path)
-    parser.add_argument("--path", required=True)
-    parser.add_argument("--body-file", required=True, type=Path,
-                        help='JSON {"bodies": [...]}: the request bodies, cycled')
+    parser = side_parser("python -m gameday.platforms.local.population",
+                         'JSON {"bodies": [...]}: the request bodies, cycled')
     parser.add_argument("--rate-per-s", type=float, default=100.0, help="per target")
     parser.add_argument("--connections", type=int, default=16, help="per target")
-    parser.add_argument("--max-duration-s", type=float, default=300.0)
     args = parser.parse_args(argv)
     if not 0 < args.rate_per_s <= 10_000 or not 1 <= args.connections <= 256:
         parser.error("--rate-per-s must be in (0, 10000], --connections in [1, 256]")

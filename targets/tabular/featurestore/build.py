@@ -39,7 +39,7 @@ __all__ = ["CARD_SEED", "RECIPE", "build_region", "main", "up_to_date"]
 CARD_SEED = 11
 #: What a built repo was built from; a change rebuilds.
 RECIPE = {"cards": CARD_COUNT, "seed": CARD_SEED, "ttl_s": DEFAULT_TTL_S, "feast": "0.67.0",
-          "layout": 1}
+          "layout": 2}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,6 +99,9 @@ def build_region(repo: FeatureRepo) -> int:
     with contextlib.redirect_stdout(io.StringIO()):  # Feast's progress chatter: one line is ours
         store.apply(definitions(repo.source_dir, DEFAULT_TTL_S))
         store.materialize_incremental(end_date=datetime.now(UTC))
+    repo.serving_root.mkdir()
+    (repo.serving_root / "feature_store.yaml").write_text(repo.config_yaml(serving=True))
+    repo.publish_registry()
     repo.stamp_path.write_text(json.dumps(RECIPE))
     return online_rows(repo)
 

@@ -77,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_part(repo.source_dir, f"tick-{now:%Y%m%dT%H%M%S%f}", next_tick(cards, rng), now)
             with contextlib.redirect_stdout(io.StringIO()):
                 store.materialize_incremental(end_date=datetime.now(UTC))
+            repo.publish_registry()  # the server's copy: the view AVAILABLE_ONLINE again
             _prune(repo.source_dir)
         except Exception as exc:  # a failed tick is counted and retried at the next one
             ticks.labels("failed").inc()

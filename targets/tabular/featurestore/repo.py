@@ -3,6 +3,8 @@ materializer (both in the Feast venv) and the service (no Feast import here)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +58,32 @@ class FeatureRepo:
         "up to date"."""
         return self.root / "built.json"
 
-    def config_yaml(self) -> str:
-        """feature_store.yaml: local provider, file offline store, SQLite online store."""
+    @property
+    def serving_root(self) -> Path:
+        """The feature server's own repo: the same online store, its own registry (a copy the
+        materializer publishes after each tick, ``publish_registry``). Feast >= 0.64 marks a
+        view MATERIALIZING in its registry while it is being materialised, and a server
+        reading that registry refuses to serve it meanwhile (feast-dev/feast#6780, open): with
+        one shared registry every tick was an outage (500 on ~10 % of lookups here)."""
+        return self.root / "serving"
+
+    @property
+    def serving_registry_path(self) -> Path:
+        return self.root / "data" / "serving-registry.db"
+
+    def publish_registry(self) -> None:
+        """Copy the registry, its views AVAILABLE_ONLINE, to the server's (atomically)."""
+        scratch = self.serving_registry_path.with_name(self.serving_registry_path.name + ".tmp")
+        shutil.copyfile(self.registry_path, scratch)
+        os.replace(scratch, self.serving_registry_path)
+
+    def config_yaml(self, *, serving: bool = False) -> str:
+        """feature_store.yaml: local provider, file offline store, SQLite online store; the
+        feature server's (``serving``) reads the published copy of the registry."""
+        registry = self.serving_registry_path if serving else self.registry_path
         return (f"project: {PROJECT}\n"
                 f"provider: local\n"
-                f"registry: {self.registry_path.resolve()}\n"
+                f"registry: {registry.resolve()}\n"
                 f"online_store:\n  type: sqlite\n  path: {self.online_path.resolve()}\n"
                 f"offline_store:\n  type: file\n"
                 f"entity_key_serialization_version: 3\n")

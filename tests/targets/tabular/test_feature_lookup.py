@@ -40,7 +40,7 @@ def feast_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     line = build_repos(artifacts)
     assert f"{CARD_COUNT} cards applied and materialised" in line, line
     assert "up to date" in build_repos(artifacts)
-    with feature_server(FeatureRepo.of(artifacts, "region-a").root,
+    with feature_server(FeatureRepo.of(artifacts, "region-a").serving_root,
                         artifacts / "feast-serve.log") as url:
         yield url
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from typing import Any, Literal
 
 import psutil
@@ -14,6 +15,8 @@ from gameday.platforms.local.control import SupervisorUnreachable
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
 
 __all__ = ["RegionHold", "check_held"]
+
+_KILL_GRACE_S = 3.0
 
 
 def _refused(address: str, port: int) -> bool:
@@ -46,11 +49,18 @@ def check_held(ctx: FaultContext, members: tuple[MemberRef, ...], *, freeze: boo
         if running:
             raise FaultError(f"freeze {what}: still running: {running}")
         return {"frozen": sorted(groups)}
-    open_ports = [f"{m.name}:{port}" for m in members for port in m.ports.values()
-                  if not _refused(m.address, port)]
-    if open_ports:
-        raise FaultError(f"kill {what}: still accepting connections: {open_ports}")
-    return {"refusing": [m.name for m in members]}
+    # the supervisor waits for each member's own process, not for what it forked (gunicorn's
+    # worker shares the listening socket): on a busy host those die a moment later
+    deadline_s = time.monotonic() + _KILL_GRACE_S
+    while True:
+        open_ports = [f"{m.name}:{port}" for m in members for port in m.ports.values()
+                      if not _refused(m.address, port)]
+        if not open_ports:
+            return {"refusing": [m.name for m in members]}
+        if time.monotonic() > deadline_s:
+            raise FaultError(f"kill {what}: still accepting connections "
+                             f"{_KILL_GRACE_S:g} s after SIGKILL: {open_ports}")
+        time.sleep(0.05)
 
 
 class RegionHold(LocalFault):
