@@ -104,9 +104,10 @@ def summary_lines(figures: dict[str, Any]) -> list[str]:
                 f", rolled back {_s(r['time_to_roll_back_s'])}" + \
                 (" (its last answer ended before the decision)"
                  if r["served_until_decision"] is False else "")
-            lines.append(f"{name:34}{r['outcome']}: detected {_s(r['time_to_detect_s'])}"
-                         f"{ratio}{rolled}; {r['harmed']} of {r['served']} answers harmed"
-                         f"{share}")
+            detected = "" if r["time_to_detect_s"] is None else \
+                f" detected {_s(r['time_to_detect_s'])}{ratio}{rolled};"
+            lines.append(f"{name:34}{r['outcome']}:{detected} {r['harmed']} of {r['served']} "
+                         f"answers harmed{share}")
         elif r["kind"] == "blue-green":
             lines.append(f"{name:34}{r['outcome']}: {r['switch_failed']} failed, {r['mixed']} "
                          f"mixed-version answers around the switch ({r['served']} answers "

@@ -39,6 +39,10 @@ SERIES = {
     "pg_in_recovery": "gameday_pg_in_recovery",
     "pg_replication_lag_bytes": "gameday_pg_replication_lag_bytes",
     "triton_pending": "nv_inference_pending_request_count",
+    # the tabular feature store's materializers: the newest event time each has written,
+    # carried through the scrapes a frozen materializer does not answer (else its lag would
+    # vanish exactly while it grows)
+    "feature_materialized_s": "last_over_time(feature_materialized_event_timestamp_seconds[10m])",
 }
 _MAX_POINTS = 10_000  # Prometheus refuses a range query of more than 11,000 points a series
 _TIMEOUT_S = 10

@@ -115,7 +115,8 @@ def read_run_folder(run_dir: Path) -> RunFolder:
     )
 
 
-_METRIC_SERIES = (*COST_SERIES, "member_up")  # what the cost and autoscaling figures read
+# what the cost, autoscaling and feature-store figures read
+_METRIC_SERIES = (*COST_SERIES, "member_up", "feature_materialized_s")
 
 
 _DATABASE_FILES = (DB_FILE, REPLICATION_FILE, AUDIT_FILE, f"requests-{WRITES_GENERATOR}.csv")

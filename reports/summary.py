@@ -40,7 +40,7 @@ from gameday.measure.autoscaling import AutoscalingFigures, autoscaling_figures,
 from gameday.measure.canary import first_canary_failure_s
 from gameday.measure.coldstart import ColdStartFigures, cold_start_figures
 from gameday.measure.cost import CostFigures, cost_figures
-from gameday.measure.degraded import DegradedFigures, degraded_figures
+from gameday.measure.degraded import DegradedFigures, StoreLag, degraded_figures, store_lags
 from gameday.measure.rag import RagFigures, rag_figures
 from gameday.measure.release import ReleaseOutcome, release_outcomes
 from gameday.measure.score import RunScore, ScenarioFacts, run_score
@@ -117,6 +117,7 @@ class Summary:
     # what each model release scenario did (canary, blue-green, rollback); () when none ran
     releases: tuple[ReleaseOutcome, ...] = ()
     degraded: tuple[DegradedFigures, ...] = ()  # stacks other than rag (its own figures)
+    store_lags: tuple[StoreLag, ...] = ()  # the feature store's regions, when it ran
     # model servers whose process started during the run; None: cold starts were not watched
     cold_starts: tuple[ColdStartFigures, ...] | None = None
     # resources and cost: always there, with the series it lacks named when metrics are missing
@@ -230,6 +231,7 @@ def summarize(folder: RunFolder) -> Summary:
         versions=_versions(requests, windows, suite.measurement.latency_slo_s),
         releases=_releases(folder, windows, ended_at_s),
         degraded=_degraded(folder, served, windows),
+        store_lags=store_lags(folder.metrics.of("feature_materialized_s"), windows),
         cold_starts=None if folder.cold_starts is None else cold_start_figures(
             folder.cold_starts, requests),
         cost=cost,

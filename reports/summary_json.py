@@ -61,6 +61,9 @@ def summary_document(summary: Summary, edge: EdgeFigures | None = None,
         "versions": None if summary.versions is None else [asdict(w) for w in summary.versions],
         "releases": [asdict(release) for release in summary.releases],
         "degraded": [asdict(figures) for figures in summary.degraded],
+        "feature_store_lag": [{"region": lag.region, "max_by_scenario": lag.max_by_scenario,
+                               "max_s": max(lag.lag_s, default=None)}
+                              for lag in summary.store_lags],
         "cold_starts": None if summary.cold_starts is None
         else [asdict(start) for start in summary.cold_starts],
         "cost": None if summary.cost is None else asdict(summary.cost),

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gameday.measure.arrays import RequestArrays, StrArray
+from gameday.measure.series import Series
 from gameday.measure.windows import FaultWindow
 
-__all__ = ["DegradedFigures", "degraded_figures"]
+__all__ = ["DegradedFigures", "StoreLag", "degraded_figures", "store_lags"]
 
 _COUNTED_BY_ITS_OWN = ("rag",)
 
@@ -66,3 +67,30 @@ def degraded_figures(requests: RequestArrays, stacks: StrArray, degraded: StrArr
             during_faults=int(np.count_nonzero(hit & inside)),
             outside_faults=int(np.count_nonzero(hit & ~inside)), by_scenario=by_scenario))
     return tuple(figures)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLag:
+    """How far behind a region's online store was: at each Prometheus sample, the sample's
+    time minus the newest event time its materializer had written
+    (``feature_materialized_event_timestamp_seconds``, its last value carried through the
+    scrapes a frozen materializer misses): what a lookup could at best get."""
+
+    region: str
+    t_s: tuple[float, ...]
+    lag_s: tuple[float, ...]
+    max_by_scenario: dict[str, float | None]  # the largest lag inside each fault window
+
+
+def store_lags(series: Sequence[Series], windows: Sequence[FaultWindow]) -> tuple[StoreLag, ...]:
+    lags = []
+    for each in sorted(series, key=lambda s: s.label("region")):
+        written = each.values > 0  # 0: nothing materialised yet since the materializer started
+        t_s, lag = each.t_s[written], each.t_s[written] - each.values[written]
+        by_scenario: dict[str, float | None] = {}
+        for window in windows:
+            inside = window.contains(t_s)
+            by_scenario[window.scenario] = float(lag[inside].max()) if inside.any() else None
+        lags.append(StoreLag(region=each.label("region"), t_s=tuple(t_s.tolist()),
+                             lag_s=tuple(lag.tolist()), max_by_scenario=by_scenario))
+    return tuple(lags)

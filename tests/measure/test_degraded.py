@@ -51,3 +51,29 @@ def test_the_rag_stack_is_left_to_its_own_figures() -> None:
     stacks = np.full(10, "rag", dtype="<U20")
     marked = np.full(10, "store", dtype="<U20")
     assert degraded_figures(requests, stacks, marked, []) == ()
+
+
+def test_a_regions_store_lag_is_the_sample_time_minus_its_newest_materialised_event() -> None:
+    from gameday.measure.degraded import store_lags
+    from gameday.measure.series import Series
+
+    t_s = np.arange(100.0, 130.0)
+    fresh = Series({"region": "region-a"}, t_s, t_s - 1.0)  # a tick a second: 1 s behind
+    # region-b's materializer frozen from 110 to 120: its newest event stays at 110
+    frozen = np.where((t_s >= 110) & (t_s < 120), 110.0, t_s - 1.0)
+    lagging = Series({"region": "region-b"}, t_s, frozen)
+    window = FaultWindow("lag", "region-b", 110.0, 120.0)
+    a, b = store_lags([lagging, fresh], [window])
+    assert (a.region, b.region) == ("region-a", "region-b")
+    assert a.max_by_scenario == {"lag": 1.0}
+    assert b.max_by_scenario == {"lag": 9.0} and max(b.lag_s) == 9.0
+
+
+def test_samples_before_the_first_tick_are_no_lag() -> None:
+    from gameday.measure.degraded import store_lags
+    from gameday.measure.series import Series
+
+    t_s = np.arange(100.0, 105.0)
+    (lag,) = store_lags([Series({"region": "region-a"}, t_s,
+                                np.array([0.0, 0.0, 101.5, 102.5, 103.5]))], [])
+    assert lag.t_s == (102.0, 103.0, 104.0) and lag.lag_s == (0.5, 0.5, 0.5)
