@@ -45,7 +45,7 @@ from gameday.platforms.local.home import LocalHome
 from gameday.platforms.shift import parse_shift, shifted
 from targets.tabular.data import make_transactions
 from targets.tabular.drift import DriftWindow, TrainingProfile
-from targets.tabular.features import FEATURE_NAMES
+from targets.tabular.features import FEATURE_NAMES, row_payload
 from targets.tabular.replica import replica
 
 __all__ = ["least_detected_inputs", "main", "summary_lines"]
@@ -62,11 +62,7 @@ _DETECT_TIMEOUT_S = 30.0
 
 
 def _payload(row: np.ndarray) -> dict[str, Any]:
-    values: dict[str, Any] = dict(zip(FEATURE_NAMES, row.tolist(), strict=True))
-    for integer in ("hour", "card_age_days", "tx_last_24h"):
-        values[integer] = int(values[integer])
-    values["foreign"] = bool(values["foreign"])
-    return values
+    return row_payload(row.tolist())
 
 
 class _Baseline(threading.Thread):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["FEATURE_NAMES", "FRAUD_THRESHOLD", "SAMPLE_TRANSACTION", "Transaction"]
+__all__ = ["FEATURE_NAMES", "FRAUD_THRESHOLD", "SAMPLE_TRANSACTION", "Transaction",
+           "row_payload"]
 
 #: Column order of every model input matrix; training and serving share it.
 FEATURE_NAMES: tuple[str, ...] = (
@@ -45,6 +49,16 @@ class Transaction(BaseModel):
             1.0 if self.foreign else 0.0,
             float(self.tx_last_24h),
         ]
+
+
+def row_payload(row: Sequence[float]) -> dict[str, Any]:
+    """A model input row (FEATURE_NAMES order) as the JSON body /predict takes: the integer
+    and boolean features as such."""
+    values: dict[str, Any] = dict(zip(FEATURE_NAMES, (float(v) for v in row), strict=True))
+    for integer in ("hour", "card_age_days", "tx_last_24h"):
+        values[integer] = int(values[integer])
+    values["foreign"] = bool(values["foreign"])
+    return values
 
 
 #: The fixed transaction the deep readiness check scores.

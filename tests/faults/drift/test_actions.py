@@ -27,7 +27,7 @@ from gameday.platforms.base import Member
 from gameday.platforms.local.platform import LocalPlatform
 from gameday.stacks import load_stack
 from targets.tabular.data import make_transactions
-from targets.tabular.features import FEATURE_NAMES
+from targets.tabular.features import row_payload
 
 BOUND_INPUTS = 400
 WINDOW = 1000  # the service's default drift window
@@ -36,11 +36,7 @@ SHIFT = {"amount": {"scale": 100}, "hour": {"add": 6, "modulo": 24},
 
 
 def _payload(row: np.ndarray) -> dict[str, Any]:
-    values: dict[str, Any] = dict(zip(FEATURE_NAMES, row.tolist(), strict=True))
-    for integer in ("hour", "card_age_days", "tx_last_24h"):
-        values[integer] = int(values[integer])
-    values["foreign"] = bool(values["foreign"])
-    return values
+    return row_payload(row.tolist())
 
 
 def _drift(member: Member) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from targets.tabular.app import create_app
 from targets.tabular.data import make_transactions
-from targets.tabular.features import FEATURE_NAMES
+from targets.tabular.features import FEATURE_NAMES, row_payload
 from targets.tabular.home import ModelHome
 from targets.tabular.settings import Settings
 
@@ -29,11 +29,7 @@ def client(model_home: ModelHome) -> Iterator[TestClient]:
 
 
 def _payload(row: np.ndarray) -> dict[str, Any]:
-    values: dict[str, Any] = dict(zip(FEATURE_NAMES, row.tolist(), strict=True))
-    for integer in ("hour", "card_age_days", "tx_last_24h"):
-        values[integer] = int(values[integer])
-    values["foreign"] = bool(values["foreign"])
-    return values
+    return row_payload(row.tolist())
 
 
 def _send(client: TestClient, rows: np.ndarray) -> None:
