@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from conftest import platform_up
 from gameday.faults.replica import actions
 from gameday.platforms.base import Member
 from gameday.platforms.local.platform import LocalPlatform
+from tests.runs.test_plain_chaos_cli import REPO, plain_chaos_run
 from tests.targets.tabular.feast_testing import need_feast
 
 TTL_S = 8
@@ -116,3 +118,13 @@ def test_a_frozen_materializer_turns_its_region_stale_while_the_other_stays_fres
                                   configuration=configuration)
     _until("region-a scores fresh features after the thaw", 4 * INTERVAL_S + 10,
            lambda: "X-Degraded" not in _predict(member).headers)
+
+
+FEATURE_EXPERIMENTS = sorted((REPO / "experiments").glob("tabular-feature-*.json"))
+
+
+@pytest.mark.parametrize("experiment", FEATURE_EXPERIMENTS,
+                         ids=[p.stem for p in FEATURE_EXPERIMENTS])
+def test_each_feature_store_experiment_runs_under_plain_chaos(
+        store_platform: LocalPlatform, experiment: Path, tmp_path: Path) -> None:
+    plain_chaos_run(store_platform, experiment, tmp_path)

@@ -19,9 +19,12 @@ CHAOS = Path(sys.executable).parent / "chaos"
 EXPERIMENTS = sorted((REPO / "experiments").glob("*.json"))
 # the database and rag experiments run against the rag stack
 # (tests/runs/test_plain_chaos_database.py, tests/runs/test_rag_runs.py), the triton ones
-# against the triton stack (the faults: tests/platforms/local/test_repository_faults.py)
+# against the triton stack (the faults: tests/platforms/local/test_repository_faults.py), the
+# feature-store ones against a tabular stack with its store
+# (tests/runs/test_featurestore_platform.py)
+OTHER_PLATFORMS = {"database", "rag", "triton", "feature-store"}
 SERVED = [p for p in EXPERIMENTS
-          if not {"database", "rag", "triton"} & set(json.loads(p.read_text())["tags"])]
+          if not OTHER_PLATFORMS & set(json.loads(p.read_text())["tags"])]
 
 
 def chaos_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -42,6 +45,12 @@ def test_every_experiment_passes_chaos_validate(experiment: Path, tmp_path: Path
 @pytest.mark.parametrize("experiment", SERVED, ids=[p.stem for p in SERVED])
 def test_plain_chaos_run_against_a_stood_up_platform(local_platform: LocalPlatform, tmp_path: Path,
                                                      experiment: Path) -> None:
+    plain_chaos_run(local_platform, experiment, tmp_path)
+
+
+def plain_chaos_run(local_platform: LocalPlatform, experiment: Path, tmp_path: Path) -> None:
+    """``chaos run`` of ``experiment`` completes, not deviated, every action and rollback
+    succeeded, and leaves nothing injected and every member healthy."""
     journal = tmp_path / "journal.json"
     # no --rollback-strategy: each experiment's runtime block says "always"
     result = chaos_cli("run", "--journal-path", str(journal),
