@@ -2,8 +2,8 @@
 
 RTO = time from fault start until the first instant t (>= fault start) after which every
 request *scheduled* in [t, t + W] succeeded within the latency SLO; W is the stability window.
-Candidate instants are the fault start and the scheduled time of each request that follows a
-bad one, so the resolution is the request spacing.
+Candidate instants are the fault start and the scheduled time of the first request scheduled
+after each bad one, so the resolution is the request spacing.
 
 The parts (detect: the first bad request; failover: the first good answer from another
 region; an answer the edge's cache served came from no region, so it is no failover) are
@@ -88,7 +88,9 @@ def _recovery_instant(scheduled_s: FloatArray, good: BoolArray, fault_start_s: f
     bad_s = scheduled_s[bad_index]
     if not np.any(bad_s >= fault_start_s):
         return fault_start_s  # nothing went wrong: nothing to recover from
-    followers = bad_index + 1
+    # each bad request's follower: the first request scheduled strictly after it (two
+    # generators may schedule at the same instant: the next row can be its twin, not later)
+    followers = np.searchsorted(scheduled_s, bad_s, side="right")
     followers = followers[followers < scheduled_s.size]
     candidates = np.unique(np.concatenate(([fault_start_s], scheduled_s[followers])))
     last_s = float(scheduled_s[-1])

@@ -136,3 +136,19 @@ def test_a_fault_nobody_noticed_has_no_parts_from_a_later_fault(make_steady, joi
     unbounded = measure_rto(records, fault_start_s=5.0, faulted_region="region-a",
                             stability_window_s=2.0, latency_slo_s=0.25)
     assert unbounded.detect_s == pytest.approx(7.01)  # what it said before the bound
+
+
+def test_two_generators_sending_at_the_same_instants_still_recover(make_steady, join):
+    """A write generator and a probe generator scheduled at the same instants (1 s apart):
+    the writes fail until 21 s after the fault, the probes never. The request after the last
+    bad write is its twin at the same instant (the row after it), so recovery must be looked
+    for from the first request scheduled strictly later (rag suite, clean clone: "never")."""
+    writes = join(make_steady(0.0, FAULT_S, spacing_s=1.0),
+                  make_steady(FAULT_S, FAULT_S + 21.0, spacing_s=1.0, ok=False),
+                  make_steady(FAULT_S + 21.0, 60.0, spacing_s=1.0, region="region-b"))
+    probes = make_steady(0.0, 60.0, spacing_s=1.0, region="region-b")
+    records = sorted([*writes, *probes], key=lambda r: (r.scheduled_s, r.ok))  # bad write first
+    rto = rto_of(records)
+    assert rto.recovered
+    assert rto.rto_s == pytest.approx(21.0, abs=1e-6)
+    assert rto.bad_requests == 21
