@@ -11,7 +11,8 @@ from gameday.platforms.base import PRIMARY_REGION, Member
 from gameday.platforms.local import registry
 from gameday.platforms.local.edge import HaproxyAdmin
 from gameday.platforms.local.faults import MemberRef, ModelRelease
-from gameday.platforms.local.faults.release import load_member_model, member_model
+from gameday.platforms.local.faults.model import load_member_model
+from gameday.platforms.local.faults.release import member_model
 from gameday.platforms.local.part import PlatformPart
 from gameday.platforms.local.topology import Route
 

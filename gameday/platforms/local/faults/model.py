@@ -10,9 +10,22 @@ import httpx
 from gameday.errors import FaultError
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
 
-__all__ = ["BrokenModel"]
+__all__ = ["BrokenModel", "load_member_model"]
 
 _LOAD_TIMEOUT_S = 60.0
+
+
+def load_member_model(member: MemberRef, admin_path: str, uri: str) -> dict[str, Any]:
+    """Hot-load ``uri`` into the member; what it says it serves now."""
+    try:
+        answer = httpx.post(f"{member.url}{admin_path}", json={"uri": uri},
+                            timeout=_LOAD_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        raise FaultError(f"{member.name}: model load of {uri} failed: {exc}") from None
+    if answer.status_code != 200:
+        raise FaultError(f"{member.name}: model load of {uri} refused: "
+                         f"{answer.status_code} {answer.text[:200]}")
+    return dict(answer.json())
 
 
 class BrokenModel(LocalFault):
@@ -30,15 +43,7 @@ class BrokenModel(LocalFault):
         return f"{self.stack} in {self.region} serving {self.model_uri}"
 
     def _load(self, member: MemberRef, uri: str) -> dict[str, Any]:
-        try:
-            answer = httpx.post(f"{member.url}{self.admin_path}", json={"uri": uri},
-                                timeout=_LOAD_TIMEOUT_S)
-        except httpx.HTTPError as exc:
-            raise FaultError(f"{member.name}: model load of {uri} failed: {exc}") from None
-        if answer.status_code != 200:
-            raise FaultError(f"{member.name}: model load of {uri} refused: "
-                             f"{answer.status_code} {answer.text[:200]}")
-        return dict(answer.json())
+        return load_member_model(member, self.admin_path, uri)
 
     def _probe(self, member: MemberRef) -> int | None:
         try:

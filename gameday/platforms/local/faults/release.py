@@ -14,10 +14,10 @@ from gameday.errors import FaultError
 from gameday.platforms.local import registry
 from gameday.platforms.local.edge import HaproxyAdmin
 from gameday.platforms.local.faults.base import FaultContext, LocalFault, MemberRef
+from gameday.platforms.local.faults.model import load_member_model
 
-__all__ = ["ModelRelease", "load_member_model", "member_model"]
+__all__ = ["ModelRelease", "member_model"]
 
-_LOAD_TIMEOUT_S = 60.0
 
 
 def member_model(member: MemberRef, timeout_s: float = 15.0) -> dict[str, Any]:
@@ -30,19 +30,6 @@ def member_model(member: MemberRef, timeout_s: float = 15.0) -> dict[str, Any]:
         return dict(answer.json())
     except (httpx.HTTPError, ValueError) as exc:
         raise FaultError(f"{member.name}: cannot read its model: {exc}") from None
-
-
-def load_member_model(member: MemberRef, admin_path: str, uri: str) -> dict[str, Any]:
-    """Hot-load ``uri`` into the member; what it says it serves now."""
-    try:
-        answer = httpx.post(f"{member.url}{admin_path}", json={"uri": uri},
-                            timeout=_LOAD_TIMEOUT_S)
-    except httpx.HTTPError as exc:
-        raise FaultError(f"{member.name}: model load of {uri} failed: {exc}") from None
-    if answer.status_code != 200:
-        raise FaultError(f"{member.name}: model load of {uri} refused: "
-                         f"{answer.status_code} {answer.text[:200]}")
-    return dict(answer.json())
 
 
 class ModelRelease(LocalFault):
