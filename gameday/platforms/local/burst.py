@@ -67,8 +67,8 @@ async def _worker(host: str, port: int, request: bytes, stats: TargetStats) -> N
     while True:
         writer = None
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port),
-                                                    _CONNECT_TIMEOUT_S)
+            async with asyncio.timeout(_CONNECT_TIMEOUT_S):
+                reader, writer = await asyncio.open_connection(host, port)
             while True:
                 writer.write(request)
                 stats.sent += 1

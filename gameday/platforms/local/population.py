@@ -75,13 +75,15 @@ async def _connection(host: str, port: int, due: asyncio.Queue[bytes],
     while True:
         writer = None
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port),
-                                                    _CONNECT_TIMEOUT_S)
+            async with asyncio.timeout(_CONNECT_TIMEOUT_S):
+                reader, writer = await asyncio.open_connection(host, port)
             while True:
                 request = await due.get()
                 writer.write(request)
                 stats.sent += 1
-                stats.answered[await asyncio.wait_for(read_status(reader), _ANSWER_TIMEOUT_S)] += 1
+                async with asyncio.timeout(_ANSWER_TIMEOUT_S):
+                    answer = await read_status(reader)
+                stats.answered[answer] += 1
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError,
                 IndexError) as exc:
             stats.errors[type(exc).__name__] += 1

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["STATUS_EVERY_S", "post_request", "read_status", "run_until_stopped",
+__all__ = ["STATUS_EVERY_S", "cancel_all", "post_request", "read_status", "run_until_stopped",
            "side_parser", "write_status"]
 
 STATUS_EVERY_S = 0.5
+_CANCEL_AGAIN_S = 0.5
 
 
 class _Stats(Protocol):
@@ -76,6 +77,19 @@ def side_parser(prog: str, body_help: str) -> argparse.ArgumentParser:
     return parser
 
 
+async def cancel_all(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait until every one has ended, cancelling again what is left
+    every ``_CANCEL_AGAIN_S``: a task can lose a cancellation (on Python 3.11 an
+    ``asyncio.wait_for`` whose inner call finishes as the cancellation arrives returns its
+    result instead, gh-86296) and would otherwise keep the process alive after SIGTERM."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=_CANCEL_AGAIN_S)
+    await asyncio.gather(*tasks, return_exceptions=True)  # their errors read, not logged
+
+
 async def run_until_stopped(tasks: Sequence[asyncio.Task[None]], stats: _Stats,
                             max_duration_s: float, status: Path) -> None:
     """Write the status every 0.5 s until SIGTERM / SIGINT or the deadline, then cancel the
@@ -89,8 +103,6 @@ async def run_until_stopped(tasks: Sequence[asyncio.Task[None]], stats: _Stats,
         write_status(status, stats)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), min(STATUS_EVERY_S, deadline_s - loop.time()))
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await cancel_all(tasks)
     stats.state = "stopped" if stop.is_set() else "deadline"
     write_status(status, stats)
