@@ -23,10 +23,12 @@ from typing import Any
 from gameday.autoscale.hpa import Hpa, HpaDecision
 from gameday.autoscale.options import AutoscalingOptions
 from gameday.errors import GamedayError, PlatformError
+from gameday.hpawatch import HpaWatch
 from gameday.jsonl import append_jsonl
 from gameday.metrics import Prometheus, PrometheusUnavailable
 from gameday.platforms.base import (
     EdgeObserver,
+    HpaObserver,
     Member,
     MemberState,
     MetricsSource,
@@ -206,10 +208,17 @@ class Autoscaler(Poller):
 
 
 def start_autoscalers(options: list[AutoscalingOptions], platform: Platform,
-                      run_dir: Path) -> list[Autoscaler]:
-    """One started Autoscaler per entry; none when the suite has none."""
+                      run_dir: Path) -> list[Autoscaler | HpaWatch]:
+    """One started Autoscaler per entry; none when the suite has none. Where the platform's
+    Kubernetes runs the HPA itself (kind), a watch of its status instead."""
     if not options:
         return []
+    scalers: list[Autoscaler | HpaWatch]
+    if isinstance(platform, HpaObserver):
+        scalers = [HpaWatch(entry, platform, run_dir) for entry in options]
+        for scaler in scalers:
+            scaler.start()
+        return scalers
     url = platform.prometheus_url() if isinstance(platform, MetricsSource) else None
     if url is None:
         raise PlatformError(f"autoscaling needs the platform's Prometheus; the "

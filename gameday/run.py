@@ -42,6 +42,7 @@ from gameday.dbrun import DatabaseRun, run_key_of
 from gameday.edgewatch import EdgeWatch, save_waf_log
 from gameday.errors import GamedayError, LoadError, PlatformError
 from gameday.experiment import FaultWindowRecorder, run_scenario
+from gameday.hpawatch import HpaWatch
 from gameday.interrupts import NOWHERE, StopSignals
 from gameday.load.plan import LoadPlan
 from gameday.load.process import LoadEnd, LoadProcess
@@ -166,7 +167,7 @@ class _Run:
         self.loads: list[LoadProcess] = []
         self.edge: EdgeWatch | None = None
         self.model_watches: list[Poller] = []  # the Triton metrics, cold starts
-        self.autoscalers: list[Autoscaler] = []
+        self.autoscalers: list[Autoscaler | HpaWatch] = []
         self.database: DatabaseRun | None = None
         self.scenario = ""
         self.started_s = time.time()

@@ -36,6 +36,8 @@ __all__ = [
     "Direction",
     "EdgeObserver",
     "FaultView",
+    "HpaObserver",
+    "HpaState",
     "InputDriftControl",
     "LinkControl",
     "Member",
@@ -302,6 +304,27 @@ class MetricsSource(Platform, Protocol):
     ``region``, ``component``, ``replica``): its base URL, None when none runs."""
 
     def prometheus_url(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class HpaState:
+    """One HorizontalPodAutoscaler's status as its controller reports it."""
+
+    stack: str
+    component: str
+    region: str
+    current_replicas: int
+    desired_replicas: int
+    ready_replicas: int  # of the workload it scales
+    current_cpu_percent: int | None  # its cpu metric's averageUtilization; None: unknown
+    target_cpu_percent: int | None
+
+
+@runtime_checkable
+class HpaObserver(Platform, Protocol):
+    """A platform whose autoscaling is Kubernetes' own HPA (kind): each region's HPAs."""
+
+    def hpa_states(self, region: str) -> list[HpaState]: ...
 
 
 @runtime_checkable
