@@ -114,9 +114,12 @@ def host_port(region: str, node_port: int) -> int:
     return node_port + _HOST_SHIFT[region]
 
 
-def link_name(stack: str, component: str, region: str) -> str:
+def link_name(stack: str, component: str, region: str, port: str | None = None) -> str:
+    """The component's first port's link is ``<stack>-<component>-<region>``; another port's
+    (the db's Patroni API beside its postgres port) is ``<stack>-<component>-<port>-<region>``."""
     check_region(region)
-    return f"{stack}-{component}-{region}"
+    return f"{stack}-{component}-{region}" if port is None \
+        else f"{stack}-{component}-{port}-{region}"
 
 
 def link_port(region: str, node_port: int) -> int:
