@@ -46,6 +46,7 @@ _HOST_NAME = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?(?::\d{1,5})?$", re.I
 _LIBPQ_HOST = re.compile(r"\bhost(?:addr)?=([^\s'\"]+)", re.IGNORECASE)  # a keyword DSN
 _ADDRESS_KEY = re.compile(r"(?:^|_)(?:url|uri|urls|host|hosts|hostname|address|addr|server|dsn)$",
                           re.IGNORECASE)
+_KUBE_SECRET = "KUBERNETES_CONTEXT"  # what chaostoolkit-kubernetes reads from its secrets
 _CONTEXT_KEY = re.compile(r"(?:^|_)(?:kube|kubernetes)_?context$", re.IGNORECASE)
 
 
@@ -132,6 +133,30 @@ def check_blast_radius(plan: RunPlan) -> None:
         if problem is not None:
             shown = f"{target.shown}: " if target.shown != target.host else ""
             raise ConfigError(shown + problem, source=target.source, field=target.field)
+    for scenario in plan.scenarios:
+        _check_cluster_activities(scenario)
+
+
+def _check_cluster_activities(plan: ScenarioPlan) -> None:
+    """A chaostoolkit-kubernetes activity acts on the context its secrets name, else on
+    ``$KUBERNETES_CONTEXT`` or the kubeconfig's current one, which no plan can see: it must
+    name one, as text, in a secrets scope it lists (the targets check then judges it)."""
+    secrets = plan.experiment.get("secrets") or {}
+    for activity in (*plan.hypothesis, *plan.method, *plan.rollbacks):
+        provider = activity.provider
+        if provider.get("type") != "python" \
+                or not str(provider.get("module", "")).startswith("chaosk8s"):
+            continue
+        scopes = provider.get("secrets") or []
+        named = [(secrets.get(scope) or {}).get(_KUBE_SECRET) for scope in scopes
+                 if isinstance(scope, str)]
+        if not any(isinstance(context, str) and context.strip() for context in named):
+            raise ConfigError(
+                f"a chaostoolkit-kubernetes activity that names no {_KUBE_SECRET} (as text, in "
+                "a secrets scope its provider lists) acts on whatever $KUBERNETES_CONTEXT or "
+                "the kubeconfig's current context is: name one of the platform's contexts",
+                source=f"{plan.path} (scenario {plan.scenario.name})",
+                field=f"{activity.field}.provider.secrets")
 
 
 def check_kube_context(suite: Suite, context: str, *, source: str | None = None,

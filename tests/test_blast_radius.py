@@ -247,6 +247,35 @@ def test_an_experiment_kube_context_is_checked_against_the_allow_list(tmp_path: 
                        contexts=("prod-eu",)))
 
 
+_K8S_ACTION = {"type": "python", "module": "chaosk8s.pod.actions", "func": "terminate_pods",
+               "arguments": {"label_selector": "gameday.dev/component=api", "ns": "gameday"}}
+
+
+@pytest.mark.parametrize("secrets", [
+    None,  # no secrets at all: $KUBERNETES_CONTEXT or the kubeconfig's current context
+    {"k8s": {"KUBERNETES_CONTEXT": {"type": "env", "key": "CTX"}}},  # known only at run time
+    {"other": {"KUBERNETES_CONTEXT": "kind-region-a"}},  # a scope the activity does not list
+])
+def test_a_chaosk8s_activity_that_names_no_context_as_text_is_refused(
+        secrets: dict[str, Any] | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CTX", "prod-eu")  # chaoslib would find it; the plan cannot judge it
+    provider = {**_K8S_ACTION, "secrets": ["k8s"]}
+    experiment = _experiment(_action(provider), **({"secrets": secrets} if secrets else {}))
+    refused = _refused(_suite(tmp_path, experiment=experiment, platform="kind"))
+    assert "method.0.provider.secrets: a chaostoolkit-kubernetes activity that names no " \
+           "KUBERNETES_CONTEXT" in refused
+
+
+def test_a_chaosk8s_activity_naming_its_context_is_judged_by_that_context(
+        tmp_path: Path) -> None:
+    provider = {**_K8S_ACTION, "secrets": ["k8s"]}
+    own = _experiment(_action(provider), secrets={"k8s": {"KUBERNETES_CONTEXT": "kind-region-b"}})
+    check_suite(_suite(tmp_path, experiment=own, platform="kind"))
+    other = _experiment(_action(provider), secrets={"k8s": {"KUBERNETES_CONTEXT": "prod-eu"}})
+    assert "kube context 'prod-eu' is neither" in _refused(
+        _suite(tmp_path, experiment=other, platform="kind"))
+
+
 def test_a_kube_context_on_the_local_platform_is_refused(tmp_path: Path) -> None:
     message = _refused(_suite(tmp_path, configuration={"kube_context": "kind-region-a"}))
     assert "scenarios.0.configuration.kube_context: kube context 'kind-region-a': the local " \
