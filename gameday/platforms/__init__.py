@@ -26,8 +26,9 @@ def _local(home: Path) -> Platform:
 
 
 def _kind(home: Path) -> Platform:
-    raise ConfigError("the kind platform is not built yet (see clusters/README.md); "
-                      "use platform: local")
+    from gameday.platforms.kind.platform import open_kind
+
+    return open_kind(home)
 
 
 PLATFORMS: dict[str, Callable[[Path], Platform]] = {"local": _local, "kind": _kind}

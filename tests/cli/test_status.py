@@ -157,9 +157,12 @@ def test_without_a_fault_ledger_a_held_region_is_read_off_its_members(
 def test_status_and_down_take_the_platform_from_the_environment(
         cli: Cli, untouched_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GAMEDAY_PLATFORM", "kind")
-    for command in ("status", "down"):
-        result = cli(command)
-        assert result.code == 2 and "kind platform is not built yet" in result.output
+    monkeypatch.setenv("PATH", str(untouched_home.parent / "no-binaries"))
+    elsewhere = str(untouched_home.parent / "kind-home")  # its fault ledger is kept there
+    result = cli("status", "--json", "--home", elsewhere)
+    assert result.code == 1 and json.loads(result.stdout)["platform"] == "kind"
+    result = cli("down")  # the kind platform's down needs kind: exit 2 naming it
+    assert result.code == 2 and "`kind`, not found on PATH" in result.output
     monkeypatch.setenv("GAMEDAY_PLATFORM", "docker")
     result = cli("status")
     assert result.code == 2 and "$GAMEDAY_PLATFORM: unknown platform 'docker'" in result.output

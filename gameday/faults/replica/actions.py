@@ -1,5 +1,6 @@
-"""Kill one member (SIGKILL of its process group); verified through the platform: the member
-the platform reports has exited or runs under a new pid (its restart is the platform's job).
+"""Kill one member (SIGKILL of its process group; on kind, its pod deleted with no grace);
+verified through the platform: the member the platform reports has exited or runs under a new
+pid, or (a pod, which has no host pid) its uid is gone (its restart is the platform's job).
 Hold a whole component of a region down or frozen (SIGSTOP: a hung dependency whose port
 still accepts connections) until the rollback restores it."""
 
@@ -14,6 +15,8 @@ from gameday.platforms.base import MemberState, RegionControl
 
 __all__ = ["hold_component", "kill_replica", "restore_component", "wait_replicas_healthy"]
 
+_RUNNING = (MemberState.HEALTHY, MemberState.UNHEALTHY, MemberState.STARTING)
+
 
 def kill_replica(region: str, stack: str = "tabular", index: int = 1, component: str = "api",
                  configuration: Configuration = None) -> dict[str, Any]:
@@ -25,11 +28,13 @@ def kill_replica(region: str, stack: str = "tabular", index: int = 1, component:
         raise FaultError(f"{stack} {component} in {region} has {len(members)} members; index "
                          f"{index} is out of range")
     target = members[index - 1]
-    if target.pid is None:
+    if target.state not in _RUNNING:
         raise FaultError(f"{target.name} is not running (state {target.state})")
     killed = control.kill_member(target.name)
 
     def gone() -> bool:
+        if target.pid is None:  # a pod (kind): kill_member saw its uid go
+            return True
         now = next((m for m in control.members() if m.name == target.name), None)
         return now is None or now.pid != target.pid or now.state in (
             MemberState.EXITED, MemberState.STARTING)

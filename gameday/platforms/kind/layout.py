@@ -79,6 +79,8 @@ IMAGES = {
     "rag": "gameday/rag:dev",
     "embedder": "gameday/embedder:dev",
     "postgres": "gameday/postgres-patroni:dev",
+    "triton-models": "gameday/triton-models:dev",  # the model repository an initContainer copies
+    "tabular-features": "gameday/tabular-features:dev",  # Feast's server and the materializer
     "triton": "nvcr.io/nvidia/tritonserver:24.08-py3",
     "toxiproxy": "ghcr.io/shopify/toxiproxy:2.9.0",
     "haproxy": "haproxy:2.8",
