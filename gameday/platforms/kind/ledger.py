@@ -92,6 +92,8 @@ class KindLedger:
                                 "held must be undone by hand") from None
 
     def records(self) -> list[FaultRecord]:
+        if not self.path.exists():  # a read makes no home (`gameday status` on a bare one)
+            return []
         with self._locked() as records:
             return list(records)
 
