@@ -98,9 +98,19 @@ def test_a_dry_run_of_the_local_platform_points_at_gameday_run(
     assert not untouched_home.exists()
 
 
-def test_down_without_kind_on_path_is_exit_2_naming_what_to_install(
+def test_down_without_kind_and_nothing_stood_up_has_nothing_to_do(
         cli: Cli, untouched_home: Path, no_binaries: None) -> None:
+    # a failed `gameday run` tears its platform down: without kind, no stand-up of ours began
     result = cli("down", "--platform", "kind")
+    assert result.code == 0, result.output
+    assert "not found on PATH" not in result.output
+
+
+def test_down_without_kind_after_a_stand_up_began_is_exit_2_naming_what_to_install(
+        cli: Cli, untouched_home: Path, no_binaries: None) -> None:
+    untouched_home.mkdir(parents=True)
+    (untouched_home / "kind-state.json").write_text('{"stacks": ["tabular"], "replicas": 2}')
+    result = cli("down", "--platform", "kind", "--home", str(untouched_home))
     assert result.code == 2
     assert "`kind`, not found on PATH: install kind (https://kind.sigs.k8s.io" in result.output
 

@@ -161,8 +161,8 @@ def test_status_and_down_take_the_platform_from_the_environment(
     elsewhere = str(untouched_home.parent / "kind-home")  # its fault ledger is kept there
     result = cli("status", "--json", "--home", elsewhere)
     assert result.code == 1 and json.loads(result.stdout)["platform"] == "kind"
-    result = cli("down")  # the kind platform's down needs kind: exit 2 naming it
-    assert result.code == 2 and "`kind`, not found on PATH" in result.output
+    result = cli("down")  # nothing of kind's was stood up here (and without kind none could be)
+    assert result.code == 0, result.output
     monkeypatch.setenv("GAMEDAY_PLATFORM", "docker")
     result = cli("status")
     assert result.code == 2 and "$GAMEDAY_PLATFORM: unknown platform 'docker'" in result.output

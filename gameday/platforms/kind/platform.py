@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -236,8 +237,10 @@ class KindPlatform(KindFaults, KindDatabase):
         return waiting
 
     def down(self, *, progress: Progress = _quiet) -> list[str]:
-        require_binaries(["kind", "docker"])
         state = KindState.load(self.env.home)
+        if state is None and shutil.which("kind") is None:
+            return []  # no stand-up of ours began (it writes its state first), none could
+        require_binaries(["kind", "docker"])
         undone: list[str] = []
         if state is not None:
             try:
