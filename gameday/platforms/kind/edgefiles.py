@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from gameday.platforms.base import REGIONS, StackRequest
+from gameday.platforms.base import StackRequest
 from gameday.platforms.kind.layout import (
     DOCKER_NETWORK,
     EDGE_CONTAINERS,
@@ -28,7 +28,7 @@ from gameday.platforms.local.edge import (
     EdgeServer,
     render_haproxy_config,
 )
-from gameday.platforms.local.edgeconfig import edge_config, nginx_config, route_backends
+from gameday.platforms.local.edgeconfig import backends_of, edge_config, nginx_config
 from gameday.platforms.local.home import LocalHome
 from gameday.platforms.local.topology import Ports, Route, Topology, build_topology
 from gameday.platforms.local.waf import (
@@ -79,20 +79,7 @@ def _backends(topology: Topology, route: Route, links: list[ProxyLink]) -> list[
                      if link.region == region and link.stack == route.stack
                      and link.component == route.component and link.port == "http")
 
-    built = []
-    for backend in route_backends(topology, route):
-        near = [backend.near] if backend.near else list(REGIONS)
-        far = [region for region in REGIONS if region not in near]
-        built.append(EdgeBackend(
-            stack=route.path, name=backend.name if backend.name != route.path else "",
-            client_region=backend.near if backend.name != route.path else None,
-            primary=tuple(s for region in near for s in servers(region)),
-            backup=tuple(s for region in far for s in servers(region)),
-            health_path=route.health_path, health_body=route.health_body,
-            replay_safe=route.replay_safe, mode=route.mode, listen_port=route.listen_port,
-            observe=route.observe if route.observe != "layer7" else None,
-            streaming=route.streaming))
-    return built
+    return backends_of(topology, route, servers)
 
 
 def render_edge(request: StackRequest, home: Path, links: list[ProxyLink]) -> EdgeFiles:

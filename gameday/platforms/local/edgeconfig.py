@@ -8,6 +8,7 @@ nginx: the WAF and cache listener and the plain one, one location per http route
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +29,8 @@ from gameday.platforms.local.waf import (
     workers,
 )
 
-__all__ = ["RouteBackend", "audit_log_path", "edge_config", "edge_server", "nginx_config",
-           "region_map_text", "route_backends", "write_nginx_files"]
+__all__ = ["RouteBackend", "audit_log_path", "backends_of", "edge_config", "edge_server",
+           "nginx_config", "region_map_text", "route_backends", "write_nginx_files"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,14 @@ def _backends(topology: Topology, route: Route) -> list[EdgeBackend]:
                      for spec in topology.component_members(route.stack, route.component,
                                                             region))
 
+    return backends_of(topology, route, servers)
+
+
+def backends_of(topology: Topology, route: Route,
+                servers: Callable[[str], tuple[EdgeServer, ...]]) -> list[EdgeBackend]:
+    """The route's backends (one, or one per client region with geo routing), each with its
+    near regions' ``servers`` active and the far ones' as backup; the kind platform's edge
+    builds them from its links."""
     built = []
     for backend in route_backends(topology, route):
         near = [backend.near] if backend.near else list(REGIONS)
