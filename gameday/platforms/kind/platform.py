@@ -36,6 +36,7 @@ from gameday.platforms.kind.commands import (
 from gameday.platforms.kind.containers import CONTAINERS_DIR, create_proxy, load_containers
 from gameday.platforms.kind.database import KindDatabase
 from gameday.platforms.kind.edgefiles import EDGE_PORTS, edge_runs, render_edge, write_edge_files
+from gameday.platforms.kind.edgeview import KindEdgeView
 from gameday.platforms.kind.env import KindEnv
 from gameday.platforms.kind.faults import KindFaults
 from gameday.platforms.kind.kube import KubeApi, kube_for
@@ -77,7 +78,7 @@ def own_contexts_only(context: str) -> None:
                           "names (blast_radius.kube_contexts)", field="kube context")
 
 
-class KindPlatform(KindFaults, KindDatabase):
+class KindPlatform(KindFaults, KindDatabase, KindEdgeView):
     name = "kind"
 
     def __init__(self, env: KindEnv, *, check_context: ContextGuard = own_contexts_only,
@@ -185,7 +186,7 @@ class KindPlatform(KindFaults, KindDatabase):
             components=[f"{stack}/{part}" for stack, part in kind.components],
             containers=[c.name for c in kind.containers if c.wanted(request.stacks)],
             links=[LinkRecord.of(link) for link in links],
-            edge_ports=EDGE_PORTS,
+            edge_ports=EDGE_PORTS, waf_mode=request.edge.waf.mode,
             edge_urls={stack: f"http://127.0.0.1:{EDGE_PORTS.edge}/{route.path}"
                        for stack in request.stacks for route in load_stack(stack).routes
                        if route.mode == "http"})

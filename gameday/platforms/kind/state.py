@@ -55,6 +55,8 @@ class KindState(_Strict):
     edge_ports: Ports = Ports()
     edge_urls: dict[str, str] = Field(default_factory=dict, description="stack -> its URL at "
                                       "the WAF entry")
+    waf_mode: Literal["blocking", "detection", "off"] = Field(
+        "blocking", description="the edge WAF's mode (how its audit log is read)")
     ready: bool = False
     updated_s: float = Field(default_factory=time.time)
 
