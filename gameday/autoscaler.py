@@ -210,15 +210,23 @@ class Autoscaler(Poller):
 def start_autoscalers(options: list[AutoscalingOptions], platform: Platform,
                       run_dir: Path) -> list[Autoscaler | HpaWatch]:
     """One started Autoscaler per entry; none when the suite has none. Where the platform's
-    Kubernetes runs the HPA itself (kind), a watch of its status instead."""
+    Kubernetes runs the HPA itself (kind), the entry's settings given to that HPA and a watch
+    of its status instead."""
     if not options:
         return []
     scalers: list[Autoscaler | HpaWatch]
     if isinstance(platform, HpaObserver):
-        scalers = [HpaWatch(entry, platform, run_dir) for entry in options]
-        for scaler in scalers:
-            scaler.start()
-        return scalers
+        watches = [HpaWatch(entry, platform, run_dir) for entry in options]
+        for index, watch in enumerate(watches):
+            try:
+                watch.apply()
+            except GamedayError:
+                for earlier in watches[:index]:
+                    earlier.restore_counts()
+                raise
+        for watch in watches:
+            watch.start()
+        return list(watches)
     url = platform.prometheus_url() if isinstance(platform, MetricsSource) else None
     if url is None:
         raise PlatformError(f"autoscaling needs the platform's Prometheus; the "

@@ -6,7 +6,9 @@ autoscaler's shape (``gameday.autoscaler``), so the same autoscaling figures
 Each read is a ``decision`` line (current and desired replicas, the cpu metric and target as
 fractions, as the local one writes them); a ``scaled`` line is written once the current count
 changed and as many pods of the workload are ready (``started_s``: the first read that asked
-for the new count). Nothing is scaled here and nothing is restored: Kubernetes owns the count.
+for the new count). Nothing is scaled here: Kubernetes owns the count. What the suite's entry
+says (bounds, cpu target, behaviour) is given to each region's HPA by ``apply`` before the
+first read (an ``hpa_setting`` line) and taken back by ``restore_counts``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,27 @@ class HpaWatch(Poller):
         self.path = run_dir / AUTOSCALER_FILE
         self.problems: list[str] = []
         self._seen: dict[str, _Seen] = {}
+        self._set: list[str] = []  # the regions whose HPA has the suite's settings
+
+    def apply(self) -> list[str]:
+        """Each region's HPA given the suite's settings (before ``start``); what changed.
+        If one region's cannot be, those already given are taken back and the error raised."""
+        spec = self.options.to_kubernetes()
+        changed = []
+        for region in self.options.regions:
+            try:
+                line = self.platform.set_hpa(self.options.stack, self.options.component,
+                                             region, spec)
+            except GamedayError:
+                self.restore_counts()
+                raise
+            self._set.append(region)
+            changed.append(line)
+            append_jsonl(self.path, [{
+                "kind": "hpa_setting", "t_s": time.time(), "stack": self.options.stack,
+                "component": self.options.component, "region": region, "spec": spec,
+                "message": line}])
+        return changed
 
     def poll_once(self) -> None:
         for region in self.options.regions:
@@ -79,7 +102,14 @@ class HpaWatch(Poller):
                                       "stack": self.options.stack, "message": message}])
 
     def restore_counts(self) -> list[str]:
-        return []  # the HPA owns the count
+        """Each HPA given the suite's settings back as it was (the HPA owns the count)."""
+        changed = []
+        while self._set:
+            line = self.platform.restore_hpa(self.options.stack, self.options.component,
+                                             self._set.pop())
+            if line is not None:
+                changed.append(line)
+        return changed
 
 
 def _decision(state: HpaState, now_s: float) -> dict[str, Any]:

@@ -46,6 +46,10 @@ def check_suite(suite: Suite) -> Checked:
             _check_edge_load(load, stacks[load.stack], source, where)
     for index, entry in enumerate(suite.autoscaling):
         _check_autoscaling(entry, stacks, source, f"autoscaling.{index}")
+        if suite.platform == "kind":  # the real HPA takes the entry (gameday.hpawatch)
+            for field, why in entry.kubernetes_problems():
+                raise ConfigError(f"on the kind platform {why}", source=source,
+                                  field=f"autoscaling.{index}.{field}")
     for index, slo in enumerate(suite.slos):
         if isinstance(slo, CostSlo) and slo.stack not in stacks:
             raise ConfigError(f"a cost SLO prices one of the suite's stacks: expected one of "

@@ -448,7 +448,7 @@ class _Run:
     def _scale_back(self) -> None:
         for scaler in self.autoscalers:
             for line in scaler.restore_counts():
-                self.progress(f"autoscaler: scaled back {line}")
+                self.progress(f"autoscaler: put back {line}")
 
     def _save_metrics(self) -> None:
         """The Prometheus series the report uses, into the run folder (before the tear-down

@@ -1,10 +1,11 @@
 """What a suite says about autoscaling one component: bounds, metric and target, and the HPA
 ``behavior``, with Kubernetes' defaults (autoscaling/v2); ``to_spec`` gives the algorithm's
-spec (``gameday.autoscale.hpa``)."""
+spec (``gameday.autoscale.hpa``), ``to_kubernetes`` the fields it sets on a real cluster's HPA
+(the kind platform), where ``kubernetes_problems`` says what such an HPA cannot take."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -45,6 +46,20 @@ class Rules(_Strict):
     def to_rules(self) -> ScalingRules:
         return ScalingRules(self.stabilization_window_s, self.select_policy,
                             tuple(policy.to_policy() for policy in self.policies))
+
+    def to_kubernetes(self) -> dict[str, Any]:
+        return {"stabilizationWindowSeconds": round(self.stabilization_window_s),
+                "selectPolicy": self.select_policy,
+                "policies": [{"type": p.type, "value": p.value,
+                              "periodSeconds": round(p.period_s)} for p in self.policies]}
+
+    def kubernetes_problems(self, where: str) -> list[tuple[str, str]]:
+        """Kubernetes counts these in whole seconds (int32 fields)."""
+        times = [(f"{where}.stabilization_window_s", self.stabilization_window_s)] + [
+            (f"{where}.policies.{index}.period_s", policy.period_s)
+            for index, policy in enumerate(self.policies)]
+        return [(field, f"a real HPA takes whole seconds, got {value:g}")
+                for field, value in times if value != int(value)]
 
 
 class ScaleUpRules(Rules):
@@ -92,7 +107,8 @@ class AutoscalingOptions(_Strict):
     cpu_request_cores: float = Field(0.5, gt=0, description="the resource request that "
                                      "utilisation is measured against")
     sync_period_s: float = Field(1.0, gt=0, le=60, description="Kubernetes: 15 s; fast here "
-                                 "for short runs")
+                                 "for short runs (on kind: how often the real HPA's status "
+                                 "is read; its controller's own period stays 15 s)")
     tolerance: float = Field(0.1, ge=0, lt=1, description="no change while the metric is "
                              "within this fraction of the target")
     behavior: Behavior = Behavior()
@@ -105,6 +121,34 @@ class AutoscalingOptions(_Strict):
             raise ValueError(f"max_replicas must be >= min_replicas ({min_replicas}), got "
                              f"{max_replicas}")
         return max_replicas
+
+    def to_kubernetes(self) -> dict[str, Any]:
+        """The HPA spec fields (autoscaling/v2) a real cluster's HPA is given for the run."""
+        behavior = self.behavior
+        return {"minReplicas": self.min_replicas, "maxReplicas": self.max_replicas,
+                "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                    "type": "Utilization", "averageUtilization": round(self.target * 100)}}}],
+                "behavior": {"scaleUp": behavior.scale_up.to_kubernetes(),
+                             "scaleDown": behavior.scale_down.to_kubernetes()}}
+
+    def kubernetes_problems(self) -> list[tuple[str, str]]:
+        """(field, why) for each setting a real cluster's HPA cannot take: its metric is a
+        resource's (no custom metrics adapter runs), its request and tolerance are the pod's
+        and the controller manager's, not the suite's, and its times are whole seconds."""
+        problems = []
+        if abs(self.target * 100 - round(self.target * 100)) > 1e-9:
+            problems.append(("target", f"a real HPA's target is a whole percent of the "
+                                       f"request, got {self.target:g}"))
+        if self.metric != "cpu_utilization":
+            problems.append(("metric", "the clusters serve no custom metrics (no adapter): "
+                                       "only cpu_utilization"))
+        for name, owner in (("cpu_request_cores", "the pod's own resources.requests.cpu in "
+                                                  "clusters/manifests"),
+                            ("tolerance", "the controller manager's (0.1)")):
+            if name in self.model_fields_set:
+                problems.append((name, f"a real HPA uses {owner}: leave {name} out"))
+        return problems + self.behavior.scale_up.kubernetes_problems("behavior.scale_up") \
+            + self.behavior.scale_down.kubernetes_problems("behavior.scale_down")
 
     def to_spec(self) -> HpaSpec:
         # Kubernetes counts a pod without a CPU sample, on a scale-down, at 100 % of its

@@ -322,9 +322,17 @@ class HpaState:
 
 @runtime_checkable
 class HpaObserver(Platform, Protocol):
-    """A platform whose autoscaling is Kubernetes' own HPA (kind): each region's HPAs."""
+    """A platform whose autoscaling is Kubernetes' own HPA (kind): each region's HPAs, and a
+    suite's settings applied to them for a run."""
 
     def hpa_states(self, region: str) -> list[HpaState]: ...
+
+    def set_hpa(self, stack: str, component: str, region: str, spec: dict[str, Any]) -> str:
+        """Give the component's HPA ``spec`` (autoscaling/v2 fields: minReplicas, maxReplicas,
+        metrics, behavior) until ``restore_hpa``; what changed."""
+        ...
+
+    def restore_hpa(self, stack: str, component: str, region: str) -> str | None: ...
 
 
 @runtime_checkable

@@ -127,3 +127,35 @@ def test_every_misspelt_key_is_reported_not_only_the_first() -> None:
                if error["type"] == "extra_forbidden"]
     assert unknown == ["behavior.scale_up.policies.0.period",
                        "behavior.scale_down.stabilisation_window_s"]
+
+
+def test_on_a_real_cluster_the_entry_is_the_hpas_own_fields() -> None:
+    options = _options(min_replicas=2, target=0.7,
+                       behavior={"scale_down": {"stabilization_window_s": 120,
+                                                "select_policy": "Min",
+                                                "policies": [{"type": "Pods", "value": 1,
+                                                              "period_s": 60}]}})
+    assert options.kubernetes_problems() == []
+    assert options.to_kubernetes() == {
+        "minReplicas": 2, "maxReplicas": 6,
+        "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": 70}}}],
+        "behavior": {
+            "scaleUp": {"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": [
+                {"type": "Pods", "value": 4, "periodSeconds": 15},
+                {"type": "Percent", "value": 100, "periodSeconds": 15}]},
+            "scaleDown": {"stabilizationWindowSeconds": 120, "selectPolicy": "Min",
+                          "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}}}
+
+
+def test_what_a_real_hpa_cannot_take_is_named_by_its_field() -> None:
+    options = _options(metric="in_flight", target=2.505, cpu_request_cores=0.25,
+                       tolerance=0.05,
+                       behavior={"scale_up": {"policies": [{"type": "Pods", "value": 2,
+                                                            "period_s": 0.5}]}})
+    assert [field for field, _ in options.kubernetes_problems()] == [
+        "target", "metric", "cpu_request_cores", "tolerance",
+        "behavior.scale_up.policies.0.period_s"]
+    assert _options(cpu_request_cores=0.5).kubernetes_problems()[0][1] == (
+        "a real HPA uses the pod's own resources.requests.cpu in clusters/manifests: leave "
+        "cpu_request_cores out")  # even at its default: set, it would be a silent no-op

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from gameday.config import load_suite
 from gameday.platforms.kind import layout
 from tests.clusters.kustomize import Render, Renderer, binary, pod_templates, renders, selects
 
@@ -240,3 +241,16 @@ def test_every_stack_component_has_its_workload(stack: str, renderer: Renderer) 
             # a component behind `when:` may come with a kustomize Component
             found = plain | with_components if "when" in declared else plain
             assert name in found, f"{stack} in {region}: no workload {name} for {component}"
+
+
+def test_the_nightly_suites_autoscaling_entry_is_tabular_apis_hpa_as_rendered(
+        renderer: Renderer) -> None:
+    """The nightly run sets the HPA as its manifests have it: the run measures the HPA the
+    clusters deploy, and putting it back after the run changes nothing."""
+    [entry] = load_suite(layout.CLUSTERS_DIR.parent / "suites" / "nightly.yaml").autoscaling
+    for render in (r for r in RENDERS if r.stack == "tabular" and r.component is None):
+        [hpa] = [obj for obj in renderer.objects(render)
+                 if obj["kind"] == "HorizontalPodAutoscaler"
+                 and obj["spec"]["scaleTargetRef"]["name"] == "tabular-api"]
+        assert {key: hpa["spec"][key] for key in entry.to_kubernetes()} == \
+            entry.to_kubernetes(), render.id

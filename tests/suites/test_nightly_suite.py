@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from gameday.autoscale.options import AutoscalingOptions
 from gameday.blast_radius import plan_run
 from gameday.config import Suite, load_suite, resolve_experiment
+from gameday.errors import ConfigError
 from gameday.preflight import check_suite
 from gameday.slos import LatencySlo
 
@@ -120,3 +122,18 @@ def test_a_region_isolation_asks_for_the_cut_the_kind_platform_makes(
                   for activity in scenario.method
                   if activity.provider.get("func") == "isolate_region"]
     assert isolations and all(arguments["direction"] == "both" for arguments in isolations)
+
+
+def test_on_kind_an_autoscaling_entry_a_real_hpa_cannot_take_fails_the_preflight(
+        nightly: Suite) -> None:
+    entry = AutoscalingOptions(stack="tabular", component="api", max_replicas=6,
+                               metric="in_flight", target=4)
+    with pytest.raises(ConfigError) as caught:
+        check_suite(nightly.model_copy(update={"autoscaling": [entry]}))
+    assert caught.value.field == "autoscaling.0.metric"
+    assert "no custom metrics" in str(caught.value)
+    fine = AutoscalingOptions(stack="tabular", component="api", max_replicas=6)
+    check_suite(nightly.model_copy(update={"autoscaling": [fine]}))
+    local = nightly.model_copy(update={"autoscaling": [entry], "platform": "local",
+                                       "scenarios": nightly.scenarios[:1]})  # no kube context
+    assert check_suite(local).suite.autoscaling == [entry]  # the local autoscaler takes it

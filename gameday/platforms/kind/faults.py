@@ -1,6 +1,7 @@
 """The kind platform's fault side (``KindFaults``, which ``KindPlatform`` extends): region
-outages and freezes, member holds and kills, isolation, link toxics, scaling and the HPAs'
-view, every fault recorded in the ledger before it is injected and verified after.
+outages and freezes, member holds and kills, isolation, link toxics, scaling, the HPAs' view
+and a suite's settings of them (``hpasettings``); every fault recorded in the ledger before
+it is injected and verified after.
 
 A member is a pod (``members``); see ``regionfaults``, ``podfaults`` and ``linkfaults`` for
 how each fault is done on Docker and Kubernetes and how it is verified.
@@ -13,6 +14,7 @@ from gameday.platforms.base import EDGE, REGIONS, HpaState, Member, MemberState,
 from gameday.platforms.kind.docker import statuses
 from gameday.platforms.kind.env import KindEnv
 from gameday.platforms.kind.faultbase import HeldMember, wait_until
+from gameday.platforms.kind.hpasettings import KindHpaSettings
 from gameday.platforms.kind.kube import HpaView, KubeApi, PodView, WorkloadView
 from gameday.platforms.kind.layout import node_containers
 from gameday.platforms.kind.ledger import FaultRecord, KindLedger
@@ -24,7 +26,7 @@ from gameday.platforms.kind.regionfaults import NetworkCut, NodeStop
 __all__ = ["KindFaults"]
 
 
-class KindFaults(KindNetworkFaults):
+class KindFaults(KindNetworkFaults, KindHpaSettings):
     # bounds of the waits that verify or undo a fault (a test makes them short)
     ready_timeout_s = 300.0  # a restored region's nodes and workloads, a scale
     gone_timeout_s = 60.0  # a held workload's pods, a killed pod

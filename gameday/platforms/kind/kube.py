@@ -88,6 +88,14 @@ class KubeApi(Protocol):
 
     def hpas(self) -> list[HpaView]: ...
 
+    def hpa_spec(self, name: str) -> dict[str, Any]:
+        """The HPA's spec as the API serves it (camelCase JSON)."""
+        ...
+
+    def patch_hpa(self, name: str, operations: list[dict[str, Any]]) -> None:
+        """A JSON Patch (RFC 6902) of the HPA."""
+        ...
+
 
 def kube_for(context: str, kubeconfig: Path | None = None) -> KubeApi:
     """The real client on ``context`` (of ``kubeconfig``, else $KUBECONFIG / ~/.kube/config).
@@ -171,6 +179,7 @@ class ClientKube:
             raise PlatformError(f"kube context {context!r} ({where}): {exc}") from None
         configuration.retries = False
         api = client.ApiClient(configuration)
+        self._api = api
         self._core = client.CoreV1Api(api)
         self._apps = client.AppsV1Api(api)
         self._autoscaling = client.AutoscalingV2Api(api)
@@ -222,3 +231,14 @@ class ClientKube:
                             self._autoscaling.list_namespaced_horizontal_pod_autoscaler,
                             NAMESPACE)
         return [_hpa_view(item) for item in listed.items]
+
+    def hpa_spec(self, name: str) -> dict[str, Any]:
+        item = self._call(f"read horizontal pod autoscaler {name}",
+                          self._autoscaling.read_namespaced_horizontal_pod_autoscaler, name,
+                          NAMESPACE)
+        return dict(self._api.sanitize_for_serialization(item.spec))
+
+    def patch_hpa(self, name: str, operations: list[dict[str, Any]]) -> None:
+        self._call(f"patch horizontal pod autoscaler {name}",
+                   self._autoscaling.patch_namespaced_horizontal_pod_autoscaler, name,
+                   NAMESPACE, operations, _content_type="application/json-patch+json")

@@ -1,8 +1,8 @@
 """A stand-in Kubernetes API server on 127.0.0.1: the one edge of the world these tests cannot
 run (no cluster here). It speaks the REST subset ``ClientKube`` and chaostoolkit-kubernetes
 use — pods (list by labelSelector, delete), Deployments and StatefulSets (get, list, patch,
-``scale`` subresource), nodes, autoscaling/v2 HorizontalPodAutoscalers — over real HTTP, so
-the real ``kubernetes`` client is what is under test.
+``scale`` subresource), nodes, autoscaling/v2 HorizontalPodAutoscalers (list, get, JSON
+Patch of the spec) — over real HTTP, so the real ``kubernetes`` client is what is under test.
 
 Its "controllers" act as a real cluster's would, enough to verify a fault: a deleted pod of a
 workload is replaced by one with a new uid; scaling changes the spec at once and the ready
@@ -275,12 +275,48 @@ def _hpas(c: FakeCluster, p: dict[str, str], q: dict[str, str], b: Any) -> Route
     return 200, _list("HorizontalPodAutoscaler", list(c.hpas))
 
 
+def _hpa(c: FakeCluster, p: dict[str, str], q: dict[str, str], b: Any) -> Route:
+    found = [hpa for hpa in c.hpas if hpa["metadata"]["name"] == p["name"]]
+    return (200, found[0]) if found else _not_found(f'horizontalpodautoscalers "{p["name"]}"')
+
+
+def _invalid(message: str) -> tuple[int, dict[str, Any]]:
+    return 422, {"kind": "Status", "status": "Failure", "reason": "Invalid", "code": 422,
+                 "message": message}
+
+
+def _patch_hpa(c: FakeCluster, p: dict[str, str], q: dict[str, str], b: Any) -> Route:
+    """A JSON Patch (RFC 6902) of top-level spec fields, ``add`` and ``remove`` only, checked
+    as the API server checks an HPA (min <= max); nothing changes if any of it fails."""
+    status, found = _hpa(c, p, q, b)
+    if status != 200:
+        return status, found
+    if c.requests[-1][2] != "application/json-patch+json" or not isinstance(b, list):
+        return 415, {"kind": "Status", "code": 415, "message": "a JSON Patch was expected"}
+    spec = json.loads(json.dumps(found["spec"]))
+    for operation in b:
+        name = operation["path"].removeprefix("/spec/")
+        if operation["op"] == "add" and "/" not in name:
+            spec[name] = operation["value"]
+        elif operation["op"] == "remove" and name in spec:
+            del spec[name]
+        else:
+            return _invalid(f"the server rejected our request: {operation}")
+    if spec.get("minReplicas", 1) > spec["maxReplicas"]:
+        return _invalid("spec.minReplicas: must be less than or equal to maxReplicas")
+    found["spec"] = spec
+    return 200, found
+
+
 def _routes() -> list[tuple[str, str, Route]]:
     routes: list[tuple[str, str, Route]] = [
         ("GET", rf"/api/v1{_NS}/pods", _list_pods),
         ("DELETE", rf"/api/v1{_NS}/pods/(?P<name>[^/]+)", _delete_pod),
         ("GET", r"/api/v1/nodes", _nodes),
-        ("GET", rf"/apis/autoscaling/v2{_NS}/horizontalpodautoscalers", _hpas)]
+        ("GET", rf"/apis/autoscaling/v2{_NS}/horizontalpodautoscalers", _hpas),
+        ("GET", rf"/apis/autoscaling/v2{_NS}/horizontalpodautoscalers/(?P<name>[^/]+)", _hpa),
+        ("PATCH", rf"/apis/autoscaling/v2{_NS}/horizontalpodautoscalers/(?P<name>[^/]+)",
+         _patch_hpa)]
     for kind, plural in (("Deployment", "deployments"), ("StatefulSet", "statefulsets")):
         listed, get, patch, get_scale, patch_scale = _workload(kind)
         base = rf"/apis/apps/v1{_NS}/{plural}"
