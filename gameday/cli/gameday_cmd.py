@@ -60,6 +60,8 @@ def command(
     target = resolve_platform(platform, home, loaded)
     checked = check_suite(loaded.model_copy(update={"platform": target.name}))
     day = _with_hypothesis(checked.suite)
+    # what the host lacks (kind, docker, haproxy) is said before a run folder is made
+    target.open().check_prerequisites()
     run_dir = new_run_dir(runs_dir, day.name)
     progress(f"run folder {run_dir}")
     log = OperatorLog(run_dir)

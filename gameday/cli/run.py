@@ -67,6 +67,8 @@ def command(
     checked = check_suite(loaded.model_copy(update={"platform": target.name}))
     if dry_run:
         return _dry_run(checked, target, suite, json_file)
+    # what the host lacks (kind, docker, haproxy) is said before a run folder is made
+    target.open().check_prerequisites()
     run_dir = new_run_dir(runs_dir, checked.suite.name)
     progress(f"run folder {run_dir}")
     failure: GamedayError | None = None

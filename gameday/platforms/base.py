@@ -150,6 +150,12 @@ class Platform(Protocol):
 
     def is_up(self) -> bool: ...
 
+    def check_prerequisites(self) -> None:
+        """What this host must have for the platform to act (binaries, a daemon, artefacts
+        ``make setup`` builds), checked before a run makes its folder: raises a GamedayError
+        that names what to install."""
+        ...
+
     def members(self, *, region: str | None = None, stack: str | None = None,
                 component: str | None = None) -> list[Member]: ...
 

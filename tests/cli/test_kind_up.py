@@ -153,3 +153,15 @@ def test_a_docker_client_without_a_daemon_is_exit_2_in_clear_words(tmp_path: Pat
     assert done.returncode == 2, output
     assert "the Docker daemon is not running" in output and "Traceback" not in output
     assert not (tmp_path / "home").exists()
+
+
+def test_a_run_without_kind_is_exit_2_before_any_run_folder_or_verdict(tmp_path: Path) -> None:
+    path = _fake_bin(tmp_path / "bin", "docker", "kubectl")
+    runs = tmp_path / "runs"
+    done = _gameday("run", "suites/nightly.yaml", "--platform", "kind", "--runs-dir", str(runs),
+                    path=path, home=tmp_path / "home")
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "`kind`, not found on PATH: install kind" in output
+    assert "Traceback" not in output and "✗" not in output and "run folder" not in output
+    assert not runs.exists() and not (tmp_path / "home").exists()

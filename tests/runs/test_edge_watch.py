@@ -46,6 +46,7 @@ class _ScriptedEdge:
                 component: str | None = None) -> list[Member]: return []
     def edge_url(self, stack: str) -> str: return ""
     def reset_faults(self) -> list[str]: return []
+    def check_prerequisites(self) -> None: return None
 
 
 UP = ("a1", True, "ready", "L7OK")

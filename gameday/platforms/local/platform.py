@@ -126,8 +126,7 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults, Release
         swept = self.sweep()
         if swept:
             progress(f"cleaned up after an earlier run: {', '.join(swept)}")
-        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        prometheus = prometheus_binary()
+        haproxy, prometheus = self._binaries()
         self._check_prerequisites(haproxy, prometheus)
         self.home.logs.mkdir(parents=True, exist_ok=True)
         topology = build_topology(request, home=self.home.root, repo=self.repo,
@@ -159,6 +158,15 @@ class LocalPlatform(DatabaseFaults, RepositoryFaults, ServingLoadFaults, Release
                  f"(stacks: {', '.join(request.stacks)}, {request.replicas} replicas per region)")
         self._start_supervisor()
         self._wait_ready(progress)
+
+    def check_prerequisites(self) -> None:
+        """Checked only when the platform is down: a platform already up has what it runs."""
+        if not self.is_up():
+            self._check_prerequisites(*self._binaries())
+
+    @staticmethod
+    def _binaries() -> tuple[str, str | None]:
+        return shutil.which("haproxy") or "/usr/sbin/haproxy", prometheus_binary()
 
     def _check_prerequisites(self, haproxy: str, prometheus: str | None) -> None:
         if not Path(haproxy).exists():

@@ -122,6 +122,9 @@ class FleetPlatform:
     def reset_faults(self) -> list[str]:
         return []
 
+    def check_prerequisites(self) -> None:
+        return None
+
     def experiment_configuration(self) -> dict[str, str]:
         return {"gameday_platform": self.name}
 
