@@ -150,7 +150,11 @@ def _blue_green(scenario: str, switch: Mapping[str, Any], requests: RequestArray
                 window_end_s: float, latency_slo_s: float) -> ReleaseOutcome:
     version = str(switch["version"])
     switched_s = float(switch["switched_s"])
-    new = _served_by(requests, version, switched_s - SWITCH_MARGIN_S, window_end_s)
+    # from the release's own start: the same version answering just before it is another
+    # scenario's (seen: a promoted canary of that version still answering as its rollback
+    # reloaded, which made every stable answer after it a "mix")
+    began_s = float(switch.get("began_s", switched_s - SWITCH_MARGIN_S))
+    new = _served_by(requests, version, began_s, window_end_s)
     around = (requests.scheduled_s >= switched_s - SWITCH_MARGIN_S) \
         & (requests.scheduled_s <= switched_s + SWITCH_MARGIN_S)
     first_new_end = float(requests.end_s[new & requests.ok].min()) if (new & requests.ok).any() \

@@ -103,6 +103,18 @@ def test_a_clean_blue_green_switch_counts_no_failed_and_no_mixed_answer() -> Non
     assert release.served == 1000
 
 
+def test_the_same_version_answering_before_the_switch_began_is_another_release() -> None:
+    """A promoted canary of v2, rolled back to v1 just before the blue-green to v2 began: its
+    last v2 answers are neither this switch's answers nor the start of a mix."""
+    records = [_record(t / 100, "2" if t < 850 or t >= 1000 else "1") for t in range(2000)]
+    switch = {"release": "blue-green", "version": "2", "began_s": 9.0, "switch_s": 9.995,
+              "switched_s": 9.999}
+    (release,) = release_outcomes({"bg": [switch]}, RequestArrays.of(records), {"bg": 20.0},
+                                  latency_slo_s=SLO_S)
+    assert (release.switch_failed, release.mixed) == (0, 0)
+    assert release.served == 1000
+
+
 def test_a_flapping_switch_counts_each_old_answer_after_the_first_new_one() -> None:
     records = [_record(t / 100, "2" if t >= 1000 and t % 7 else "1", ok=t != 1003)
                for t in range(2000)]

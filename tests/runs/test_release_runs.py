@@ -81,8 +81,14 @@ def test_the_bad_canary_is_caught_by_its_analysis_and_rolled_back(
     assert analysis["decision"]["phase"] == "Failed"
     version, traffic_s = start["version"], start["traffic_s"]
     decision_s = analysis["decision"]["t_s"]
-    # the first measurement (one interval after the canary took traffic) already fails
-    assert decision_s - traffic_s < 2 * 2 + 3
+    # decided in the round whose error rate first failed, not a round later (no bound in
+    # seconds: a round's shadow AUC takes 0.5 s or 2.5 s on a shared machine)
+    measured = analysis["steps"][-1]["measurements"]
+    first_failed = next(n for n, m in enumerate(measured) if m["phase"] == "Failed")
+    assert measured[first_failed]["metric"] == "error-rate"
+    after = [m["metric"] for m in measured[first_failed + 1:]]
+    assert len(after) == len(set(after)) and "error-rate" not in after
+    assert traffic_s < measured[first_failed]["t_s"] <= decision_s
     by_canary = [r for r in release_run.requests if r.model_version == version]
     assert by_canary and all(traffic_s - 0.5 <= r.start_s <= analysis["rolled_back_s"]
                              for r in by_canary)
@@ -138,7 +144,10 @@ def test_the_rollback_is_timed_from_its_decision_to_the_last_slow_answer(
     last_end = max(r.end_s for r in by_bad)
     figures = _release(release_run, "rollback-bad-slow")
     assert figures["time_to_roll_back_s"] == pytest.approx(last_end - decision_s)
-    assert 0 < figures["time_to_roll_back_s"] < 5
+    assert figures["time_to_roll_back_s"] > 0
+    # no bound in seconds (a shared machine reloads four replicas in 2 s or 8 s): the bad
+    # version was given no request once the rollback said it was done
+    assert max(r.start_s for r in by_bad) <= parts["rollback"]["rolled_back_s"]
     assert figures["served"] == len(by_bad)
     assert figures["harmed"] == sum(not r.ok or r.latency_s > SLO_S for r in by_bad)
 

@@ -90,7 +90,8 @@ def test_cpu_seconds_are_the_cpu_the_members_really_used(
     scraped_s = sum(end[name] - start[name] for name in before)
     assert used_s > 1.0, used_s  # the load really cost something
     assert abs(scraped_s - used_s) <= 0.05 * used_s, (scraped_s, used_s)
-    assert len(load.answers) > 800 and all(status == 200 for _, status, _ in load.answers)
+    # a count, not a rate: a loaded machine's client sends 700 or 1,200 in the 8 s
+    assert len(load.answers) > 100 and all(status == 200 for _, status, _ in load.answers)
     print(f"CPU used {used_s:.3f} s (psutil), scraped {scraped_s:.3f} s "
           f"({(scraped_s / used_s - 1) * 100:+.2f} %)")
 
