@@ -79,6 +79,9 @@ class EventKind:
     GENERATOR_SATURATED = "generator_saturated"
     HARNESS_ERROR = "harness_error"
     EDGE_WATCH_FAILED = "edge_watch_failed"  # detail: message (noted once per run)
+    # the edge had not re-admitted every server it had up at the start when the run ended:
+    # detail servers (backend/server), waited_s
+    EDGE_UNSETTLED = "edge_unsettled"
     ROLLBACK_FAILED = "rollback_failed"  # detail: still_injected (list of str), message
     INTERRUPTED = "interrupted"  # detail: reason, phase
     DB_PROMOTED = "db_promoted"  # promote mode: detail node, region, reason, took_s

@@ -39,7 +39,7 @@ from gameday.autoscaler import Autoscaler, start_autoscalers
 from gameday.config import LoadProfile, Scenario, Suite
 from gameday.dbrecords import WRITES_GENERATOR
 from gameday.dbrun import DatabaseRun, run_key_of
-from gameday.edgewatch import EdgeWatch, save_waf_log
+from gameday.edgewatch import EdgeWatch, save_waf_log, settle_bound_s
 from gameday.errors import GamedayError, LoadError, PlatformError
 from gameday.experiment import FaultWindowRecorder, run_scenario
 from gameday.hpawatch import HpaWatch
@@ -248,6 +248,7 @@ class _Run:
             end = load.wait_end(timeout_s=profile.warmup_s + profile.duration_s
                                 + _LOAD_END_MARGIN_S)
             self._judge_load(end)
+        self._settle_edge()
 
     def _start_loads(self) -> list[LoadProcess]:
         """Every load profile in a generator of its own, all due at one start."""
@@ -290,6 +291,18 @@ class _Run:
         if isinstance(self.platform, EdgeObserver):
             self.edge = EdgeWatch(self.platform, self.run_dir, self.events)
             self.edge.start()
+
+    def _settle_edge(self) -> None:
+        """A rollback that ended with the load leaves the edge a moment to re-admit what it
+        restored, so the edge view ends as the edge really is; a server it kept down is said."""
+        if self.edge is None:
+            return
+        waited_s = settle_bound_s(self.suite.edge.health)
+        down = self.edge.settle(waited_s)
+        if down:
+            self.events.emit(EventKind.EDGE_UNSETTLED, servers=down, waited_s=waited_s)
+            self.progress(f"edge: still down {waited_s:g} s after the load ended: "
+                          f"{', '.join(down)}")
 
     def _load_ended_early(self, end: LoadEnd) -> None:
         kind = "load-stopped" if end.code == 0 and end.stopped_by else "load-failed"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from gameday.measure import RequestArrays
+from gameday.records import EdgeServerSample, append_edge_samples
 from reports import build_reports
 from reports.html import render_html
 from reports.run_folder import RunFolder
@@ -147,6 +148,23 @@ def test_the_edge_view_has_a_row_per_server_coloured_by_state(built_sample):
     # region-a marked down 0.9 s into the outage (10 s after load start), up at 14.5 s
     assert down["x"][0] == pytest.approx(10.9) and down["x"][1] == pytest.approx(14.5)
     assert figure["layout"]["yaxis6"]["categoryarray"][-1] == "tabular-a-0 (region-a)"
+
+
+def test_a_server_readmitted_after_the_load_ended_is_shown_back_up(tmp_path, sample):
+    # a rollback that outlasted the load: the run's edge watch waited for the re-admission
+    run_dir = sample.write_sample_run(tmp_path / "run")
+    suite = json.loads((run_dir / "suite.json").read_text())
+    load_end_s = suite["load"][0]["warmup_s"] + suite["load"][0]["duration_s"]
+    append_edge_samples(run_dir, [
+        EdgeServerSample(sample.T0_S + load_end_s - 1.0, "tabular", "tabular-a-0", "region-a",
+                         False, "ready", "L4CON"),
+        EdgeServerSample(sample.T0_S + load_end_s + 3.0, "tabular", "tabular-a-0", "region-a",
+                         True, "ready", "L7OK")])
+    build_reports(run_dir)
+    (up,) = [t for t in _figure(run_dir)["data"] if t["name"] == "edge: up"]
+    back_up = [x0 for x0, y in zip(up["x"][::3], up["y"][::3], strict=True)
+               if y == "tabular-a-0 (region-a)"]
+    assert max(back_up) == pytest.approx(load_end_s + 3.0)  # drawn, not cut at the load's end
 
 
 def test_without_edge_jsonl_the_chart_says_the_edges_view_was_not_recorded(tmp_path, sample):

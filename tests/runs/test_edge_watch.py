@@ -78,3 +78,38 @@ def test_a_failing_edge_is_noted_once_and_the_watch_goes_on(tmp_path: Path) -> N
     polls = edge.polls
     time.sleep(0.1)
     assert edge.polls == polls  # stopped
+
+
+def _watching(edge: _ScriptedEdge, tmp_path: Path, *, polls: int) -> EdgeWatch:
+    """A started watch that has polled ``polls`` times (the run's watch polled all along)."""
+    watch = EdgeWatch(edge, tmp_path, EventLog(tmp_path / "events.jsonl"), interval_s=0.01)
+    watch.start()
+    deadline = time.monotonic() + 5
+    while edge.polls < polls and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return watch
+
+
+def test_settle_returns_once_a_server_taken_down_is_up_again(tmp_path: Path) -> None:
+    edge = _ScriptedEdge([[UP, B_UP]] * 3 + [[DOWN, B_UP]] * 20 + [[UP, B_UP]])
+    watch = _watching(edge, tmp_path, polls=5)  # a1 seen down
+    try:
+        assert watch.settle(timeout_s=30, interval_s=0.01) == []
+        assert edge.polls > 23  # it waited for the poll that saw a1 up again
+    finally:
+        watch.stop()
+    assert [s.up for s in read_edge_samples(tmp_path) if s.server == "a1"] == [True, False, True]
+
+
+def test_settle_names_what_stays_down_and_ignores_what_was_never_up_or_was_removed(
+        tmp_path: Path) -> None:
+    never_up = ("new1", False, "ready", "L4CON")
+    removed = ("a2", True, "ready", "L7OK")
+    edge = _ScriptedEdge([[UP, B_UP, never_up, removed],
+                          [UP, B_UP, never_up, ("a2", False, "drain", "L7OK")],
+                          [DOWN, B_UP, never_up]])  # a2 deleted from the edge
+    watch = _watching(edge, tmp_path, polls=4)
+    try:
+        assert watch.settle(timeout_s=0.2, interval_s=0.01) == ["tabular/a1"]
+    finally:
+        watch.stop()
