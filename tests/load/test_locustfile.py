@@ -26,6 +26,6 @@ def test_plain_locust_cli_runs_the_tabular_user_and_records_requests(
                           env={**os.environ, "GAMEDAY_RUN_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-2000:]
     records = read_requests(tmp_path)
-    assert len(records) > 50
+    assert len(records) > 4  # more than one each: the 4 users loop (a count is no rate)
     assert all(r.ok and r.region == "region-a" and r.scheduled_s == r.start_s for r in records)
     assert set(fake_tabular.paths) == {"/tabular/predict"}

