@@ -137,8 +137,9 @@ def test_open_model_user_sends_at_the_schedules_times(edge_url: str, tmp_path: P
                       GAMEDAY_TRITON_RATE_PER_S=str(rate_per_s))
     assert all(r.ok and r.region == "region-a" for r in records)
     assert _versions(tmp_path) == {"1"}
-    # one user whatever -u says; Locust's run time counts from before the users start
-    assert 0.5 * rate_per_s * run_s < len(records) < 1.2 * rate_per_s * run_s
+    # one user whatever -u says (four would send up to 4x the schedule); a floor would be a
+    # rate: Locust's run time counts from before the users start, and a busy host starts late
+    assert 10 < len(records) < 1.2 * rate_per_s * run_s
     scheduled_s = np.sort([r.scheduled_s for r in records])
     plan = LoadPlan(base_url=edge_url, stack="triton", endpoint="infer", rate_per_s=rate_per_s,
                     duration_s=run_s, warmup_s=0.0, seed=7)
@@ -168,7 +169,7 @@ def test_an_unloaded_model_is_recorded_as_failed_4xx(server: TritonServer, user:
                                                      scheme: str, port: int,
                                                      tmp_path: Path) -> None:
     with _unloaded(server):
-        records = _locust(user, f"{scheme}://127.0.0.1:{port}", tmp_path, seconds=2, users=2)
+        records = _locust(user, f"{scheme}://127.0.0.1:{port}", tmp_path, seconds=4, users=2)
     assert len(records) > 2  # more than one each: a failed answer does not stop a user
     # Triton: HTTP 404 / gRPC NOT_FOUND ("has no available versions"), as 404
     assert {(r.ok, r.status, r.error_kind) for r in records} == {(False, 404, "http_4xx")}
