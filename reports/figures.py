@@ -69,8 +69,8 @@ def timeline_figure(summary: Summary) -> go.Figure:
     _served_share(figure, summary, centres)
     add_errors_by_kind(figure, summary.buckets, centres, summary.chart_bucket_s, row=4)
     add_errors_by_status(figure, summary.buckets, centres, summary.chart_bucket_s, row=5)
-    add_edge_view(figure, summary.edge, origin_s, _axis_end_s(summary, float(centres[-1])),
-                  row=_EDGE_ROW)
+    axis_end_s = _axis_end_s(summary, origin_s, float(centres[-1]))
+    add_edge_view(figure, summary.edge, origin_s, axis_end_s, row=_EDGE_ROW)
     _warmup(figure, summary, origin_s)
     for outcome in summary.scenarios:
         _fault(figure, summary, outcome, origin_s)
@@ -144,15 +144,14 @@ def _warmup(figure: go.Figure, summary: Summary, origin_s: float) -> None:
     _label(figure, (summary.warmup_end_s - origin_s) / 2, "warm-up", "#666", 1.0)
 
 
-def _axis_end_s(summary: Summary, last_centre_s: float) -> float:
+def _axis_end_s(summary: Summary, origin_s: float, last_centre_s: float) -> float:
     """The time axis's right end (seconds since load start): the last bucket's end, or later
     where a fault's rollback outlasted the load and the edge re-admitted servers after it
     (the run's edge watch waits for that), so the edge view shows them back up."""
-    assert summary.load_start_s is not None
     ends_s = [last_centre_s + summary.chart_bucket_s / 2]
-    ends_s += [outcome.window.end_s - summary.load_start_s for outcome in summary.scenarios
+    ends_s += [outcome.window.end_s - origin_s for outcome in summary.scenarios
                if outcome.window is not None and outcome.window.end_s is not None]
-    ends_s += [interval.start_s - summary.load_start_s + summary.chart_bucket_s
+    ends_s += [interval.start_s - origin_s + summary.chart_bucket_s
                for interval in summary.edge or ()]
     return max(ends_s)
 
