@@ -63,15 +63,26 @@ def sleep_until(t_s: float) -> None:
 
 
 class AtOffsets:
-    """Each scenario at warm-up end + its ``offset_s`` (or at once, when that has passed)."""
+    """Each scenario at warm-up end + its ``offset_s``, or at once when the one before it ran
+    past that (said, with how late); not at all once the primary load's schedule has ended,
+    as a fault with no load to measure it is no scenario."""
 
-    def __init__(self, progress: Callable[[str], None]) -> None:
+    def __init__(self, progress: Callable[[str], None],
+                 clock: Callable[[], float] = time.time) -> None:
         self.progress = progress
+        self._clock = clock
 
     def wait_for_next(self, scenario: Scenario, schedule: Schedule) -> bool:
         start_s = schedule.warmup_end_s + scenario.offset_s
-        self.progress(f"scenario {scenario.name}: starts in "
-                      f"{max(0.0, start_s - time.time()):.1f} s")
+        now_s = self._clock()
+        if now_s >= schedule.load_end_s:
+            return False
+        if now_s > start_s:
+            self.progress(f"scenario {scenario.name}: starts {now_s - start_s:.1f} s late, "
+                          f"at +{now_s - schedule.warmup_end_s:.1f} s: the scenario before it "
+                          "ran past its offset")
+            return True
+        self.progress(f"scenario {scenario.name}: starts in {start_s - now_s:.1f} s")
         sleep_until(start_s)
         return True
 

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gameday.config import Scenario
 from gameday.triggers import AtOffsets, Schedule
 from tests.runs.run_helpers import REPO
@@ -165,3 +167,28 @@ def test_by_default_each_scenario_starts_at_its_offset_after_the_warm_up() -> No
         Schedule(warmup_end_s=warmup_end_s, load_end_s=warmup_end_s + 1))
     assert 0.35 <= time.time() - started_s < 1.0
     assert said and said[0].startswith("scenario s: starts in 0.")
+
+
+def test_a_scenario_whose_offset_has_passed_starts_at_once_and_says_how_late(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    said: list[str] = []
+    now_s = 1000.0
+    trigger = AtOffsets(said.append, clock=lambda: now_s)
+    monkeypatch.setattr("gameday.triggers.sleep_until", _no_sleep)
+    assert trigger.wait_for_next(Scenario(name="s", experiment=Path("x"), offset_s=4),
+                                 Schedule(warmup_end_s=now_s - 12.5, load_end_s=now_s + 30))
+    assert said == ["scenario s: starts 8.5 s late, at +12.5 s: the scenario before it ran "
+                    "past its offset"]
+
+
+def _no_sleep(t_s: float) -> None:
+    raise AssertionError(f"slept until {t_s}")
+
+
+def test_a_scenario_whose_turn_comes_after_the_load_schedule_ended_is_not_run() -> None:
+    said: list[str] = []
+    now_s = 1000.0
+    trigger = AtOffsets(said.append, clock=lambda: now_s)
+    assert not trigger.wait_for_next(Scenario(name="s", experiment=Path("x"), offset_s=4),
+                                     Schedule(warmup_end_s=now_s - 60, load_end_s=now_s))
+    assert said == []  # the run logs it as not run, with its reason

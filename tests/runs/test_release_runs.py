@@ -22,21 +22,25 @@ SLO_S = 0.25
 def _suite(path: Path) -> Path:
     suite = yaml.safe_load((REPO / "suites" / "mlops.yaml").read_text())
     suite["name"] = "test-releases"
-    suite["load"].update(duration_s=54, lag_bound_s=0.05)
+    # the scenarios run one after another: idle here they take about 11, 25, 8 and 10 s (the
+    # good canary's four analysis rounds, each with a shadow AUC). A start late by what the
+    # ones before it overran is still a start, so the slots leave room for a host half as
+    # fast: the last rollback's decision still comes while the load runs
+    suite["load"].update(duration_s=80, lag_bound_s=0.05)
     experiments = REPO / "experiments"
     canary, fast = str(experiments / "tabular-canary.json"), {"analysis_interval_s": 2}
     suite["scenarios"] = [
         {"name": "canary-bad-errors", "experiment": canary, "offset_s": 3,
          "target_region": "region-a",
          "configuration": {"release_version": "bad-errors", **fast}},
-        {"name": "canary-good", "experiment": canary, "offset_s": 12,
+        {"name": "canary-good", "experiment": canary, "offset_s": 17,
          "target_region": "region-a",
          "configuration": {"release_version": "challenger", "analysis_count": 2, **fast}},
         {"name": "blue-green", "experiment": str(experiments / "tabular-blue-green.json"),
-         "offset_s": 30, "target_region": "region-a",
+         "offset_s": 48, "target_region": "region-a",
          "configuration": {"release_version": "challenger", "fault_duration_s": 5}},
         {"name": "rollback-bad-slow", "experiment": str(experiments / "tabular-rollback.json"),
-         "offset_s": 41, "target_region": "region-a",
+         "offset_s": 62, "target_region": "region-a",
          "configuration": {"release_version": "bad-slow", "fault_duration_s": 4}}]
     path.write_text(yaml.safe_dump(suite, sort_keys=False))
     return path
