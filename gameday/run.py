@@ -18,7 +18,8 @@ How a run ends, as the event log says it (the report builder reads these):
 - a scenario aborted (a stop condition, or the operator's rollback: condition ``operator``):
   ``scenario_aborted``, its rollbacks played, and the run goes on;
 - a scenario whose trigger had not come when the primary load's schedule ended:
-  ``scenario_not_run`` for it and each one after it, and the run goes on to its end.
+  ``scenario_not_run`` for it and each one after it (detail ``reason`` and ``trigger``), and
+  the run goes on to its end.
 """
 
 from __future__ import annotations
@@ -318,9 +319,8 @@ class _Run:
     def _not_run(self, scenarios: list[Scenario]) -> None:
         for scenario in scenarios:
             self.events.emit(EventKind.SCENARIO_NOT_RUN, scenario.name,
-                             reason="the load's schedule ended before its trigger came")
-            self.progress(f"scenario {scenario.name}: not run (the load ended before it was "
-                          "triggered)")
+                             reason=self.trigger.not_run_reason, trigger=self.trigger.name)
+            self.progress(f"scenario {scenario.name}: not run ({self.trigger.not_run_reason})")
 
     # -- one scenario ---------------------------------------------------------------------
     def _run_scenario(self, scenario: Scenario, experiment: Experiment) -> None:

@@ -3,9 +3,11 @@ default), or when an operator says so (``OperatorTrigger``, game-day mode).
 
 A trigger is one method, ``wait_for_next(scenario, schedule)``: it blocks the run's main
 thread until the scenario is to start (True) or can no longer start (False: the run logs
-``scenario_not_run`` for it and every one after it). It runs in the run's ``before-fault``
-phase, where a stop raises ``KeyboardInterrupt`` anywhere, so it waits in short sleeps that a
-signal interrupts; the load keeps running meanwhile.
+``scenario_not_run`` for it and every one after it, with the trigger's ``name`` and
+``not_run_reason``: a scenario the schedule left no time for is a suite that could not test
+what it asks, an operator's scenario never injected is the operator's choice). It runs in
+the run's ``before-fault`` phase, where a stop raises ``KeyboardInterrupt`` anywhere, so it
+waits in short sleeps that a signal interrupts; the load keeps running meanwhile.
 
 A trigger that also lets someone abort the running scenario is an ``AbortWindow``: the run
 opens the window once chaoslib's stop policy is in place and closes it when the experiment
@@ -41,6 +43,9 @@ class Schedule:
 
 
 class Trigger(Protocol):
+    name: str  # in ``scenario_not_run``'s detail ``trigger``: "offsets" or "operator"
+    not_run_reason: str  # why a scenario it said False for was not run
+
     def wait_for_next(self, scenario: Scenario, schedule: Schedule) -> bool:
         """Block until ``scenario`` is to start (True) or cannot start any more (False)."""
         ...
@@ -66,6 +71,10 @@ class AtOffsets:
     """Each scenario at warm-up end + its ``offset_s``, or at once when the one before it ran
     past that (said, with how late); not at all once the primary load's schedule has ended,
     as a fault with no load to measure it is no scenario."""
+
+    name = "offsets"
+    not_run_reason = ("the load's schedule ended before its offset came round: the scenarios "
+                      "before it overran their slots")
 
     def __init__(self, progress: Callable[[str], None],
                  clock: Callable[[], float] = time.time) -> None:
@@ -106,6 +115,9 @@ class OperatorTrigger:
     is a stop request, as a Ctrl-C is (every fault rolled back, the load stopped, the report
     written, exit 2).
     """
+
+    name = "operator"
+    not_run_reason = "the load's schedule ended before the operator injected it"
 
     def __init__(self, stops: StopSignals, scenarios: Sequence[str],
                  clock: Callable[[], float] = time.time) -> None:

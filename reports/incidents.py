@@ -12,7 +12,10 @@ The contract with the orchestrator (``gameday.run``) is in ``gameday.records.Eve
 - ``scenario_end`` detail ``deviated: true``, or the journal's ``deviated``: the scenario fails;
 - ``scenario_aborted``: a stop condition aborted the scenario (``aborted``), or, with
   condition ``operator``, the operator of a game day rolled it back (``rolled_back``);
-- ``scenario_not_run`` (detail ``reason``): the scenario's trigger never came (``not_run``).
+- ``scenario_not_run`` (detail ``reason``, ``trigger``): the scenario's trigger never came
+  (``not_run``); ``trigger`` ``offsets`` when the scenarios before it overran the schedule,
+  ``operator`` (or absent: game days were the only source before) when the operator never
+  injected it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from reports.run_folder import Journal
 __all__ = ["Abort", "Incidents", "Interruption", "NotRun", "RollbackFailure", "find_incidents"]
 
 _ROLLBACK_OK = "succeeded"  # chaoslib's status of a rollback activity that ran to the end
+_OPERATOR_TRIGGER = "operator"  # gameday.triggers.OperatorTrigger.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +76,16 @@ class Abort:
 
 @dataclass(frozen=True, slots=True)
 class NotRun:
-    """A scenario whose trigger never came before the load ended (game-day mode)."""
+    """A scenario whose trigger never came before the load ended: the operator's choice in
+    a game day, a schedule its scenarios overran in a scheduled run."""
 
     scenario: str
     reason: str
+    trigger: str = _OPERATOR_TRIGGER
+
+    @property
+    def by_schedule(self) -> bool:
+        return self.trigger != _OPERATOR_TRIGGER
 
     def describe(self) -> str:
         return f"scenario {self.scenario} was not run ({self.reason})"
@@ -135,8 +145,9 @@ def find_incidents(events: Sequence[Event], journals: Mapping[str, Journal]) -> 
         deviated=_deviated(events, journals),
         aborted=tuple(a for a in aborts if not a.by_operator),
         rolled_back=tuple(a for a in aborts if a.by_operator),
-        not_run=tuple(NotRun(e.scenario, str(e.detail.get("reason") or "its trigger never "
-                                                                      "came"))
+        not_run=tuple(NotRun(e.scenario,
+                             str(e.detail.get("reason") or "its trigger never came"),
+                             str(e.detail.get("trigger") or _OPERATOR_TRIGGER))
                       for e in events if e.kind == EventKind.SCENARIO_NOT_RUN),
     )
 

@@ -134,10 +134,13 @@ def _baseline_cases(summary: Summary) -> list[_Case]:
 def _scenario_cases(summary: Summary, outcome: ScenarioOutcome) -> list[_Case]:
     abort = summary.incidents.abort_of(outcome.name)
     not_run = summary.incidents.not_run_of(outcome.name)
-    if not_run is not None:  # a game day's scenario never injected: it tested nothing
+    if not_run is not None:  # never started (by the operator or the schedule): it tested nothing
         cases = [_Case(result.case_name, None, "skipped", not_run.describe())
                  for result in summary.slos if result.scenario == outcome.name]
         cases.append(_Case("steady_state", None, "skipped", not_run.describe()))
+        if not_run.by_schedule:  # the suite could not test it: an error CI shows
+            cases.append(_Case("schedule", None, "error", not_run.describe(),
+                               "scenario_not_run", not_run.reason))
     elif abort is not None:  # neither pass nor breach: its figures cover a fault cut short
         cases = [_Case(result.case_name, outcome.duration_s, "skipped",
                        f"aborted: {abort.reason}") for result in summary.slos

@@ -13,8 +13,12 @@ meanwhile is a breach), so the verdict stays pass or fail; the report's Game day
 says who ended it and when. Making it ``aborted`` would turn every game day with a rollback
 into exit 3, a signal no one could act on.
 
-A scenario that was not run (game-day mode: the load ended before the operator injected it)
-tested nothing: its SLOs are left out of the verdict and the reason names it.
+A scenario that was not run tested nothing: its SLOs are left out of the verdict and the
+reason names it. In a game day (the load ended before the operator injected it) that was the
+operator's choice, and the run may still pass. In a scheduled run (the scenarios before it
+overran the load's schedule) the suite could not test what it asks: the run is
+``inconclusive`` (exit 2) unless an SLO failed, so a nightly gate never passes a scenario
+that did not run.
 
 A run judged against a baseline (``gameday run --baseline``, ``reports.baseline``) that
 regressed fails even when its SLOs held: the nightly job gates on both. The judgement's clause
@@ -88,6 +92,10 @@ def _decide(incidents: Incidents, requests: int, health: GeneratorHealth,
     not_run = [n.describe() for n in incidents.not_run]
     if reasons:
         return _decision("fail", "; ".join(reasons + not_run))
+    if any(n.by_schedule for n in incidents.not_run):
+        return _decision("inconclusive", "; ".join(
+            [*not_run, "the load's schedule left no time for it: lengthen load.duration_s or "
+             "space the scenarios' offsets"]))
     return _decision("pass", "; ".join([f"all {len(slos)} SLOs met" if slos
                                         else "the suite sets no SLOs", *not_run]))
 

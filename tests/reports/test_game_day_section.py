@@ -5,7 +5,10 @@ second scenario, replica-kill, was never injected before the load ended.
 
 The operator's rollback is not a stop condition's abort: the run is judged on its SLOs
 (pass, exit 0), the scenario's SLOs included; the scenario not run tested nothing, so its
-RTO SLO is left out of the verdict (and skipped in JUnit) and the reason says so."""
+RTO SLO is left out of the verdict (and skipped in JUnit) and the reason says so.
+
+The same run without an operator, its second scenario not run because the first overran the
+schedule, could not test what its suite asks: inconclusive, exit 2, and a JUnit error."""
 
 from __future__ import annotations
 
@@ -16,21 +19,29 @@ from pathlib import Path
 import pytest
 
 from gameday.operator_log import OPERATOR_CONDITION, OperatorLog
-from gameday.records import EventKind, EventLog
+from gameday.records import Event, EventKind, EventLog
+from gameday.triggers import AtOffsets, OperatorTrigger
 from reports import build_reports
+from reports.incidents import find_incidents
 from tests.reports.test_edge_section import T0, write_edge_run
 
 HYPOTHESIS = "region-b takes the load within 5 s"
 NOTE = "failover seen at the edge <b>fast</b>"
 
 
-def _game_day_run(run_dir: Path) -> Path:
+def _with_replica_kill(run_dir: Path, *, game_day: bool) -> dict:
     write_edge_run(run_dir, sweep=None)
     suite = json.loads((run_dir / "suite.json").read_text())
     suite["scenarios"].append({"name": "replica-kill", "experiment": "experiments/x.json"})
     suite["slos"].append({"kind": "rto", "threshold_s": 10})
-    suite["gameday"] = {"hypothesis": HYPOTHESIS}
+    if game_day:
+        suite["gameday"] = {"hypothesis": HYPOTHESIS}
     (run_dir / "suite.json").write_text(json.dumps(suite))
+    return suite
+
+
+def _game_day_run(run_dir: Path) -> Path:
+    _with_replica_kill(run_dir, game_day=True)
     log = OperatorLog(run_dir)
     log.record("hypothesis", text=HYPOTHESIS, t_s=T0 - 1)
     log.record("inject", scenario="region-outage", t_s=T0 + 9.4)
@@ -42,7 +53,7 @@ def _game_day_run(run_dir: Path) -> Path:
                 reason="operator: roll back now", condition=OPERATOR_CONDITION, at_s=T0 + 12,
                 journal_status="interrupted")
     events.emit(EventKind.SCENARIO_NOT_RUN, "replica-kill", t_s=T0 + 20,
-                reason="the load's schedule ended before its trigger came")
+                reason=OperatorTrigger.not_run_reason, trigger=OperatorTrigger.name)
     return run_dir
 
 
@@ -105,3 +116,30 @@ def test_a_run_without_an_operator_has_no_game_day(tmp_path: Path) -> None:
     build_reports(run_dir)
     assert json.loads((run_dir / "summary.json").read_text())["game_day"] is None
     assert 'id="game-day"' not in (run_dir / "report.html").read_text()
+
+
+def test_a_scheduled_scenario_the_schedule_left_no_time_for_makes_the_run_inconclusive(
+        tmp_path: Path) -> None:
+    run_dir = tmp_path / "20260101T000000Z-scheduled"
+    _with_replica_kill(run_dir, game_day=False)
+    EventLog(run_dir / "events.jsonl").emit(
+        EventKind.SCENARIO_NOT_RUN, "replica-kill", t_s=T0 + 20,
+        reason=AtOffsets.not_run_reason, trigger=AtOffsets.name)
+    summary = build_reports(run_dir)
+    assert (summary.verdict, summary.exit_code) == ("inconclusive", 2)
+    assert "scenario replica-kill was not run" in summary.reason
+    assert "lengthen load.duration_s" in summary.reason
+    root = ET.parse(run_dir / "junit.xml").getroot()
+    [suite] = [s for s in root.iter("testsuite") if s.get("name") == "replica-kill"]
+    [case] = [c for c in suite.iter("testcase") if c.get("name") == "schedule"]
+    error = case.find("error")
+    assert error is not None and error.get("type") == "scenario_not_run"
+    assert "overran their slots" in (error.text or "")
+
+
+def test_a_not_run_event_without_a_trigger_is_a_game_day_s(tmp_path: Path) -> None:
+    """Game days were the only source of ``scenario_not_run`` before it named its trigger:
+    their run folders rebuild to the verdict they had."""
+    [not_run] = find_incidents([Event(T0, EventKind.SCENARIO_NOT_RUN, "replica-kill",
+                                      {"reason": "the load ended"})], {}).not_run
+    assert not not_run.by_schedule
