@@ -1,28 +1,55 @@
 """A process identified for good: pid plus start time, so a recycled pid is never mistaken
-for the process that owned a fault, a platform or a supervisor."""
+for the process that owned a fault, a platform or a supervisor.
+
+The start time is the kernel's (``/proc/<pid>/stat``: clock ticks since boot), not psutil's
+``create_time``: that adds the boot time as the wall clock has it when asked, and a step of
+the clock moves it. Seen here: a VM restored from a snapshot had its clock stepped a few
+seconds into a run, the supervisor read the run that owned the platform as dead, and tore the
+platform down under it. Where there is no procfs (the kind platform's ledger on macOS),
+psutil's ``create_time`` is the best there is."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import psutil
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Owner", "process_start_time"]
+__all__ = ["START_SLACK_S", "Owner", "process_start_time", "same_start"]
+
+START_SLACK_S = 0.05  # a tick is 10 ms: the same process reads the same start
+_PROCFS = Path("/proc/self/stat").exists()
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK") if _PROCFS else 100
 
 
 def process_start_time(pid: int) -> float | None:
+    """When ``pid`` started (seconds since boot where there is a procfs, else a UNIX time),
+    or None when there is no such process. Only ever compared with itself."""
+    if not _PROCFS:
+        try:
+            return float(psutil.Process(pid).create_time())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
     try:
-        return float(psutil.Process(pid).create_time())
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19]) / _TICKS_PER_S  # field 22; the two before ")" are cut off
+    except (OSError, IndexError, ValueError):
         return None
+
+
+def same_start(pid: int, recorded: float | None) -> bool:
+    """Whether ``pid`` is still the process that started at ``recorded``."""
+    started = process_start_time(pid)
+    return started is not None and recorded is not None \
+        and abs(started - recorded) < START_SLACK_S
 
 
 class Owner(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     pid: int
-    create_time: float | None
+    create_time: float | None  # process_start_time's: seconds since boot on Linux
 
     @classmethod
     def me(cls) -> Owner:
@@ -34,11 +61,9 @@ class Owner(BaseModel):
 
     def alive(self) -> bool:
         """True while the recorded process runs; a zombie (exited, not reaped) has ended."""
-        if self.create_time is None:
+        if not same_start(self.pid, self.create_time):
             return False
         try:
-            process = psutil.Process(self.pid)
-            return (abs(process.create_time() - self.create_time) < 0.05
-                    and process.status() != psutil.STATUS_ZOMBIE)
+            return psutil.Process(self.pid).status() != psutil.STATUS_ZOMBIE
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return False

@@ -40,6 +40,7 @@ from gameday.errors import PlatformError
 from gameday.platforms.base import MemberState
 from gameday.platforms.local.edge import HaproxyAdmin
 from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.owner import same_start
 from gameday.platforms.local.pgstats import PgStatsCollector
 from gameday.platforms.local.state import MemberStatus, State, member_family
 from gameday.platforms.local.topology import Topology
@@ -62,11 +63,9 @@ class MemberUsage:
 
 def _processes(status: MemberStatus) -> list[psutil.Process]:
     found: list[psutil.Process] = []
-    if status.pid and status.create_time is not None:
+    if status.pid and same_start(status.pid, status.create_time):
         with contextlib.suppress(psutil.Error):
-            leader = psutil.Process(status.pid)
-            if abs(leader.create_time() - status.create_time) < 1.0:
-                found.append(leader)
+            found.append(psutil.Process(status.pid))
     pid = found[0].pid if found else None
     seen = {p.pid for p in found}
     for proc in member_family(status.spec, pid):

@@ -26,7 +26,7 @@ from gameday.errors import PlatformError
 from gameday.platforms.base import MemberState
 from gameday.platforms.local.faults import FaultRecord
 from gameday.platforms.local.home import LocalHome
-from gameday.platforms.local.owner import Owner
+from gameday.platforms.local.owner import START_SLACK_S, Owner, process_start_time
 from gameday.platforms.local.specs import ProcessSpec
 
 __all__ = [
@@ -74,7 +74,7 @@ class MemberStatus(BaseModel):
     spec: ProcessSpec
     pid: int | None = None
     pgid: int | None = None
-    create_time: float | None = None
+    create_time: float | None = None  # owner.process_start_time's
     state: MemberState = MemberState.WAITING
     restarts: int = 0
     held: bool = False
@@ -103,9 +103,11 @@ class State(BaseModel):
 
 def _group_members(pgid: int, not_before_s: float) -> list[psutil.Process]:
     found = []
-    for proc in psutil.process_iter(["create_time"]):
+    for proc in psutil.process_iter():
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
-            if os.getpgid(proc.pid) == pgid and proc.info["create_time"] >= not_before_s - 0.05 \
+            started = process_start_time(proc.pid)
+            if os.getpgid(proc.pid) == pgid and started is not None \
+                    and started >= not_before_s - START_SLACK_S \
                     and proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
     return found

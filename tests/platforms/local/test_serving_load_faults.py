@@ -31,6 +31,7 @@ from gameday.platforms.local.faults import (
 )
 from gameday.platforms.local.faults.queueburst import repeated_rows
 from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.owner import process_start_time
 from gameday.platforms.local.platform import LocalPlatform
 from gameday.stack_options import TritonOptions
 from gameday.tritonrecords import parse_triton_metrics
@@ -179,7 +180,7 @@ def test_the_undo_never_signals_a_process_the_pidfile_does_not_prove_is_the_burs
     try:
         side.folder.mkdir(parents=True)
         side.pidfile.write_text(json.dumps({
-            "pid": stranger.pid, "create_time": psutil.Process(stranger.pid).create_time(),
+            "pid": stranger.pid, "create_time": process_start_time(stranger.pid),
             "module": fault.side_module}))
         assert side.process() is None  # its command line is not the burst's
         fault.undo(ctx)

@@ -27,11 +27,11 @@ from pydantic import Field
 from gameday.errors import FaultError
 from gameday.platforms.local.faults.base import FaultContext, LocalFault
 from gameday.platforms.local.home import LocalHome
+from gameday.platforms.local.owner import process_start_time, same_start
 
 __all__ = ["SideLoadFault", "SideProcess"]
 
 _STOP_WAIT_S = 5.0
-_START_TIME_SLACK_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,9 @@ class SideProcess:
         with self.log.open("ab") as log:
             spawned = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            started_s = psutil.Process(spawned.pid).create_time()
-        except psutil.Error:  # gone already: its log says why, and no pid is ever signalled
-            started_s = 0.0
-        record = {"pid": spawned.pid, "create_time": started_s, "module": self.module}
+        # None: gone already; its log says why, and no pid is ever signalled
+        record = {"pid": spawned.pid, "create_time": process_start_time(spawned.pid),
+                  "module": self.module}
         tmp = self.pidfile.with_name(f".{self.pidfile.name}.tmp")
         tmp.write_text(json.dumps(record))
         tmp.replace(self.pidfile)
@@ -96,8 +94,7 @@ class SideProcess:
         try:
             record = json.loads(self.pidfile.read_text())
             process = psutil.Process(int(record["pid"]))
-            same = (abs(process.create_time() - float(record["create_time"]))
-                    < _START_TIME_SLACK_S
+            same = (same_start(process.pid, record["create_time"])
                     and self.module in process.cmdline()
                     and str(self.pidfile) in process.cmdline()
                     and process.status() != psutil.STATUS_ZOMBIE)
