@@ -6,17 +6,20 @@ The start time is the kernel's (``/proc/<pid>/stat``: clock ticks since boot), n
 the clock moves it. Seen here: a VM restored from a snapshot had its clock stepped a few
 seconds into a run, the supervisor read the run that owned the platform as dead, and tore the
 platform down under it. Where there is no procfs (the kind platform's ledger on macOS),
-psutil's ``create_time`` is the best there is."""
+psutil's ``create_time`` is the best there is. A record an earlier gameday wrote (psutil's
+``create_time``, a UNIX time, later than any time since boot) is still matched its own way,
+so a platform stood up before an upgrade still goes down whole."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import psutil
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["START_SLACK_S", "Owner", "process_start_time", "same_start"]
+__all__ = ["START_SLACK_S", "Owner", "process_start_time", "same_start", "started_since"]
 
 START_SLACK_S = 0.05  # a tick is 10 ms: the same process reads the same start
 _PROCFS = Path("/proc/self/stat").exists()
@@ -40,9 +43,26 @@ def process_start_time(pid: int) -> float | None:
 
 def same_start(pid: int, recorded: float | None) -> bool:
     """Whether ``pid`` is still the process that started at ``recorded``."""
-    started = process_start_time(pid)
-    return started is not None and recorded is not None \
-        and abs(started - recorded) < START_SLACK_S
+    if recorded is None:
+        return False
+    started = _start_as_recorded(pid, recorded)
+    return started is not None and abs(started - recorded) < START_SLACK_S
+
+
+def started_since(pid: int, not_before: float) -> bool:
+    """Whether ``pid`` started no earlier than ``not_before`` (a process group's leader's
+    recorded start: a reused group id's older processes are someone else's)."""
+    started = _start_as_recorded(pid, not_before)
+    return started is not None and started >= not_before - START_SLACK_S
+
+
+def _start_as_recorded(pid: int, recorded: float) -> float | None:
+    if _PROCFS and recorded > time.clock_gettime(time.CLOCK_BOOTTIME):
+        try:  # an earlier gameday's record: psutil's create_time
+            return float(psutil.Process(pid).create_time())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+    return process_start_time(pid)
 
 
 class Owner(BaseModel):

@@ -26,7 +26,7 @@ from gameday.errors import PlatformError
 from gameday.platforms.base import MemberState
 from gameday.platforms.local.faults import FaultRecord
 from gameday.platforms.local.home import LocalHome
-from gameday.platforms.local.owner import START_SLACK_S, Owner, process_start_time
+from gameday.platforms.local.owner import Owner, started_since
 from gameday.platforms.local.specs import ProcessSpec
 
 __all__ = [
@@ -105,9 +105,7 @@ def _group_members(pgid: int, not_before_s: float) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter():
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
-            started = process_start_time(proc.pid)
-            if os.getpgid(proc.pid) == pgid and started is not None \
-                    and started >= not_before_s - START_SLACK_S \
+            if os.getpgid(proc.pid) == pgid and started_since(proc.pid, not_before_s) \
                     and proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
     return found

@@ -2,7 +2,10 @@
 (a VM restored from a snapshot, NTP's first sync) changes nothing: the owner of a platform is
 still alive, a fault's side process is still found, and `down` still finds every process of
 a member's group. The step is made where the wall clock enters psutil's ``create_time``: its
-boot time, which the kernel derives from the wall clock (``btime`` in /proc/stat)."""
+boot time, which the kernel derives from the wall clock (``btime`` in /proc/stat).
+
+A record an earlier gameday wrote (psutil's ``create_time``) still names its process, so a
+platform stood up before an upgrade still goes down whole."""
 
 from __future__ import annotations
 
@@ -72,6 +75,19 @@ def test_down_finds_a_group_recorded_before_a_clock_step(
         started = process_start_time(leader.pid)
         request.getfixturevalue("clock_step")
         assert kill_group(leader.pid, started, grace_s=2)
+        assert leader.wait(timeout=5) is not None
+    finally:
+        leader.kill()
+        leader.wait()
+
+
+def test_an_earlier_gameday_s_records_still_name_their_processes() -> None:
+    leader = _sleeper(new_group=True)
+    try:
+        written = psutil.Process(leader.pid).create_time()  # as gameday wrote it before
+        assert Owner(pid=leader.pid, create_time=written).alive()
+        assert not Owner(pid=leader.pid, create_time=written - 1).alive()
+        assert kill_group(leader.pid, written, grace_s=2)
         assert leader.wait(timeout=5) is not None
     finally:
         leader.kill()
