@@ -11,7 +11,6 @@ late; the process start is the kernel's, to its clock tick.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import httpx
 from gameday.coldstarts import COLDSTART_FILE, ColdStart, append_cold_start
 from gameday.modelprobe import ModelProbe
 from gameday.platforms.base import Member
+from gameday.platforms.local.owner import kernel_start_s
 from gameday.poller import Poller
 
 __all__ = ["ColdStartWatch"]
@@ -147,10 +147,7 @@ def _process_start_s(pid: int) -> float:
     start in ticks since boot (``/proc/<pid>/stat``, boot-time clock) set against the boot-time
     clock now. psutil's ``create_time`` adds whole-second boot-time rounding (measured here:
     0.7 s early). Now, if the process is already gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[19])  # field 22 of the line; the two before ")" are cut off
-    except (OSError, IndexError, ValueError):
+    started_s = kernel_start_s(pid)
+    if started_s is None:
         return time.time()
-    since_start_s = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
-    return time.time() - since_start_s
+    return time.time() - (time.clock_gettime(time.CLOCK_BOOTTIME) - started_s)

@@ -21,11 +21,12 @@ from typing import Any, Literal, get_args
 
 from gameday.jsonl import read_jsonl
 
-__all__ = ["ACTIONS", "OPERATOR_CONDITION", "OPERATOR_FILE", "Action", "OperatorAction",
-           "OperatorLog", "read_operator_log"]
+__all__ = ["ACTIONS", "OPERATOR_CONDITION", "OPERATOR_FILE", "OPERATOR_TRIGGER", "Action",
+           "OperatorAction", "OperatorLog", "read_operator_log"]
 
 OPERATOR_FILE = "operator.jsonl"
 OPERATOR_CONDITION = "operator"  # scenario_aborted's condition when the operator rolled back
+OPERATOR_TRIGGER = "operator"  # scenario_not_run's trigger when the operator never injected it
 Action = Literal["hypothesis", "inject", "roll_back", "note", "quit"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 

@@ -26,6 +26,7 @@ from typing import Protocol, runtime_checkable
 
 from gameday.config import Scenario
 from gameday.interrupts import StopSignals
+from gameday.operator_log import OPERATOR_TRIGGER
 
 __all__ = ["OPERATOR_STOP", "AbortWindow", "AtOffsets", "OperatorTrigger", "Refused",
            "Schedule", "Trigger", "sleep_until"]
@@ -116,7 +117,7 @@ class OperatorTrigger:
     written, exit 2).
     """
 
-    name = "operator"
+    name = OPERATOR_TRIGGER
     not_run_reason = "the load's schedule ended before the operator injected it"
 
     def __init__(self, stops: StopSignals, scenarios: Sequence[str],

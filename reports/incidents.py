@@ -24,14 +24,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gameday.operator_log import OPERATOR_CONDITION
+from gameday.operator_log import OPERATOR_CONDITION, OPERATOR_TRIGGER
 from gameday.records import Event, EventKind
 from reports.run_folder import Journal
 
 __all__ = ["Abort", "Incidents", "Interruption", "NotRun", "RollbackFailure", "find_incidents"]
 
 _ROLLBACK_OK = "succeeded"  # chaoslib's status of a rollback activity that ran to the end
-_OPERATOR_TRIGGER = "operator"  # gameday.triggers.OperatorTrigger.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +80,11 @@ class NotRun:
 
     scenario: str
     reason: str
-    trigger: str = _OPERATOR_TRIGGER
+    trigger: str = OPERATOR_TRIGGER
 
     @property
     def by_schedule(self) -> bool:
-        return self.trigger != _OPERATOR_TRIGGER
+        return self.trigger != OPERATOR_TRIGGER
 
     def describe(self) -> str:
         return f"scenario {self.scenario} was not run ({self.reason})"
@@ -147,7 +146,7 @@ def find_incidents(events: Sequence[Event], journals: Mapping[str, Journal]) -> 
         rolled_back=tuple(a for a in aborts if a.by_operator),
         not_run=tuple(NotRun(e.scenario,
                              str(e.detail.get("reason") or "its trigger never came"),
-                             str(e.detail.get("trigger") or _OPERATOR_TRIGGER))
+                             str(e.detail.get("trigger") or OPERATOR_TRIGGER))
                       for e in events if e.kind == EventKind.SCENARIO_NOT_RUN),
     )
 

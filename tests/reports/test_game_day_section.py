@@ -29,7 +29,7 @@ HYPOTHESIS = "region-b takes the load within 5 s"
 NOTE = "failover seen at the edge <b>fast</b>"
 
 
-def _with_replica_kill(run_dir: Path, *, game_day: bool) -> dict:
+def _with_replica_kill(run_dir: Path, *, game_day: bool) -> None:
     write_edge_run(run_dir, sweep=None)
     suite = json.loads((run_dir / "suite.json").read_text())
     suite["scenarios"].append({"name": "replica-kill", "experiment": "experiments/x.json"})
@@ -37,7 +37,6 @@ def _with_replica_kill(run_dir: Path, *, game_day: bool) -> dict:
     if game_day:
         suite["gameday"] = {"hypothesis": HYPOTHESIS}
     (run_dir / "suite.json").write_text(json.dumps(suite))
-    return suite
 
 
 def _game_day_run(run_dir: Path) -> Path:
@@ -137,7 +136,7 @@ def test_a_scheduled_scenario_the_schedule_left_no_time_for_makes_the_run_inconc
     assert "overran their slots" in (error.text or "")
 
 
-def test_a_not_run_event_without_a_trigger_is_a_game_day_s(tmp_path: Path) -> None:
+def test_a_not_run_event_without_a_trigger_is_a_game_day_s() -> None:
     """Game days were the only source of ``scenario_not_run`` before it named its trigger:
     their run folders rebuild to the verdict they had."""
     [not_run] = find_incidents([Event(T0, EventKind.SCENARIO_NOT_RUN, "replica-kill",

@@ -19,26 +19,27 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["START_SLACK_S", "Owner", "process_start_time", "same_start", "started_since"]
+__all__ = ["START_SLACK_S", "Owner", "kernel_start_s", "process_start_time", "same_start",
+           "started_since"]
 
 START_SLACK_S = 0.05  # a tick is 10 ms: the same process reads the same start
 _PROCFS = Path("/proc/self/stat").exists()
-_TICKS_PER_S = os.sysconf("SC_CLK_TCK") if _PROCFS else 100
+
+
+def kernel_start_s(pid: int) -> float | None:
+    """When ``pid`` started, in seconds since boot, to the clock tick (``/proc/<pid>/stat``),
+    or None (no such process, or no procfs)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22; two are before ")"
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def process_start_time(pid: int) -> float | None:
     """When ``pid`` started (seconds since boot where there is a procfs, else a UNIX time),
     or None when there is no such process. Only ever compared with itself."""
-    if not _PROCFS:
-        try:
-            return float(psutil.Process(pid).create_time())
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[19]) / _TICKS_PER_S  # field 22; the two before ")" are cut off
-    except (OSError, IndexError, ValueError):
-        return None
+    return kernel_start_s(pid) if _PROCFS else _create_time(pid)
 
 
 def same_start(pid: int, recorded: float | None) -> bool:
@@ -58,11 +59,15 @@ def started_since(pid: int, not_before: float) -> bool:
 
 def _start_as_recorded(pid: int, recorded: float) -> float | None:
     if _PROCFS and recorded > time.clock_gettime(time.CLOCK_BOOTTIME):
-        try:  # an earlier gameday's record: psutil's create_time
-            return float(psutil.Process(pid).create_time())
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return None
+        return _create_time(pid)  # an earlier gameday's record
     return process_start_time(pid)
+
+
+def _create_time(pid: int) -> float | None:
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
 
 
 class Owner(BaseModel):
